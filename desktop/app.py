@@ -1,0 +1,67 @@
+"""Composition root: data directory -> database (checked, backed up, migrated) -> services.
+
+No Qt here: the window, the command line and the tests all start from `open_app`.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop.backups import create_backup
+from desktop.db import SCHEMA_HEAD, Database, check_openable, upgrade_to_head
+from desktop.paths import DataPaths
+from desktop.services.branch import BranchInfo, get_branch
+
+log = logging.getLogger("township_desk")
+
+
+@dataclass
+class App:
+    """An opened data directory."""
+
+    paths: DataPaths
+    db: Database
+
+    @property
+    def branch(self) -> BranchInfo | None:
+        return get_branch(self.db)
+
+    def is_set_up(self) -> bool:
+        return self.branch is not None
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def open_app(data_dir: Path) -> App:
+    """Open (creating if new) the data directory's database, upgraded to this version's schema.
+
+    A corrupt or too-new file raises before anything is written to it. An existing
+    database is backed up before any migration runs.
+    """
+    paths = DataPaths(data_dir)
+    paths.ensure()
+    revision = check_openable(paths.database) if paths.database.exists() else None
+    if revision is not None and revision != SCHEMA_HEAD:
+        backup = create_backup(paths, reason="before-upgrade")
+        log.info("backed up %s before upgrading from %s: %s", paths.database, revision, backup)
+    db = Database(paths.database)
+    if revision != SCHEMA_HEAD:
+        upgrade_to_head(db)
+    return App(paths=paths, db=db)
+
+
+def configure_logging(paths: DataPaths, *, verbose: bool = False) -> None:
+    """Log to a rotating file in the data directory (and stderr when verbose)."""
+    paths.ensure()
+    handler = logging.handlers.RotatingFileHandler(
+        paths.logs / "township-desk.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("township_desk")
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
+        root.addHandler(handler)

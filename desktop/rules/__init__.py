@@ -1,0 +1,1 @@
+"""Pure rules: no database, no Qt. Each function takes values and returns values."""

@@ -1,0 +1,1 @@
+"""Services: the only code that opens sessions and writes. One module per area."""
