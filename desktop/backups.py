@@ -99,6 +99,11 @@ def daily_backup_due(paths: DataPaths, *, at: datetime | None = None) -> bool:
     return not backups or ((at or now()) - backups[0].created).total_seconds() > 24 * 3600
 
 
+def daily_backup(paths: DataPaths) -> Path | None:
+    """Make the day's automatic backup unless one was made in the last 24 hours."""
+    return create_backup(paths, reason="daily") if daily_backup_due(paths) else None
+
+
 def _set_aside(database: Path, at: datetime) -> Path | None:
     if not database.exists():
         return None

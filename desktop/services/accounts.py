@@ -128,16 +128,24 @@ def create_account(
 
 
 def add_account(
-    session: Session, data: AccountInput, *, initial_password: str, must_change: bool = True
+    session: Session,
+    data: AccountInput,
+    *,
+    initial_password: str = "",
+    password_hash: str = "",
+    must_change: bool = True,
 ) -> Account:
-    """Insert a validated account in the caller's transaction (used by setup and demo too)."""
+    """Insert a validated account in the caller's transaction (used by setup and demo too).
+
+    Give either the initial password or its ready-made hash (the demo hashes once for all).
+    """
     villages = _validate(session, data, account_id=None)
     account = Account(
         username=data.username,
         display_name=data.display_name.strip(),
         role=data.role.value,
         staff_id=data.staff_id,
-        password_hash=hash_password(initial_password),
+        password_hash=password_hash or hash_password(initial_password),
         must_change_password=must_change,
         active=data.active,
         villages=villages,

@@ -14,7 +14,7 @@ from desktop.errors import AlreadySetUp, NotSetUp, UserFacingError, ValidationEr
 from desktop.models import Branch, Staff, Village, VillageClinic
 from desktop.rules.codes import county_code_problem, normalise_code, township_code_problem, village_code_problem
 from desktop.services import audit
-from desktop.services.accounts import AccountInput, add_account
+from desktop.services.accounts import USERNAME_PATTERN, AccountInput, add_account
 from desktop.services.audit import Action
 from desktop.services.auth import check_new_password
 from desktop.services.permissions import SYSTEM, Actor, Permission, Role, require
@@ -109,6 +109,8 @@ def _setup_errors(setup: BranchSetup) -> dict[str, str]:
         errors["name"] = "请填写分院（乡镇卫生院）名称。"
     if not setup.head_hospital_name.strip():
         errors["head_hospital_name"] = "请填写总院（牵头医院）名称。"
+    if not USERNAME_PATTERN.fullmatch(setup.admin_username):
+        errors["admin_username"] = "用户名须以字母开头，2–40 位字母、数字、下划线、点或连字符。"
     return errors
 
 

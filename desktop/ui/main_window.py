@@ -1,0 +1,165 @@
+"""The main window: left navigation, the page stack, the status bar, the idle lock."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QWidget,
+)
+
+from desktop import APP_TITLE
+from desktop.changes import Changes
+from desktop.services.auth import record_sign_out
+from desktop.services.settings import IDLE_LOCK_MINUTES, get_setting
+from desktop.ui.context import UiContext
+from desktop.ui.idle import IdleWatcher, LockDialog
+from desktop.ui.pages.base import Page, PageSpec
+from desktop.ui.sign_in import ChangePasswordDialog
+
+
+def all_pages() -> list[PageSpec]:
+    """Every page in navigation order. New areas add their specs here."""
+    from desktop.ui.pages.home import HomePage
+    from desktop.ui.pages.registry_admin import ADMIN_PAGES
+
+    return [PageSpec("home", "工作台", HomePage), *ADMIN_PAGES]
+
+
+class MainWindow(QMainWindow):
+    """One signed-in session. Emits `signed_out` when the person signs out or is locked out."""
+
+    signed_out = Signal()
+
+    def __init__(self, ctx: UiContext, pages: list[PageSpec] | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle(f"{APP_TITLE} — {ctx.branch.name}")
+        self.specs = [spec for spec in (pages or all_pages()) if spec.allowed(ctx.actor)]
+        self.pages: dict[str, Page] = {}
+        self._build_frame()
+        self._build_status_bar()
+        self._build_actions()
+        ctx.bus.changed.connect(self._on_changes)
+        minutes = int(get_setting(ctx.db, IDLE_LOCK_MINUTES))
+        self.idle = IdleWatcher(minutes * 60_000, self)
+        self.idle.idle.connect(self.lock)
+        self.navigation.setCurrentRow(0)
+
+    def _build_frame(self) -> None:
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.navigation = QListWidget()
+        self.navigation.setObjectName("navigation")
+        self.navigation.setFixedWidth(150)
+        self.stack = QStackedWidget()
+        for index, spec in enumerate(self.specs):
+            item = QListWidgetItem(spec.title)
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            item.setToolTip(f"{spec.title}（Ctrl+{index + 1}）" if index < 9 else spec.title)
+            self.navigation.addItem(item)
+            self.stack.addWidget(QWidget())
+        self.navigation.currentRowChanged.connect(self.show_page)
+        layout.addWidget(self.navigation)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+    def _build_status_bar(self) -> None:
+        actor, branch = self.ctx.actor, self.ctx.branch
+        self.user_label = QLabel(f"{actor.display_name}（{actor.role.label}）")
+        self.branch_label = QLabel(f"{branch.name}{' · 演示数据' if branch.is_demo else ''}")
+        self.db_label = QLabel("数据库正常")
+        self.db_label.setToolTip(str(self.ctx.app.paths.database))
+        bar = self.statusBar()
+        for label in (self.user_label, self.branch_label, self.db_label):
+            bar.addPermanentWidget(label)
+
+    def _build_actions(self) -> None:
+        for index in range(min(9, len(self.specs))):
+            action = QAction(self)
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            action.triggered.connect(lambda _=False, row=index: self.navigation.setCurrentRow(row))
+            self.addAction(action)
+        menu = self.menuBar().addMenu("账户(&A)")
+        for text, shortcut, slot in (
+            ("修改密码…", "", self.change_password),
+            ("锁定(&L)", "Ctrl+L", self.lock),
+            ("退出登录", "", self.sign_out),
+            ("退出程序(&Q)", "Ctrl+Q", self.close),
+        ):
+            action = menu.addAction(text)
+            if shortcut:
+                action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(slot)
+
+    def page(self, key: str) -> Page:
+        """The page for `key`, built on first use."""
+        index = next(i for i, spec in enumerate(self.specs) if spec.key == key)
+        self.navigation.setCurrentRow(index)
+        return self.pages[key]
+
+    def show_page(self, row: int) -> None:
+        if row < 0:
+            return
+        spec = self.specs[row]
+        if spec.key not in self.pages:
+            page = spec.factory(self.ctx)
+            self.pages[spec.key] = page
+            placeholder = self.stack.widget(row)
+            self.stack.insertWidget(row, page)
+            self.stack.removeWidget(placeholder)
+            placeholder.deleteLater()
+        self.stack.setCurrentIndex(row)
+        self.pages[spec.key].activated()
+
+    def _on_changes(self, changes: Changes) -> None:
+        for page in self.pages.values():
+            page.on_changes(changes)
+        if changes.settings:
+            minutes = int(get_setting(self.ctx.db, IDLE_LOCK_MINUTES))
+            self.idle.set_timeout(minutes * 60_000)
+
+    def show_message(self, text: str) -> None:
+        """Quiet success: a status-bar message."""
+        self.statusBar().showMessage(text, 5000)
+
+    def change_password(self) -> None:
+        dialog = ChangePasswordDialog(self.ctx.db, self.ctx.tasks, self.ctx.actor, parent=self)
+        if dialog.exec():
+            self.show_message("密码已修改。")
+
+    def lock(self) -> None:
+        """Lock the window until the same person's password is given again."""
+        if self.idle.paused:
+            return
+        self.idle.pause()
+        self.ctx.tasks.run_db(lambda: record_sign_out(self.ctx.db, self.ctx.actor, reason="idle"), parent=self)
+        dialog = LockDialog(self.ctx.db, self.ctx.tasks, self.ctx.actor, parent=self)
+        self.lock_dialog = dialog
+        dialog.finished.connect(self._lock_finished)
+        dialog.open()
+
+    def _lock_finished(self, result: int) -> None:
+        self.lock_dialog = None
+        if result == LockDialog.SIGN_OUT:
+            self._end_session()
+        else:
+            self.idle.resume()
+
+    def sign_out(self) -> None:
+        self.ctx.tasks.run_db(lambda: record_sign_out(self.ctx.db, self.ctx.actor), parent=self)
+        self._end_session()
+
+    def _end_session(self) -> None:
+        self.idle.stop()
+        self.signed_out.emit()
+        self.hide()
+        self.deleteLater()
