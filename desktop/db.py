@@ -120,11 +120,13 @@ def run_check(path: Path, *, full: bool = False) -> list[str]:
     try:
         with closing(open_sqlite(path, readonly=True)) as connection:
             rows = [row[0] for row in connection.execute(f"PRAGMA {pragma}")]
+            if rows == ["ok"]:
+                rows = []
             if full:
                 rows += [f"外键错误: {row}" for row in connection.execute("PRAGMA foreign_key_check")]
     except sqlite3.DatabaseError as error:
         return [str(error)]
-    return [] if rows == ["ok"] else rows
+    return rows
 
 
 def stored_revision(path: Path) -> str | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-_SIX_DIGITS = re.compile(r"\d{6}")
-_THREE_DIGITS = re.compile(r"\d{3}")
+_SIX_DIGITS = re.compile(r"\d{6}", re.ASCII)
+_THREE_DIGITS = re.compile(r"\d{3}", re.ASCII)
 
 
 def county_code_problem(code: str) -> str | None:

@@ -1,0 +1,68 @@
+"""Helpers shared by the core tests (imported as `core_support`; no Qt)."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from sqlalchemy import select
+
+from desktop.db import Database
+from desktop.models import Account
+from desktop.paths import DB_FILENAME
+from desktop.services.auth import actor_of
+from desktop.services.branch import BranchSetup, VillageInput
+from desktop.services.permissions import Actor
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURE_DB = FIXTURES / "db" / "schema-0001-demo.sqlite"
+
+DEMO_PASSWORD = "Demo#2026"
+ADMIN_PASSWORD = "Qingshan#2026"
+
+REAL_SETUP = BranchSetup(
+    county_code="513422",
+    township_code="021",
+    name="白水乡卫生院",
+    head_hospital_name="白水县人民医院",
+    admin_username="admin",
+    admin_display_name="李强",
+    admin_password=ADMIN_PASSWORD,
+    villages=(
+        VillageInput("001", "白水社区", "白水社区卫生室"),
+        VillageInput("101", "上坝村", "上坝村卫生室"),
+        VillageInput("102", "下坝村"),
+    ),
+)
+
+
+def copy_database(source: Path, target: Path) -> Path:
+    """Copy a closed database with the SQLite backup API."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+    return target
+
+
+def data_dir_with(template: Path, root: Path) -> Path:
+    """A fresh data directory under `root` holding a copy of `template`."""
+    copy_database(template, root / DB_FILENAME)
+    return root
+
+
+def actor_for(db: Database, username: str) -> Actor:
+    """The actor of an existing account, without paying for a password check."""
+    with db.read() as session:
+        account = session.scalars(select(Account).where(Account.username == username)).one()
+        return actor_of(account)
+
+
+def corrupt_middle(path: Path, *, pages: int = 4) -> None:
+    """Overwrite whole pages in the middle of a closed database file."""
+    size = path.stat().st_size
+    page = 4096
+    start = max(page, (size // 2) // page * page)
+    with open(path, "r+b") as file:
+        file.seek(start)
+        file.write(b"\xa5" * min(page * pages, size - start))
