@@ -1,0 +1,67 @@
+"""Shared fixtures for window tests: a real demo data directory, tasks, a themed application."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from desktop.app import App, open_app
+from desktop.demo import DEMO_PASSWORD, build_demo
+from desktop.services.auth import sign_in
+from desktop.ui.context import ChangeBus, UiContext
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots" / "tmp"
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo data directory built once; tests get their own copy."""
+    folder = tmp_path_factory.mktemp("demo-template")
+    app = open_app(folder)
+    build_demo(app.db)
+    app.close()
+    return folder
+
+
+@pytest.fixture
+def demo_app(demo_template: Path, tmp_path: Path) -> App:
+    """A private copy of the demo data directory, opened."""
+    target = tmp_path / "data"
+    shutil.copytree(demo_template, target)
+    app = open_app(target)
+    yield app
+    app.close()
+
+
+@pytest.fixture
+def themed(qapp):
+    """The application with the house theme and bundled font."""
+    from desktop.ui.theme import apply_theme
+
+    apply_theme(qapp)
+    return qapp
+
+
+@pytest.fixture
+def tasks(qtbot):
+    from desktop.ui.tasks import TaskManager
+
+    manager = TaskManager()
+    yield manager
+    manager.shutdown()
+
+
+def make_context(app: App, tasks, username: str) -> UiContext:
+    """A signed-in context for `username` of the demo."""
+    actor = sign_in(app.db, username, DEMO_PASSWORD).actor
+    return UiContext(app=app, tasks=tasks, actor=actor, branch=app.branch, bus=ChangeBus())
+
+
+def screenshot(widget, name: str) -> Path:
+    """Save what the widget shows, for a person to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    widget.grab().save(str(path))
+    return path
