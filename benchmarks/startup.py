@@ -19,11 +19,12 @@ RUNS = int(os.environ.get("STARTUP_RUNS", "9"))
 MARKER = "window-shown"
 
 BARE = f"""
+import os
 from PySide6.QtWidgets import QApplication, QWidget
 class Window(QWidget):
     def showEvent(self, event):
         print("{MARKER}", flush=True)
-        app.quit()
+        os._exit(0)
 app = QApplication([])
 window = Window()
 window.show()
