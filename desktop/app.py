@@ -6,7 +6,6 @@ No Qt here: the window, the command line and the tests all start from `open_app`
 from __future__ import annotations
 
 import logging
-import logging.handlers
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,16 +51,3 @@ def open_app(data_dir: Path) -> App:
     if revision != SCHEMA_HEAD:
         upgrade_to_head(db)
     return App(paths=paths, db=db)
-
-
-def configure_logging(paths: DataPaths, *, verbose: bool = False) -> None:
-    """Log to a rotating file in the data directory (and stderr when verbose)."""
-    paths.ensure()
-    handler = logging.handlers.RotatingFileHandler(
-        paths.logs / "township-desk.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8"
-    )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("township_desk")
-    root.setLevel(logging.DEBUG if verbose else logging.INFO)
-    if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
-        root.addHandler(handler)

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from desktop.clock import now
-from desktop.db import backup_to, check_openable, run_check, stored_revision
+from desktop.dbfile import backup_to, check_openable, run_check, stored_revision
 from desktop.errors import DatabaseCorrupt, UserFacingError
 from desktop.paths import DataPaths
 

@@ -76,7 +76,8 @@ def _password_from_env_or_prompt(*, confirm: bool) -> str:
 
 
 def _open(args: argparse.Namespace):  # -> App, imported lazily to keep `--help` quick
-    from desktop.app import configure_logging, open_app
+    from desktop.app import open_app
+    from desktop.logs import configure_logging
 
     data_dir = resolve_data_dir(args.data_dir)
     configure_logging(DataPaths(data_dir), verbose=args.verbose)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from desktop.branch_info import BranchInfo
 from desktop.changes import Changes
 from desktop.db import Database
 from desktop.errors import AlreadySetUp, NotSetUp, UserFacingError, ValidationError
@@ -18,23 +19,6 @@ from desktop.services.accounts import USERNAME_PATTERN, AccountInput, add_accoun
 from desktop.services.audit import Action
 from desktop.services.auth import check_new_password
 from desktop.services.permissions import SYSTEM, Actor, Permission, Role, require
-
-
-@dataclass(frozen=True)
-class BranchInfo:
-    """The branch as plain data."""
-
-    site_id: str
-    county_code: str
-    township_code: str
-    name: str
-    head_hospital_name: str
-    is_demo: bool
-
-    @property
-    def record_prefix(self) -> str:
-        """The first 9 digits of every record number issued here."""
-        return self.county_code + self.township_code
 
 
 @dataclass(frozen=True)

@@ -1,22 +1,35 @@
-"""Starting the window: application, theme, database, first-run setup, sign-in, main window."""
+"""Starting the window: application, theme, database, first-run setup, sign-in, main window.
+
+The sign-in window is shown as soon as the file has been checked with plain sqlite3; the
+ORM is imported and the database opened on the database thread while the person types.
+A first run or a schema upgrade takes the slower path and opens everything up front.
+"""
 
 from __future__ import annotations
 
 import sys
+from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
 from desktop import APP_NAME, APP_TITLE
-from desktop.app import App, configure_logging, open_app
-from desktop.backups import daily_backup
+from desktop.branch_info import BranchInfo
+from desktop.dbfile import SCHEMA_HEAD, check_openable, read_branch
 from desktop.errors import DatabaseProblem
+from desktop.logs import configure_logging
 from desktop.paths import DataPaths
-from desktop.services.branch import BranchInfo
-from desktop.ui.context import ChangeBus, UiContext
 from desktop.ui.errors import install_excepthook
 from desktop.ui.tasks import TaskManager
 from desktop.ui.theme import apply_theme, configure_high_dpi, install_chinese_translations
+
+OPEN_DELAY_MS = 100
+
+if TYPE_CHECKING:
+    from desktop.app import App
+    from desktop.services.auth import SignIn
 
 
 def create_application() -> QApplication:
@@ -34,75 +47,127 @@ def create_application() -> QApplication:
     return app
 
 
-def open_or_recover(paths: DataPaths) -> App | None:
-    """Open the database; when it is damaged, offer a restore and try once more."""
+def probe(paths: DataPaths) -> tuple[str | None, BranchInfo | None]:
+    """(schema revision, branch) of the data directory's file; raises if it cannot be used."""
+    if not paths.database.exists():
+        return None, None
+    return check_openable(paths.database), read_branch(paths.database)
+
+
+def probe_or_recover(paths: DataPaths) -> tuple[str | None, BranchInfo | None] | None:
+    """Probe the file; when it is damaged, offer a restore and probe once more. None = give up."""
     try:
-        return open_app(paths.root)
+        return probe(paths)
     except DatabaseProblem as problem:
         from desktop.ui.recovery import offer_recovery
 
-        if offer_recovery(paths, problem):
-            return open_app(paths.root)
-        return None
+        return probe(paths) if offer_recovery(paths, problem) else None
+
+
+def demo_hint_text(app: App) -> str:
+    """The demo accounts to show on the sign-in window (runs on the database thread)."""
+    from desktop.demo import build_demo
+
+    return build_demo(app.db).sign_in_text()
 
 
 class Shell:
     """Runs sessions: sign in, (change password), main window, back to sign in after sign-out."""
 
-    def __init__(self, app: App, tasks: TaskManager, demo_hint: str = "") -> None:
-        self.app, self.tasks, self.demo_hint = app, tasks, demo_hint
+    def __init__(self, paths: DataPaths, tasks: TaskManager) -> None:
+        self.paths, self.tasks = paths, tasks
+        self._app: Future[App] | None = None
         self.window = None
 
-    def start_session(self) -> bool:
-        """Show sign-in; open the main window. False when the person chose to quit."""
-        from desktop.ui.main_window import MainWindow
-        from desktop.ui.sign_in import ChangePasswordDialog, SignInDialog
+    @property
+    def app(self) -> App:
+        """The opened app. Used from the database thread, where the background open ran first."""
+        return self._app.result() if self._app is not None else self.open_now()
 
-        branch: BranchInfo = self.app.branch  # type: ignore[assignment]
-        dialog = SignInDialog(self.app.db, self.tasks, branch, demo_hint=self.demo_hint)
+    def open_in_background(self) -> None:
+        """Import the ORM and open the database on the database thread (once)."""
+        if self._app is None:
+            self._app = self.tasks.run_db(lambda: self._open())
+
+    def _open(self) -> App:
+        from desktop.app import open_app
+
+        return open_app(self.paths.root)
+
+    def open_now(self) -> App:
+        """Open the database on the calling thread (first run, upgrade, or a very fast typist)."""
+        future: Future[App] = Future()
+        future.set_result(self._open())
+        self._app = future
+        return future.result()
+
+    def authenticate(self, username: str, password: str) -> SignIn:
+        from desktop.services.auth import sign_in
+
+        return sign_in(self.app.db, username, password)
+
+    def start_session(self, branch: BranchInfo, demo_hint: str = "") -> bool:
+        """Show sign-in; open the main window. False when the person chose to quit."""
+        from desktop.ui.sign_in import SignInDialog
+
+        dialog = SignInDialog(self.authenticate, self.tasks, branch, demo_hint=demo_hint)
+        # Opening imports the ORM, which holds the interpreter for a third of a second:
+        # start it only once the window has had a moment to paint.
+        QTimer.singleShot(OPEN_DELAY_MS, lambda: self._after_paint(dialog, branch.is_demo and not demo_hint))
         if dialog.exec() != QDialog.DialogCode.Accepted or dialog.result_sign_in is None:
             return False
-        result = dialog.result_sign_in
+        return self._enter(branch, dialog.result_sign_in)
+
+    def _after_paint(self, dialog: QDialog, wants_demo_hint: bool) -> None:
+        self.open_in_background()
+        if wants_demo_hint:
+            self.tasks.run_db(lambda: demo_hint_text(self.app), on_success=dialog.set_demo_hint, parent=dialog)
+
+    def _enter(self, branch: BranchInfo, result: SignIn) -> bool:
+        from desktop.backups import daily_backup
+        from desktop.ui.context import ChangeBus, UiContext
+        from desktop.ui.main_window import MainWindow
+        from desktop.ui.sign_in import ChangePasswordDialog
+
         if result.must_change_password:
             change = ChangePasswordDialog(self.app.db, self.tasks, result.actor, forced=True)
             if change.exec() != QDialog.DialogCode.Accepted:
-                return self.start_session()
+                return self.start_session(branch)
         ctx = UiContext(app=self.app, tasks=self.tasks, actor=result.actor, branch=branch, bus=ChangeBus())
         self.window = MainWindow(ctx)
-        self.window.signed_out.connect(self._after_sign_out)
+        self.window.signed_out.connect(lambda: self._after_sign_out(branch))
         self.window.resize(1280, 720)
         self.window.show()
-        self.tasks.run_db(lambda: daily_backup(self.app.paths), parent=self.window)
+        self.tasks.run_db(lambda: daily_backup(self.paths), parent=self.window)
         return True
 
-    def _after_sign_out(self) -> None:
-        if not self.start_session():
+    def _after_sign_out(self, branch: BranchInfo) -> None:
+        if not self.start_session(branch):
             QApplication.instance().quit()
 
+    def close(self) -> None:
+        if self._app is not None and self._app.done() and self._app.exception() is None:
+            self._app.result().close()
 
-def _first_run(app: App, tasks: TaskManager, *, demo_if_empty: bool) -> str | None:
-    """Set up the branch when nothing is there. Returns the demo hint, or None if cancelled."""
+
+def first_run(shell: Shell, *, demo_if_empty: bool) -> tuple[BranchInfo, str] | None:
+    """Set up the branch when nothing is there: the wizard, or a demo. None if cancelled."""
+    app = shell.open_now()
     if app.is_set_up():
         branch = app.branch
-        return _demo_hint(app) if branch and branch.is_demo else ""
+        return branch, demo_hint_text(app) if branch.is_demo else ""
     if demo_if_empty:
         from desktop.demo import build_demo
 
         result = build_demo(app.db)
         print(result.sign_in_text(), flush=True)
-        return result.sign_in_text()
+        return app.branch, result.sign_in_text()
     from desktop.ui.setup_wizard import SetupWizard
 
-    wizard = SetupWizard(app.db, tasks)
+    wizard = SetupWizard(app.db, shell.tasks)
     if wizard.exec() != QDialog.DialogCode.Accepted:
         return None
-    return wizard.demo.sign_in_text() if wizard.demo else ""
-
-
-def _demo_hint(app: App) -> str:
-    from desktop.demo import build_demo
-
-    return build_demo(app.db).sign_in_text()
+    return app.branch, wizard.demo.sign_in_text() if wizard.demo else ""
 
 
 def run_gui(*, data_dir: Path, demo_if_empty: bool = False, verbose: bool = False) -> int:
@@ -110,18 +175,22 @@ def run_gui(*, data_dir: Path, demo_if_empty: bool = False, verbose: bool = Fals
     paths = DataPaths(data_dir)
     configure_logging(paths, verbose=verbose)
     qt_app = create_application()
-    app = open_or_recover(paths)
-    if app is None:
+    probed = probe_or_recover(paths)
+    if probed is None:
         return 1
+    revision, branch = probed
     tasks = TaskManager()
+    shell = Shell(paths, tasks)
     try:
-        hint = _first_run(app, tasks, demo_if_empty=demo_if_empty)
-        if hint is None:
-            return 0
-        shell = Shell(app, tasks, hint)
-        if not shell.start_session():
+        hint = ""
+        if branch is None or revision != SCHEMA_HEAD:
+            started = first_run(shell, demo_if_empty=demo_if_empty)
+            if started is None:
+                return 0
+            branch, hint = started
+        if not shell.start_session(branch, hint):
             return 0
         return qt_app.exec()
     finally:
         tasks.shutdown()
-        app.close()
+        shell.close()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -14,14 +17,18 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import APP_TITLE
-from desktop.db import Database
+from desktop.branch_info import BranchInfo
 from desktop.errors import UserFacingError, ValidationError
-from desktop.services.auth import SignIn, change_password, sign_in
-from desktop.services.branch import BranchInfo
 from desktop.services.permissions import Actor
 from desktop.ui.errors import show_error
 from desktop.ui.forms import FieldErrors, install_form_keys
 from desktop.ui.tasks import TaskManager
+
+if TYPE_CHECKING:  # the ORM is imported only once the database opens, after this dialog shows
+    from desktop.db import Database
+    from desktop.services.auth import SignIn
+
+Authenticate = Callable[[str, str], "SignIn"]
 
 POLICY_HINT = "至少 8 位，含大写字母、小写字母、数字、符号中的三类，且不含用户名。"
 
@@ -33,12 +40,15 @@ def _password_edit() -> QLineEdit:
 
 
 class SignInDialog(QDialog):
-    """Asks for user name and password; `result_sign_in` holds the outcome once accepted."""
+    """Asks for user name and password; `result_sign_in` holds the outcome once accepted.
 
-    def __init__(self, db: Database, tasks: TaskManager, branch: BranchInfo,
+    `authenticate(username, password)` runs on the database thread and raises on failure.
+    """
+
+    def __init__(self, authenticate: Authenticate, tasks: TaskManager, branch: BranchInfo,
                  *, demo_hint: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.db, self.tasks = db, tasks
+        self.authenticate, self.tasks = authenticate, tasks
         self.result_sign_in: SignIn | None = None
         self.setWindowTitle(f"{APP_TITLE} — 登录")
         self.setMinimumWidth(420)
@@ -59,12 +69,12 @@ class SignInDialog(QDialog):
         self.errors.add_row(form, "密码", "password", self.password)
         layout.addLayout(form)
         layout.addWidget(self.errors.general)
-        if demo_hint:
-            hint = QLabel(demo_hint)
-            hint.setObjectName("demoHint")
-            hint.setWordWrap(True)
-            hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            layout.addWidget(hint)
+        self.demo_hint = QLabel()
+        self.demo_hint.setObjectName("demoHint")
+        self.demo_hint.setWordWrap(True)
+        self.demo_hint.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.demo_hint)
+        self.set_demo_hint(demo_hint)
         self.buttons = QDialogButtonBox()
         self.sign_in_button = self.buttons.addButton("登录", QDialogButtonBox.ButtonRole.AcceptRole)
         self.buttons.addButton("退出", QDialogButtonBox.ButtonRole.RejectRole)
@@ -75,6 +85,11 @@ class SignInDialog(QDialog):
         self.username.returnPressed.connect(self.password.setFocus)
         self.username.setFocus()
 
+    def set_demo_hint(self, text: str) -> None:
+        """Show the demo accounts (a demo branch only)."""
+        self.demo_hint.setText(text)
+        self.demo_hint.setVisible(bool(text))
+
     def submit(self) -> None:
         """Check the credentials in the background; stay open with a message on failure."""
         username, password = self.username.text().strip(), self.password.text()
@@ -83,7 +98,7 @@ class SignInDialog(QDialog):
             return
         self.errors.clear()
         self.sign_in_button.setEnabled(False)
-        self.tasks.run_db(lambda: sign_in(self.db, username, password),
+        self.tasks.run_db(lambda: self.authenticate(username, password),
                           on_success=self._signed_in, on_failure=self._failed, parent=self)
 
     def _signed_in(self, result: SignIn) -> None:
@@ -144,6 +159,8 @@ class ChangePasswordDialog(QDialog):
             return
         self.errors.clear()
         self.save_button.setEnabled(False)
+        from desktop.services.auth import change_password
+
         self.tasks.run_db(lambda: change_password(self.db, self.actor, old, new),
                           on_success=lambda _: self.accept(), on_failure=self._failed, parent=self)
 

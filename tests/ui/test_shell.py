@@ -9,6 +9,7 @@ from desktop.app import open_app
 from desktop.demo import DEMO_PASSWORD
 from desktop.services.accounts import AccountInput, create_account
 from desktop.services.audit import Action, list_entries
+from desktop.services.auth import sign_in
 from desktop.services.permissions import Role
 from desktop.ui.main_window import MainWindow
 from desktop.ui.setup_wizard import SetupWizard
@@ -17,7 +18,7 @@ from tests.ui.conftest import make_context, screenshot
 
 
 def test_wrong_password_stays_on_dialog_with_one_message(qtbot, themed, demo_app, tasks):
-    dialog = SignInDialog(demo_app.db, tasks, demo_app.branch, demo_hint="演示账户 admin")
+    dialog = SignInDialog(lambda u, p: sign_in(demo_app.db, u, p), tasks, demo_app.branch, demo_hint="演示账户 admin")
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.username.setText("admin")
@@ -36,7 +37,7 @@ def test_wrong_password_stays_on_dialog_with_one_message(qtbot, themed, demo_app
 
 
 def test_right_password_accepts_with_actor(qtbot, themed, demo_app, tasks):
-    dialog = SignInDialog(demo_app.db, tasks, demo_app.branch)
+    dialog = SignInDialog(lambda u, p: sign_in(demo_app.db, u, p), tasks, demo_app.branch)
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.username.setText("yuanzhang")
@@ -47,7 +48,7 @@ def test_right_password_accepts_with_actor(qtbot, themed, demo_app, tasks):
 
 
 def test_locked_account_says_until_when(qtbot, themed, demo_app, tasks):
-    dialog = SignInDialog(demo_app.db, tasks, demo_app.branch)
+    dialog = SignInDialog(lambda u, p: sign_in(demo_app.db, u, p), tasks, demo_app.branch)
     qtbot.addWidget(dialog)
     for _ in range(5):
         dialog.username.setText("luru1")
@@ -60,8 +61,6 @@ def test_locked_account_says_until_when(qtbot, themed, demo_app, tasks):
 def test_forced_password_change_marks_the_field(qtbot, themed, demo_app, tasks):
     admin = make_context(demo_app, tasks, "admin").actor
     create_account(demo_app.db, admin, AccountInput("newclerk", "新录入员", Role.CLERK), "Start#2026")
-    from desktop.services.auth import sign_in
-
     result = sign_in(demo_app.db, "newclerk", "Start#2026")
     assert result.must_change_password
     dialog = ChangePasswordDialog(demo_app.db, tasks, result.actor, forced=True)
