@@ -92,10 +92,16 @@ def _find_account(session: Session, username: str) -> Account | None:
     return session.scalars(select(Account).where(Account.username == username.strip())).one_or_none()
 
 
+def _next_full_minute(moment: datetime) -> datetime:
+    """Round up to the minute, so "锁定至 HH:MM" is exactly when the lock ends."""
+    floor = moment.replace(second=0, microsecond=0)
+    return floor if floor == moment else floor + timedelta(minutes=1)
+
+
 def _register_failure(session: Session, account: Account, at: datetime) -> UserFacingError:
     account.failed_attempts += 1
     if account.failed_attempts >= MAX_FAILED_ATTEMPTS:
-        account.locked_until = at + LOCKOUT
+        account.locked_until = _next_full_minute(at + LOCKOUT)
         account.failed_attempts = 0
         audit.record(session, account.username, Action.SIGN_IN_FAILED, entity_type="account",
                      entity_id=account.id, summary=f"密码错误，连续 {MAX_FAILED_ATTEMPTS} 次，账户锁定至 {account.locked_until:%H:%M}")
@@ -124,7 +130,8 @@ def _attempt(session: Session, username: str, password: str, at: datetime) -> Si
     if _hasher().check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     account.failed_attempts, account.locked_until, account.last_sign_in_at = 0, None, at
-    audit.record(session, account.username, Action.SIGN_IN, entity_type="account", entity_id=account.id)
+    audit.record(session, account.username, Action.SIGN_IN, entity_type="account", entity_id=account.id,
+                 summary="登录成功")
     return SignIn(actor=actor_of(account), must_change_password=account.must_change_password)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.app import open_app
-from desktop.backups import create_backup, restore_backup
+from desktop.backups import backup_problem, create_backup, restore_backup
 from desktop.db import Database, check_openable
-from desktop.errors import DatabaseProblem, UserFacingError
+from desktop.errors import DatabaseCorrupt, DatabaseProblem, UserFacingError
 from desktop.paths import DataPaths
 from desktop.services import audit
 from desktop.services.audit import Action
@@ -55,6 +55,9 @@ def restore_from(
     possible, so the restore is allowed and audited as done by the system; the old file
     is always kept aside, never deleted.
     """
+    problem = backup_problem(backup_file)
+    if problem:
+        raise DatabaseCorrupt(f"无法从该备份恢复：{problem}")
     restored_by = _authorise_restore(paths, username, password) if _current_is_usable(paths) else "system"
     aside = restore_backup(paths, backup_file)
     app = open_app(paths.root)

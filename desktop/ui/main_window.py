@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -22,6 +22,9 @@ from desktop.ui.context import UiContext
 from desktop.ui.idle import IdleWatcher, LockDialog
 from desktop.ui.pages.base import Page, PageSpec
 from desktop.ui.sign_in import ChangePasswordDialog
+
+
+NAVIGATION_ROW_HEIGHT = 38
 
 
 def all_pages() -> list[PageSpec]:
@@ -64,6 +67,7 @@ class MainWindow(QMainWindow):
         for index, spec in enumerate(self.specs):
             item = QListWidgetItem(spec.title)
             item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            item.setSizeHint(QSize(0, NAVIGATION_ROW_HEIGHT))
             item.setToolTip(f"{spec.title}（Ctrl+{index + 1}）" if index < 9 else spec.title)
             self.navigation.addItem(item)
             self.stack.addWidget(QWidget())

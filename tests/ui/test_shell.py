@@ -129,6 +129,7 @@ def test_main_window_navigation_follows_role(qtbot, themed, demo_app, tasks):
     admin_window.show()
     qtbot.waitUntil(lambda: admin_window.pages["home"].grid.count() > 0)
     assert "青山镇卫生院" in admin_window.branch_label.text()
+    QApplication.processEvents()
     screenshot(admin_window, "main-window-home")
     qtbot.keyClick(admin_window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
     assert admin_window.navigation.currentRow() == 1
