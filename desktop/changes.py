@@ -13,6 +13,8 @@ class Changes:
     accounts: bool = False
     audit: bool = False
     settings: bool = False
+    residents: bool = False
+    backups: bool = False
 
     def __or__(self, other: Changes) -> Changes:
         return Changes(**{f.name: getattr(self, f.name) or getattr(other, f.name) for f in fields(self)})

@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="创建（或补充）演示分院")
     demo.add_argument("--seed", type=int, default=2026, help="随机种子，同一种子得到同样的数据")
+    demo.add_argument("--residents", type=int, default=None, metavar="N",
+                      help="补足到 N 名居民（默认 3000；已有的不动）")
 
     commands.add_parser("check", help="完整性检查：完好时退出码 0，否则 1")
 
@@ -132,12 +134,17 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from desktop.demo import build_demo
+    from desktop.demo import DEFAULT_RESIDENTS, build_demo
     from desktop.jobs import print_progress
 
+    if args.residents is not None and not 0 <= args.residents <= 1_000_000:
+        raise UserFacingError("--residents 应在 0 到 1000000 之间。")
     app = _open(args)
-    result = build_demo(app.db, seed=args.seed, progress=print_progress)
+    target = DEFAULT_RESIDENTS if args.residents is None else args.residents
+    result = build_demo(app.db, seed=args.seed, residents=target, progress=print_progress)
     _say(("已创建演示分院" if result.created else "演示分院已存在") + f"，数据目录 {app.paths.root}")
+    if result.residents_added:
+        _say(f"新增演示居民 {result.residents_added} 人")
     _say(result.sign_in_text())
     return EXIT_OK
 
@@ -164,7 +171,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     from desktop.backups import create_backup
     from desktop.services.backup import record_backup
-
     from desktop.services.permissions import Permission, require
 
     app = _open(args)

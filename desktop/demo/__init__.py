@@ -12,11 +12,14 @@ from dataclasses import dataclass
 
 from desktop.db import Database
 from desktop.demo.org import DEMO_PASSWORD, build_demo_org
+from desktop.demo.residents import add_demo_residents
 from desktop.errors import UserFacingError
 from desktop.jobs import ProgressFn, no_progress, raise_if_aborted
 from desktop.services.branch import get_branch
 
-__all__ = ["DEMO_PASSWORD", "DemoResult", "build_demo"]
+__all__ = ["DEFAULT_RESIDENTS", "DEMO_PASSWORD", "DemoResult", "build_demo"]
+
+DEFAULT_RESIDENTS = 3000
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class DemoResult:
 
     created: bool
     accounts: tuple[tuple[str, str], ...]
+    residents_added: int = 0
     password: str = DEMO_PASSWORD
 
     def sign_in_text(self) -> str:
@@ -38,10 +42,11 @@ def build_demo(
     db: Database,
     *,
     seed: int = 2026,
+    residents: int = DEFAULT_RESIDENTS,
     abort: threading.Event | None = None,
     progress: ProgressFn = no_progress,
 ) -> DemoResult:
-    """Set up a demo branch, or leave an existing demo branch as it is. Refuses a real branch."""
+    """Set up a demo branch, or top an existing demo branch up to `residents`. Refuses a real branch."""
     abort = abort or threading.Event()
     branch = get_branch(db)
     if branch is not None and not branch.is_demo:
@@ -51,8 +56,9 @@ def build_demo(
     progress(0.0, "正在创建演示分院……")
     created = branch is None
     accounts = build_demo_org(db, rng) if created else _demo_accounts(db)
+    added = add_demo_residents(db, residents, rng=rng, abort=abort, progress=progress)
     progress(1.0, "演示数据已就绪")
-    return DemoResult(created=created, accounts=accounts)
+    return DemoResult(created=created, accounts=accounts, residents_added=added)
 
 
 def _demo_accounts(db: Database) -> tuple[tuple[str, str], ...]:

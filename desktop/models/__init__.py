@@ -11,12 +11,17 @@ from desktop.models.org import (
     VillageClinic,
     account_villages,
 )
+from desktop.models.resident import Household, RecordNumberCounter, Resident, ResidentCondition
 
 __all__ = [
     "Account",
     "AuditEntry",
     "Base",
     "Branch",
+    "Household",
+    "RecordNumberCounter",
+    "Resident",
+    "ResidentCondition",
     "Setting",
     "Staff",
     "SyncMixin",

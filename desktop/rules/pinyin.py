@@ -7,7 +7,7 @@ dictionary. pypinyin is imported on first use (it is slow to load).
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 # Surnames whose reading as a surname differs from the common reading.
 SURNAME_READINGS: dict[str, tuple[str, ...]] = {
@@ -48,7 +48,11 @@ def syllables(name: str) -> list[str]:
     return [*reading, *(s.replace("ü", "v") for s in _reader()(rest) if s.strip())] if rest else list(reading)
 
 
+@lru_cache(maxsize=65536)
 def name_keys(name: str) -> tuple[str, str]:
-    """(initials, full pinyin) of a name, both lower-case ASCII, the middle dot dropped."""
+    """(initials, full pinyin) of a name, both lower-case ASCII, the middle dot dropped.
+
+    Cached: names repeat a great deal, and the phrase dictionary lookup is the slow part of imports.
+    """
     parts = [s for s in syllables(name.replace("·", "")) if s and s[0].isalnum()]
     return "".join(p[0] for p in parts), "".join(parts)

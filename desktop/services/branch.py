@@ -13,7 +13,12 @@ from desktop.changes import Changes
 from desktop.db import Database
 from desktop.errors import AlreadySetUp, NotSetUp, UserFacingError, ValidationError
 from desktop.models import Branch, Staff, Village, VillageClinic
-from desktop.rules.codes import county_code_problem, normalise_code, township_code_problem, village_code_problem
+from desktop.rules.codes import (
+    county_code_problem,
+    normalise_code,
+    township_code_problem,
+    village_code_problem,
+)
 from desktop.services import audit
 from desktop.services.accounts import USERNAME_PATTERN, AccountInput, add_account
 from desktop.services.audit import Action

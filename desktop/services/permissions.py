@@ -44,9 +44,17 @@ class Permission(StrEnum):
     BACKUP = "backup"
     RESTORE = "restore"
     VIEW_BRANCH = "view_branch"
+    VIEW_RESIDENTS = "view_residents"
+    EDIT_RESIDENTS = "edit_residents"
+    IMPORT_RESIDENTS = "import_residents"
+    EXPORT_RESIDENTS = "export_residents"
+    VIEW_IDENTITY = "view_identity"
 
 
 _EVERYONE = {Permission.VIEW_BRANCH}
+_RESIDENT_WORK = {
+    Permission.VIEW_RESIDENTS, Permission.EDIT_RESIDENTS, Permission.EXPORT_RESIDENTS, Permission.VIEW_IDENTITY,
+}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
@@ -59,12 +67,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RESTORE,
         }
     ),
-    Role.DIRECTOR: frozenset(_EVERYONE | {Permission.VIEW_AUDIT, Permission.BACKUP}),
-    Role.PUBLIC_HEALTH_DOCTOR: frozenset(_EVERYONE | {Permission.BACKUP}),
-    Role.FAMILY_DOCTOR: frozenset(_EVERYONE),
-    Role.VILLAGE_DOCTOR: frozenset(_EVERYONE),
-    Role.CLERK: frozenset(_EVERYONE | {Permission.BACKUP}),
-    Role.ASSESSOR: frozenset(_EVERYONE),
+    Role.DIRECTOR: frozenset(
+        _EVERYONE | {Permission.VIEW_AUDIT, Permission.BACKUP, Permission.VIEW_RESIDENTS, Permission.EXPORT_RESIDENTS}
+    ),
+    Role.PUBLIC_HEALTH_DOCTOR: frozenset(_EVERYONE | _RESIDENT_WORK | {Permission.BACKUP, Permission.IMPORT_RESIDENTS}),
+    Role.FAMILY_DOCTOR: frozenset(_EVERYONE | _RESIDENT_WORK),
+    Role.VILLAGE_DOCTOR: frozenset(_EVERYONE | _RESIDENT_WORK),
+    Role.CLERK: frozenset(_EVERYONE | _RESIDENT_WORK | {Permission.BACKUP, Permission.IMPORT_RESIDENTS}),
+    Role.ASSESSOR: frozenset(_EVERYONE | {Permission.VIEW_RESIDENTS}),
 }
 
 PERMISSION_LABELS = {
@@ -74,6 +84,11 @@ PERMISSION_LABELS = {
     Permission.BACKUP: "备份数据库",
     Permission.RESTORE: "从备份恢复",
     Permission.VIEW_BRANCH: "查看分院信息",
+    Permission.VIEW_RESIDENTS: "查看居民档案",
+    Permission.EDIT_RESIDENTS: "建立或修改居民档案",
+    Permission.IMPORT_RESIDENTS: "导入居民档案",
+    Permission.EXPORT_RESIDENTS: "导出居民档案",
+    Permission.VIEW_IDENTITY: "查看完整身份证号和电话",
 }
 
 

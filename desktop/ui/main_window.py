@@ -23,7 +23,6 @@ from desktop.ui.idle import IdleWatcher, LockDialog
 from desktop.ui.pages.base import Page, PageSpec
 from desktop.ui.sign_in import ChangePasswordDialog
 
-
 NAVIGATION_ROW_HEIGHT = 38
 
 

@@ -9,6 +9,7 @@ import pytest
 from core_support import actor_for, corrupt_middle
 from sqlalchemy import func, select
 
+from desktop.dbfile import SCHEMA_HEAD
 from desktop.app import App, open_app
 from desktop.backups import (
     KEEP_AUTOMATIC,
@@ -41,7 +42,7 @@ def test_create_backup_is_a_verified_copy_listed_newest_first(demo_app: App) -> 
     first = create_backup(demo_app.paths, reason="daily")
     second = create_backup(demo_app.paths, reason="manual")
     assert first != second and run_check(second, full=True) == []
-    assert stored_revision(second) == "0001"
+    assert stored_revision(second) == SCHEMA_HEAD
     listed = list_backups(demo_app.paths)
     assert {b.path for b in listed} == {first, second}
     assert {b.reason for b in listed} == {"daily", "manual"} and all(b.size > 0 for b in listed)

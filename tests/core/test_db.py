@@ -11,6 +11,7 @@ from core_support import corrupt_middle
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
+from desktop.dbfile import SCHEMA_HEAD
 from desktop.app import App
 from desktop.db import (
     BUSY_TIMEOUT_MS,
@@ -209,7 +210,7 @@ def test_stored_revision(tmp_path: Path, empty_app: App) -> None:
     with closing(open_sqlite(plain)) as connection:
         connection.execute("CREATE TABLE t (x)")
     assert stored_revision(plain) is None
-    assert stored_revision(empty_app.db.path) == "0001"
+    assert stored_revision(empty_app.db.path) == SCHEMA_HEAD
 
 
 def test_backup_to_makes_a_verified_self_contained_copy(tmp_path: Path, empty_app: App) -> None:

@@ -1,0 +1,285 @@
+"""Demo residents: households of a rural township with a believable age pyramid.
+
+Names are drawn from common surnames (with a few whose surname reading differs from the
+everyday one, so pinyin search can be tried on them) and given-name characters typical
+for each generation. ID numbers are valid for the branch's county code. Key populations
+are assigned at roughly the prevalence a township in central China sees.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import count
+
+from sqlalchemy import func, insert, select, update
+
+from desktop.clock import now
+from desktop.db import Database
+from desktop.jobs import ProgressFn, no_progress, raise_if_aborted
+from desktop.models import Branch, Household, RecordNumberCounter, Resident, ResidentCondition, Staff, Village
+from desktop.models.base import SITE_ID_KEY
+from desktop.rules.idnumbers import make_id
+from desktop.rules.pinyin import name_keys
+from desktop.rules.population import HEAD_OF_HOUSEHOLD, KeyPopulation
+
+# (surname, weight); 单 曾 解 仇 区 朴 read differently as surnames.
+SURNAMES: tuple[tuple[str, int], ...] = (
+    ("王", 70), ("李", 68), ("张", 64), ("刘", 52), ("陈", 46), ("杨", 32), ("黄", 22), ("赵", 22), ("吴", 20),
+    ("周", 19), ("徐", 16), ("孙", 15), ("马", 14), ("朱", 13), ("胡", 12), ("郭", 11), ("何", 10), ("高", 10),
+    ("林", 9), ("罗", 9), ("郑", 9), ("梁", 8), ("谢", 8), ("宋", 7), ("唐", 7), ("许", 7), ("韩", 6), ("冯", 6),
+    ("邓", 6), ("曹", 6), ("彭", 5), ("曾", 5), ("肖", 5), ("田", 5), ("董", 5), ("袁", 4), ("潘", 4), ("于", 4),
+    ("蒋", 4), ("蔡", 4), ("余", 4), ("杜", 4), ("叶", 4), ("程", 4), ("苏", 3), ("魏", 3), ("吕", 3), ("丁", 3),
+    ("任", 3), ("沈", 3), ("姚", 3), ("卢", 3), ("汪", 3), ("储", 2), ("单", 2), ("解", 1), ("仇", 1), ("查", 1),
+)
+MALE_CHARACTERS = {
+    "old": "德福贵明华国建忠宝金山林春生玉文成志富海长庆荣广发永",
+    "middle": "建军国强卫东志刚海涛小平红兵立新勇伟军明杰斌峰",
+    "young": "浩宇子轩俊杰一鸣宇航博文浩然梓豪晨阳嘉豪天佑睿",
+}
+FEMALE_CHARACTERS = {
+    "old": "秀兰桂英凤珍玉梅淑芬翠兰春花金凤桂芳秀珍素英",
+    "middle": "丽红霞芳静燕敏艳华娟玲美丽晓梅慧丽",
+    "young": "欣怡梓涵诗琪雨萱可馨思彤佳怡紫涵梦瑶一诺",
+}
+# Age bands (lower, upper, weight): an older rural population, many of working age away.
+AGE_BANDS: tuple[tuple[int, int, int], ...] = (
+    (0, 6, 6), (7, 17, 11), (18, 34, 15), (35, 49, 18), (50, 64, 27), (65, 79, 18), (80, 95, 5),
+)
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    sex: str
+    birth: date
+    relation: str
+
+
+@dataclass
+class _Batch:
+    households: list[dict] = field(default_factory=list)
+    residents: list[dict] = field(default_factory=list)
+    conditions: list[dict] = field(default_factory=list)
+    heads: list[tuple[int, int]] = field(default_factory=list)
+
+
+def _generation(age: int) -> str:
+    return "old" if age >= 55 else "middle" if age >= 25 else "young"
+
+
+def _years_ago(today: date, years: int) -> date:
+    return today.replace(year=today.year - years) if not (today.month == 2 and today.day == 29) \
+        else date(today.year - years, 2, 28)
+
+
+def random_name(rng: random.Random, sex: str, age: int, surname: str | None = None) -> str:
+    surname = surname or rng.choices([s for s, _ in SURNAMES], weights=[w for _, w in SURNAMES])[0]
+    pool = (MALE_CHARACTERS if sex == "1" else FEMALE_CHARACTERS)[_generation(age)]
+    length = 1 if rng.random() < 0.25 else 2
+    return surname + "".join(rng.choice(pool) for _ in range(length))
+
+
+def _birth_for_age(rng: random.Random, age: int, today: date) -> date:
+    return today - timedelta(days=age * 365 + rng.randrange(365))
+
+
+def random_household(rng: random.Random, today: date) -> list[Person]:
+    """A head of household and the people living with them."""
+    head_age = rng.choices([rng.randint(lo, hi) for lo, hi, _ in AGE_BANDS[2:]], weights=[w for *_, w in AGE_BANDS[2:]])[0]
+    head_sex = "1" if rng.random() < 0.8 else "2"
+    surname = rng.choices([s for s, _ in SURNAMES], weights=[w for _, w in SURNAMES])[0]
+    people = [Person(random_name(rng, head_sex, head_age, surname), head_sex, _birth_for_age(rng, head_age, today),
+                     HEAD_OF_HOUSEHOLD)]
+    if rng.random() < 0.82:
+        age = max(18, head_age + rng.randint(-5, 3))
+        sex = "2" if head_sex == "1" else "1"
+        people.append(Person(random_name(rng, sex, age), sex, _birth_for_age(rng, age, today), "10"))
+    if head_age < 70:
+        for _ in range(rng.choices((0, 1, 2, 3), weights=(25, 40, 28, 7))[0]):
+            age = head_age - rng.randint(22, 34)
+            if age < 0:
+                continue
+            sex = rng.choice("12")
+            people.append(Person(random_name(rng, sex, age, surname), sex, _birth_for_age(rng, age, today),
+                                 "20" if sex == "1" else "30"))
+    if head_age < 50 and rng.random() < 0.3:
+        age = head_age + rng.randint(22, 32)
+        sex = rng.choice("12")
+        people.append(Person(random_name(rng, sex, age, surname if sex == "1" else None), sex,
+                             _birth_for_age(rng, age, today), "50"))
+    if head_age >= 50 and rng.random() < 0.45:
+        age = rng.randint(0, 14)
+        sex = rng.choice("12")
+        people.append(Person(random_name(rng, sex, age, surname), sex, _birth_for_age(rng, age, today), "40"))
+    return people
+
+
+def random_conditions(rng: random.Random, person: Person, today: date) -> list[tuple[KeyPopulation, date]]:
+    """Recorded key populations, at rough rural prevalence by age."""
+    age = (today - person.birth).days // 365
+    found: list[tuple[KeyPopulation, date]] = []
+
+    def diagnosed(min_age: int) -> date:
+        earliest = person.birth + timedelta(days=365 * min_age)
+        span = max(1, (today - earliest).days)
+        return earliest + timedelta(days=rng.randrange(span))
+
+    if age >= 35 and rng.random() < min(0.42, 0.06 + 0.009 * (age - 35)):
+        found.append((KeyPopulation.HYPERTENSION, diagnosed(35)))
+    if age >= 35 and rng.random() < min(0.16, 0.025 + 0.003 * (age - 35)):
+        found.append((KeyPopulation.DIABETES, diagnosed(35)))
+    if age >= 15 and rng.random() < 0.005:
+        found.append((KeyPopulation.SEVERE_MENTAL_ILLNESS, diagnosed(15)))
+    if age >= 15 and rng.random() < 0.0008:
+        found.append((KeyPopulation.TUBERCULOSIS, today - timedelta(days=rng.randrange(300))))
+    if rng.random() < 0.02 + (0.06 if age >= 65 else 0):
+        found.append((KeyPopulation.DISABLED, diagnosed(0)))
+    if rng.random() < 0.05:
+        found.append((KeyPopulation.POVERTY_RELIEF, today - timedelta(days=rng.randrange(2000))))
+    if person.sex == "2" and 20 <= age <= 40 and rng.random() < 0.03:
+        found.append((KeyPopulation.PREGNANT, today - timedelta(days=rng.randrange(250))))
+    return found
+
+
+def add_demo_residents(
+    db: Database,
+    target: int,
+    *,
+    rng: random.Random,
+    abort: threading.Event,
+    progress: ProgressFn = no_progress,
+) -> int:
+    """Add households until the branch has `target` residents; returns how many were added."""
+    today = now().date()
+    with db.read() as session:
+        have = session.scalar(select(func.count(Resident.id))) or 0
+    added = 0
+    while have + added < target:
+        raise_if_aborted(abort)
+        added += _write_batch(db, rng, today, min(5000, target - have - added))
+        progress((have + added) / target, f"已生成居民 {have + added} / {target}")
+    return added
+
+
+def _write_batch(db: Database, rng: random.Random, today: date, wanted: int) -> int:
+    with db.write() as session:
+        branch = session.get(Branch, 1)
+        assert branch is not None
+        session.info[SITE_ID_KEY] = branch.site_id
+        prefix9 = branch.county_code + branch.township_code
+        villages = list(session.scalars(select(Village).where(Village.deleted.is_(False)).order_by(Village.code)))
+        doctors = _village_doctors(session, villages)
+        ids = _IdSource(session)
+        batch = _Batch()
+        serials = _Serials(session)
+        while len(batch.residents) < wanted:
+            village = rng.choice(villages)
+            _add_household(batch, rng, today, village, ids, serials, prefix9, doctors.get(village.id))
+        _trim(batch, wanted)
+        stamp = now()
+        for table, rows in ((Household, batch.households), (Resident, batch.residents),
+                            (ResidentCondition, batch.conditions)):
+            for row in rows:
+                row.setdefault("owner_site", branch.site_id)
+                row["created_at"] = row["updated_at"] = stamp
+            if rows:
+                session.execute(insert(table), rows)
+        if batch.heads:
+            session.execute(update(Household), [{"id": h, "head_id": r} for h, r in batch.heads])
+        serials.store(session)
+        return len(batch.residents)
+
+
+def _trim(batch: _Batch, wanted: int) -> None:
+    """Drop the last household's extra members (never its head, who comes first)."""
+    dropped = {row["id"] for row in batch.residents[wanted:]}
+    del batch.residents[wanted:]
+    batch.conditions[:] = [row for row in batch.conditions if row["resident_id"] not in dropped]
+
+
+class _IdSource:
+    """Next free primary keys, so households and residents can refer to each other before insert."""
+
+    def __init__(self, session) -> None:
+        self.household = count((session.scalar(select(func.max(Household.id))) or 0) + 1)
+        self.resident = count((session.scalar(select(func.max(Resident.id))) or 0) + 1)
+        self.used_numbers = set(session.scalars(select(Resident.id_number).where(Resident.id_number.is_not(None))))
+
+
+class _Serials:
+    """Record-number serials per village, kept in step with RecordNumberCounter."""
+
+    def __init__(self, session) -> None:
+        self.last = {c.prefix: c.last_serial for c in session.scalars(select(RecordNumberCounter))}
+
+    def next(self, prefix12: str) -> str:
+        self.last[prefix12] = self.last.get(prefix12, 0) + 1
+        return f"{prefix12}{self.last[prefix12]:05d}"
+
+    def store(self, session) -> None:
+        for prefix, serial in self.last.items():
+            counter = session.get(RecordNumberCounter, prefix)
+            if counter is None:
+                session.add(RecordNumberCounter(prefix=prefix, last_serial=serial))
+            else:
+                counter.last_serial = serial
+
+
+def _village_doctors(session, villages: list[Village]) -> dict[int, int]:
+    """village id -> the staff id of its clinic's first doctor."""
+    doctors: dict[int, int] = {}
+    for village in villages:
+        for clinic in village.clinics:
+            staff_id = session.scalar(select(Staff.id).where(Staff.clinic_id == clinic.id).order_by(Staff.id))
+            if staff_id is not None:
+                doctors.setdefault(village.id, staff_id)
+    return doctors
+
+
+def _id_number(rng: random.Random, ids: _IdSource, area: str, person: Person) -> str | None:
+    if rng.random() < 0.01:
+        return None  # a few people (mostly very old) have no ID number on record
+    while True:
+        sequence = rng.randrange(0, 500) * 2 + (1 if person.sex == "1" else 0)
+        number = make_id(area, person.birth, sequence)
+        if number not in ids.used_numbers:
+            ids.used_numbers.add(number)
+            return number
+
+
+def _add_household(batch: _Batch, rng: random.Random, today: date, village: Village, ids: _IdSource,
+                   serials: _Serials, prefix9: str, doctor_id: int | None) -> None:
+    household_id = next(ids.household)
+    address = f"{village.name}{rng.choice('东西南北中')}组{rng.randint(1, 120)}号"
+    members = random_household(rng, today)
+    household = {"id": household_id, "village_id": village.id, "address": address, "head_id": None}
+    batch.households.append(household)
+    for person in members:
+        resident_id = next(ids.resident)
+        if person.relation == HEAD_OF_HOUSEHOLD:
+            batch.heads.append((household_id, resident_id))
+        record_no = serials.next(prefix9 + village.code)
+        number = _id_number(rng, ids, prefix9[:6], person)
+        initials, full = name_keys(person.name)
+        phone = f"1{rng.choice('3578')}{rng.randrange(10**9):09d}" if rng.random() < 0.85 else None
+        registered_on = max(person.birth, today - timedelta(days=rng.randrange(3650)))
+        consenting = rng.random() < 0.6
+        batch.residents.append({
+            "id": resident_id, "record_no": record_no, "record_no_rev": record_no[::-1], "name": person.name,
+            "name_initials": initials, "name_pinyin": full, "sex": person.sex, "birth_date": person.birth,
+            "id_number": number, "id_number_rev": number[::-1] if number else None, "ethnicity": "汉族",
+            "phone": phone, "phone_rev": phone[::-1] if phone else None, "address": address,
+            "village_id": village.id, "household_id": household_id, "relation_to_head": person.relation,
+            "insurance_type": "城乡居民基本医疗保险" if rng.random() < 0.93 else "城镇职工基本医疗保险",
+            "registered_on": registered_on, "registered_by": f"cunyi{village.code}",
+            "responsible_doctor_id": doctor_id, "status": "active",
+            "consent_given_by": (person.name if person.birth <= _years_ago(today, 18) else members[0].name)
+            if consenting else None,
+            "consent_on": registered_on if consenting else None,
+            "consent_notice_version": "2024版" if consenting else None,
+        })
+        for kind, since in random_conditions(rng, person, today):
+            batch.conditions.append({"resident_id": resident_id, "kind": kind.value, "since": since})

@@ -1,0 +1,98 @@
+"""Residents (居民健康档案), their households and recorded key-population conditions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from desktop.models.base import Base, SyncMixin
+
+
+class Household(SyncMixin, Base):
+    """A household (户): residents living together, one of them the head (户主)."""
+
+    __tablename__ = "household"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), nullable=False, index=True)
+    head_id: Mapped[int | None] = mapped_column(
+        ForeignKey("resident.id", use_alter=True, name="fk_household_head_id_resident")
+    )
+    address: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+
+    members: Mapped[list[Resident]] = relationship(back_populates="household", foreign_keys="Resident.household_id")
+
+
+class Resident(SyncMixin, Base):
+    """One person's health record. Search keys are kept in their own indexed columns.
+
+    `*_rev` columns hold the value reversed, so "ends with" becomes an indexed prefix search.
+    """
+
+    __tablename__ = "resident"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_no: Mapped[str] = mapped_column(String(17), nullable=False, unique=True)
+    record_no_rev: Mapped[str] = mapped_column(String(17), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(50), nullable=False, index=True)
+    name_initials: Mapped[str] = mapped_column(String(50), nullable=False, index=True)
+    name_pinyin: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    sex: Mapped[str] = mapped_column(String(1), nullable=False)
+    birth_date: Mapped[date] = mapped_column(Date, nullable=False, index=True)
+    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+    id_number_rev: Mapped[str | None] = mapped_column(String(18), index=True)
+    ethnicity: Mapped[str] = mapped_column(String(20), nullable=False, default="汉族")
+    phone: Mapped[str | None] = mapped_column(String(20))
+    phone_rev: Mapped[str | None] = mapped_column(String(20), index=True)
+    address: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), nullable=False)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
+    relation_to_head: Mapped[str | None] = mapped_column(String(2))
+    insurance_type: Mapped[str | None] = mapped_column(String(20))
+    registered_on: Mapped[date] = mapped_column(Date, nullable=False)
+    registered_by: Mapped[str] = mapped_column(String(40), nullable=False)
+    responsible_doctor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), nullable=False, default="active")
+    status_date: Mapped[date | None] = mapped_column(Date)
+    status_note: Mapped[str | None] = mapped_column(String(200))
+    consent_given_by: Mapped[str | None] = mapped_column(String(50))
+    consent_on: Mapped[date | None] = mapped_column(Date)
+    consent_notice_version: Mapped[str | None] = mapped_column(String(20))
+
+    household: Mapped[Household | None] = relationship(back_populates="members", foreign_keys=[household_id])
+    conditions: Mapped[list[ResidentCondition]] = relationship(back_populates="resident", order_by="ResidentCondition.kind")
+
+    __table_args__ = (
+        Index("ix_resident_village_status", "village_id", "status"),
+        Index("ix_resident_sync_state", "sync_state"),
+    )
+
+
+class ResidentCondition(SyncMixin, Base):
+    """A recorded key-population membership (diagnosis or social status) with its dates."""
+
+    __tablename__ = "resident_condition"
+    __table_args__ = (
+        UniqueConstraint("resident_id", "kind"),
+        Index("ix_resident_condition_kind", "kind", "resident_id"),
+        Index("ix_resident_condition_sync_state", "sync_state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(30), nullable=False)
+    since: Mapped[date | None] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)
+
+    resident: Mapped[Resident] = relationship(back_populates="conditions")
+
+
+class RecordNumberCounter(Base):
+    """The last serial issued per 12-digit prefix, so a record number is never issued twice."""
+
+    __tablename__ = "record_number_counter"
+
+    prefix: Mapped[str] = mapped_column(String(12), primary_key=True)
+    last_serial: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

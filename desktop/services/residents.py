@@ -1,0 +1,220 @@
+"""The resident registry's writes: create, edit, move out / death, households, conditions.
+
+Every write checks permission and village scope, keeps the search keys in step, and
+audits in the same transaction. One person, one record: the ID number is the identity key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from desktop.changes import Changes
+from desktop.clock import now
+from desktop.db import Database
+from desktop.errors import PermissionDenied, UserFacingError, ValidationError
+from desktop.models import Branch, RecordNumberCounter, Resident, ResidentCondition, Village
+from desktop.rules.pinyin import name_keys
+from desktop.rules.population import ResidentStatus
+from desktop.rules.resident_checks import CleanResident, ResidentInput, check_resident
+from desktop.services import audit
+from desktop.services.audit import Action
+from desktop.services.permissions import Actor, Permission, require
+
+
+class DuplicateResident(ValidationError):
+    """The ID number is already on the register; `existing_id` points to that record."""
+
+    def __init__(self, existing_id: int, record_no: str, name: str) -> None:
+        self.existing_id = existing_id
+        super().__init__({"id_number": f"该身份证号已建档：{name}，档案编号 {record_no}。请打开已有档案，不要重复建档。"})
+
+
+def village_codes(session: Session, actor: Actor) -> dict[str, int]:
+    """code -> id of the villages the actor may write residents in."""
+    rows = session.execute(select(Village.code, Village.id).where(Village.deleted.is_(False))).all()
+    return {code: vid for code, vid in rows if not actor.is_village_bound or vid in actor.village_ids}
+
+
+def ensure_in_scope(actor: Actor, village_id: int) -> None:
+    """Village doctors work only on their own villages' residents."""
+    if actor.is_village_bound and village_id not in actor.village_ids:
+        raise PermissionDenied("该居民不属于您负责的村。")
+
+
+def _reversed(value: str | None) -> str | None:
+    return value[::-1] if value else None
+
+
+def apply_search_keys(resident: Resident) -> None:
+    """Recompute the indexed search columns from the stored values."""
+    resident.name_initials, resident.name_pinyin = name_keys(resident.name)
+    resident.id_number_rev = _reversed(resident.id_number)
+    resident.phone_rev = _reversed(resident.phone)
+    resident.record_no_rev = resident.record_no[::-1]
+
+
+def next_record_no(session: Session, prefix12: str) -> str:
+    """The next never-issued record number under a 12-digit prefix (county+township+village)."""
+    counter = session.get(RecordNumberCounter, prefix12)
+    if counter is None:
+        counter = RecordNumberCounter(prefix=prefix12, last_serial=0)
+        session.add(counter)
+    while True:
+        counter.last_serial += 1
+        if counter.last_serial > 99999:
+            raise UserFacingError(f"档案编号前缀 {prefix12} 下的 5 位流水号已用完。")
+        candidate = f"{prefix12}{counter.last_serial:05d}"
+        if session.scalar(select(Resident.id).where(Resident.record_no == candidate)) is None:
+            return candidate
+
+
+def find_by_id_number(session: Session, id_number: str) -> Resident | None:
+    return session.scalars(select(Resident).where(Resident.id_number == id_number)).one_or_none()
+
+
+def _check_duplicate(session: Session, clean: CleanResident, own_id: int | None) -> None:
+    if clean.id_number:
+        existing = find_by_id_number(session, clean.id_number)
+        if existing is not None and existing.id != own_id:
+            raise DuplicateResident(existing.id, existing.record_no, existing.name)
+    if clean.record_no:
+        other = session.scalar(select(Resident.id).where(Resident.record_no == clean.record_no))
+        if other is not None and other != own_id:
+            raise ValidationError.single("record_no", f"健康档案编号 {clean.record_no} 已被其他档案使用。")
+
+
+def snapshot(resident: Resident) -> dict[str, Any]:
+    """The stored fields of a resident, for audit digests and change lists."""
+    keys = ("record_no", "name", "sex", "birth_date", "id_number", "ethnicity", "phone", "address", "village_id",
+            "household_id", "relation_to_head", "insurance_type", "registered_on", "responsible_doctor_id",
+            "status", "status_date", "status_note", "consent_given_by", "consent_on", "consent_notice_version")
+    values = {key: getattr(resident, key) for key in keys}
+    values["conditions"] = sorted((c.kind, str(c.since)) for c in resident.conditions if not c.deleted)
+    return values
+
+
+def _assign(resident: Resident, clean: CleanResident) -> None:
+    for key in ("name", "sex", "birth_date", "id_number", "ethnicity", "phone", "address", "village_id",
+                "relation_to_head", "insurance_type", "registered_on", "responsible_doctor_id",
+                "consent_given_by", "consent_on", "consent_notice_version"):
+        setattr(resident, key, getattr(clean, key))
+    apply_search_keys(resident)
+
+
+def set_conditions(resident: Resident, conditions: tuple[tuple[Any, date | None], ...]) -> None:
+    """Make the recorded conditions equal to `conditions` (tombstoning the ones dropped)."""
+    wanted = {kind.value: since for kind, since in conditions}
+    for condition in resident.conditions:
+        if condition.kind in wanted:
+            condition.deleted, condition.since = False, wanted.pop(condition.kind)
+        elif not condition.deleted:
+            condition.deleted = True
+    for kind, since in wanted.items():
+        resident.conditions.append(ResidentCondition(kind=kind, since=since))
+
+
+def add_resident(session: Session, actor: Actor, clean: CleanResident, *, prefix9: str) -> Resident:
+    """Insert a checked resident in the caller's transaction (shared by the form and imports)."""
+    ensure_in_scope(actor, clean.village_id)
+    _check_duplicate(session, clean, None)
+    resident = Resident(
+        record_no=clean.record_no or next_record_no(session, prefix9 + clean.village_code),
+        registered_by=actor.username, status=ResidentStatus.ACTIVE.value,
+    )
+    _assign(resident, clean)
+    set_conditions(resident, clean.conditions)
+    session.add(resident)
+    session.flush()
+    return resident
+
+
+def branch_prefix(session: Session) -> str:
+    branch = session.get(Branch, 1)
+    if branch is None:
+        raise UserFacingError("尚未设置分院信息。")
+    return branch.county_code + branch.township_code
+
+
+@dataclass(frozen=True)
+class Saved:
+    """The outcome of a save: which record, its record number and version."""
+
+    resident_id: int
+    record_no: str
+    version: int
+    changes: Changes
+
+
+def create_resident(db: Database, actor: Actor, data: ResidentInput, *, today: date | None = None) -> Saved:
+    """Check and store a new resident; the record number is issued here."""
+    require(actor, Permission.EDIT_RESIDENTS)
+    with db.write() as session:
+        clean = check_resident(data, villages=village_codes(session, actor), today=today or now().date())
+        resident = add_resident(session, actor, clean, prefix9=branch_prefix(session))
+        audit.record(session, actor, Action.CREATE, entity_type="resident", entity_id=resident.uuid,
+                     summary=f"建档 {resident.record_no}", after=snapshot(resident))
+        return Saved(resident.id, resident.record_no, resident.version, Changes(residents=True, audit=True))
+
+
+def load_for_write(session: Session, actor: Actor, resident_id: int, expected_version: int | None) -> Resident:
+    """The resident, checked for scope and for edits made meanwhile by someone else."""
+    resident = session.get(Resident, resident_id)
+    if resident is None or resident.deleted:
+        raise UserFacingError("该档案不存在，请刷新后重试。")
+    ensure_in_scope(actor, resident.village_id)
+    if expected_version is not None and resident.version != expected_version:
+        raise UserFacingError("该档案刚被他人修改过。请关闭后重新打开，再作修改（您填写的内容请先记下）。")
+    return resident
+
+
+def update_resident(
+    db: Database, actor: Actor, resident_id: int, data: ResidentInput, *, expected_version: int | None,
+    today: date | None = None,
+) -> Saved:
+    """Check and store an edit; the record number never changes."""
+    require(actor, Permission.EDIT_RESIDENTS)
+    with db.write() as session:
+        resident = load_for_write(session, actor, resident_id, expected_version)
+        clean = check_resident(data, villages=village_codes(session, actor), today=today or now().date())
+        ensure_in_scope(actor, clean.village_id)
+        _check_duplicate(session, clean, resident.id)
+        before = snapshot(resident)
+        _assign(resident, clean)
+        set_conditions(resident, clean.conditions)
+        session.flush()
+        after = snapshot(resident)
+        audit.record(session, actor, Action.UPDATE, entity_type="resident", entity_id=resident.uuid,
+                     summary=f"修改 {resident.record_no}：{'、'.join(audit.changed_fields(before, after)) or '无变化'}",
+                     before=before, after=after)
+        return Saved(resident.id, resident.record_no, resident.version, Changes(residents=True, audit=True))
+
+
+def set_status(
+    db: Database, actor: Actor, resident_id: int, status: ResidentStatus, *, on: date | None, note: str = "",
+    expected_version: int | None = None,
+) -> Saved:
+    """Mark a resident moved out or deceased (with the date), or back on the register."""
+    require(actor, Permission.EDIT_RESIDENTS)
+    today = now().date()
+    if status is not ResidentStatus.ACTIVE:
+        if on is None:
+            raise ValidationError.single("status_date", f"请填写{status.label}日期。")
+        if on > today:
+            raise ValidationError.single("status_date", f"{status.label}日期不能晚于今天。")
+    with db.write() as session:
+        resident = load_for_write(session, actor, resident_id, expected_version)
+        if on is not None and on < resident.birth_date:
+            raise ValidationError.single("status_date", f"{status.label}日期早于出生日期。")
+        before = snapshot(resident)
+        resident.status = status.value
+        resident.status_date = None if status is ResidentStatus.ACTIVE else on
+        resident.status_note = note.strip() or None
+        session.flush()
+        audit.record(session, actor, Action.UPDATE, entity_type="resident", entity_id=resident.uuid,
+                     summary=f"{resident.record_no} 标记为{status.label}", before=before, after=snapshot(resident))
+        return Saved(resident.id, resident.record_no, resident.version, Changes(residents=True, audit=True))
