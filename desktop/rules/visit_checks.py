@@ -1,0 +1,299 @@
+"""Checking a follow-up visit as entered: one function for the form, the command line and imports.
+
+`check_visit` cleans loose values (text from a form or a spreadsheet) into typed ones, checks
+each against the national form's codes and the sanity ranges, and works out the rules'
+suggestion. Facts about the patient (birth, diagnosis, previous visit) are passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from desktop.errors import ValidationError
+from desktop.rules.dates import DateError, parse_date
+from desktop.rules.followup import (
+    DEFAULT_RULES,
+    SANITY_RANGES,
+    Classification,
+    Disease,
+    FollowupRules,
+    NextStep,
+    Readings,
+    Suggestion,
+    VisitMethod,
+    next_visit_date,
+    range_problems,
+    suggest,
+)
+
+VISIT_LABELS = {
+    "visit_date": "随访日期", "method": "随访方式", "symptoms": "症状", "sbp": "收缩压", "dbp": "舒张压",
+    "weight": "体重", "target_weight": "目标体重", "height": "身高", "heart_rate": "心率",
+    "fasting_glucose": "空腹血糖", "hba1c": "糖化血红蛋白", "hba1c_date": "糖化血红蛋白检查日期",
+    "medication_adherence": "服药依从性", "classification": "此次随访分类", "override_reason": "更改分类的理由",
+    "next_visit_date": "下次随访日期", "doctor_name": "随访医生", "hypoglycemia": "低血糖反应",
+    "foot_pulse": "足背动脉搏动", "medications": "用药情况",
+}
+HYPERTENSION_SYMPTOMS = {
+    "1": "无症状", "2": "头痛头晕", "3": "恶心呕吐", "4": "眼花耳鸣", "5": "呼吸困难", "6": "心悸胸闷",
+    "7": "鼻衄出血不止", "8": "四肢发麻", "9": "下肢水肿",
+}
+DIABETES_SYMPTOMS = {
+    "1": "无症状", "2": "多饮", "3": "多食", "4": "多尿", "5": "视力模糊", "6": "感染", "7": "手脚麻木",
+    "8": "下肢浮肿", "9": "体重明显下降",
+}
+ADHERENCE = {"1": "规律", "2": "间断", "3": "不服药"}
+HYPOGLYCEMIA = {"1": "无", "2": "偶尔", "3": "频繁"}
+FOOT_PULSE = {"1": "触及正常", "2": "减弱", "3": "消失"}
+NUMBER_FIELDS = ("sbp", "dbp", "weight", "target_weight", "height", "heart_rate", "fasting_glucose", "hba1c")
+WHOLE_NUMBER_FIELDS = frozenset({"sbp", "dbp", "heart_rate"})
+
+
+@dataclass(frozen=True)
+class VisitInput:
+    """A visit as typed or read from a file."""
+
+    visit_date: object
+    method: str
+    sbp: object = None
+    dbp: object = None
+    weight: object = None
+    target_weight: object = None
+    height: object = None
+    heart_rate: object = None
+    fasting_glucose: object = None
+    hba1c: object = None
+    hba1c_date: object = None
+    symptoms: tuple[str, ...] = ()
+    danger_signs: tuple[str, ...] = ()
+    medication_adherence: str = ""
+    adverse_reaction: bool = False
+    new_complication: bool = False
+    hypoglycemia: str = ""
+    foot_pulse: str = ""
+    classification: str = ""
+    override_reason: str = ""
+    next_visit_date: object = None
+    medications: tuple[tuple[str, str, str], ...] = ()
+    doctor_name: str = ""
+    lifestyle: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PatientFacts:
+    """What the rules need to know about the patient besides the visit itself."""
+
+    birth_date: date
+    diagnosed_on: date
+    managed_from: date
+    ended_on: date | None = None
+    previous: Classification | None = None
+
+
+@dataclass(frozen=True)
+class CleanVisit:
+    visit_date: date
+    method: VisitMethod
+    numbers: dict[str, float | None]
+    symptoms: tuple[str, ...]
+    medication_adherence: str | None
+    hypoglycemia: str | None
+    foot_pulse: str | None
+    hba1c_date: date | None
+    classification: Classification
+    override_reason: str | None
+    suggestion: Suggestion
+    next_visit_date: date
+    medications: tuple[dict, ...]
+    doctor_name: str
+    lifestyle: dict[str, object]
+
+    @property
+    def emergency(self) -> bool:
+        return bool(self.suggestion.emergency)
+
+
+def _age_on(birth: date, day: date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+class _Cleaner:
+    def __init__(self, today: date) -> None:
+        self.today = today
+        self.errors: dict[str, str] = {}
+
+    def date(self, name: str, value: object, *, required: bool = False) -> date | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.errors.setdefault(name, f"请填写{VISIT_LABELS[name]}。")
+            return None
+        try:
+            return parse_date(value)
+        except DateError as error:
+            self.errors.setdefault(name, f"{VISIT_LABELS[name]}：{error}")
+            return None
+
+    def number(self, name: str, value: object) -> float | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            number = float(str(value).strip().translate(_FULL_WIDTH))
+        except ValueError:
+            self.errors.setdefault(name, f"{VISIT_LABELS[name]}“{value}”不是数字。")
+            return None
+        if name in WHOLE_NUMBER_FIELDS and number != int(number):
+            self.errors.setdefault(name, f"{VISIT_LABELS[name]}应为整数。")
+        return number
+
+    def code(self, name: str, value: str, codes: dict[str, str]) -> str | None:
+        text = str(value or "").strip()
+        if not text:
+            return None
+        if text in codes:
+            return text
+        by_label = {label: code for code, label in codes.items()}
+        if text in by_label:
+            return by_label[text]
+        self.errors.setdefault(name, f"{VISIT_LABELS[name]}“{text}”应为：{'、'.join(codes.values())}。")
+        return None
+
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
+
+
+def _check_dates(check: _Cleaner, day: date | None, patient: PatientFacts) -> None:
+    if day is None:
+        return
+    if day > check.today:
+        check.errors.setdefault("visit_date", f"随访日期 {day:%Y-%m-%d} 晚于今天。")
+    elif day < patient.birth_date:
+        check.errors.setdefault("visit_date", f"随访日期 {day:%Y-%m-%d} 早于出生日期。")
+    elif day < patient.diagnosed_on:
+        check.errors.setdefault("visit_date", f"随访日期 {day:%Y-%m-%d} 早于确诊日期 {patient.diagnosed_on:%Y-%m-%d}。")
+    elif day < patient.managed_from or (patient.ended_on is not None and day > patient.ended_on):
+        check.errors.setdefault("visit_date", f"随访日期 {day:%Y-%m-%d} 不在该患者的管理期内。")
+
+
+def _clean_medications(check: _Cleaner, rows: tuple[tuple[str, str, str], ...]) -> tuple[dict, ...]:
+    cleaned = []
+    for index, (name, times, dose) in enumerate(rows, start=1):
+        if not str(name).strip():
+            if str(times).strip() or str(dose).strip():
+                check.errors.setdefault("medications", f"第 {index} 种药物未填药名。")
+            continue
+        cleaned.append({"name": str(name).strip()[:50], "times_per_day": str(times).strip()[:10],
+                        "dose": str(dose).strip()[:20]})
+    return tuple(cleaned)
+
+
+def check_visit(
+    disease: Disease, data: VisitInput, patient: PatientFacts, *, today: date, rules: FollowupRules = DEFAULT_RULES,
+) -> CleanVisit:
+    """Clean and check a visit; raise ValidationError naming each bad field."""
+    check = _Cleaner(today)
+    day = check.date("visit_date", data.visit_date, required=True)
+    _check_dates(check, day, patient)
+    method_code = check.code("method", data.method, {m.value: m.label for m in VisitMethod})
+    if method_code is None:
+        check.errors.setdefault("method", "请选择随访方式（门诊、家庭或电话）。")
+    numbers = {name: check.number(name, getattr(data, name)) for name in NUMBER_FIELDS}
+    for name, message in range_problems(numbers).items():
+        check.errors.setdefault(name, message)
+    _require_measurements(check, disease, numbers, method_code)
+    symptom_codes = HYPERTENSION_SYMPTOMS if disease is Disease.HYPERTENSION else DIABETES_SYMPTOMS
+    symptoms = tuple(code for s in data.symptoms if (code := check.code("symptoms", s, symptom_codes)))
+    if "1" in symptoms and len(symptoms) > 1:
+        check.errors.setdefault("symptoms", "已选“无症状”，不能同时选其他症状。")
+    readings = Readings(sbp=_int(numbers["sbp"]), dbp=_int(numbers["dbp"]),
+                        fasting_glucose=numbers["fasting_glucose"], heart_rate=_int(numbers["heart_rate"]))
+    suggestion = suggest(disease, readings, visit_date=day or today, age=_age_on(patient.birth_date, day or today),
+                         adverse_reaction=data.adverse_reaction, new_complication=data.new_complication,
+                         previous=patient.previous, danger_signs=data.danger_signs, rules=rules)
+    classification, reason = _classification(check, data, suggestion)
+    next_day = check.date("next_visit_date", data.next_visit_date) or suggestion.next_visit
+    if day is not None and next_day <= day:
+        check.errors.setdefault("next_visit_date", "下次随访日期应晚于本次随访日期。")
+    doctor = str(data.doctor_name or "").strip()
+    if not doctor:
+        check.errors.setdefault("doctor_name", "请填写随访医生。")
+    clean = CleanVisit(
+        visit_date=day or today, method=VisitMethod(method_code or "1"), numbers=numbers, symptoms=symptoms,
+        medication_adherence=check.code("medication_adherence", data.medication_adherence, ADHERENCE),
+        hypoglycemia=check.code("hypoglycemia", data.hypoglycemia, HYPOGLYCEMIA),
+        foot_pulse=check.code("foot_pulse", data.foot_pulse, FOOT_PULSE),
+        hba1c_date=check.date("hba1c_date", data.hba1c_date), classification=classification,
+        override_reason=reason, suggestion=suggestion,
+        next_visit_date=_next_visit(next_day, suggestion, classification, day or today, rules),
+        medications=_clean_medications(check, data.medications), doctor_name=doctor[:50],
+        lifestyle=_clean_lifestyle(check, data.lifestyle),
+    )
+    if check.errors:
+        raise ValidationError(check.errors)
+    return clean
+
+
+LIFESTYLE_CODES = {"salt": {"1": "轻", "2": "中", "3": "重"}, "mood": {"1": "良好", "2": "一般", "3": "差"},
+                   "compliance": {"1": "良好", "2": "一般", "3": "差"}}
+LIFESTYLE_AMOUNTS = ("cigarettes_per_day", "alcohol_liang_per_day", "exercise_times_per_week", "exercise_minutes",
+                     "staple_grams_per_day")
+LIFESTYLE_LABELS = {"salt": "摄盐情况", "mood": "心理调整", "compliance": "遵医行为",
+                    **{item: SANITY_RANGES[item][0] for item in LIFESTYLE_AMOUNTS}}
+VISIT_LABELS.update({key: label + suffix for item, label in LIFESTYLE_LABELS.items()
+                     for key, suffix in ((item, ""), (f"{item}_target", "（目标）"))})
+
+
+def _clean_lifestyle(check: _Cleaner, values: dict[str, object]) -> dict[str, object]:
+    """Lifestyle guidance, now and target (`<item>` and `<item>_target`): amounts checked, codes mapped."""
+    cleaned: dict[str, object] = {}
+    for key, value in values.items():
+        item = key.removesuffix("_target")
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if item in LIFESTYLE_AMOUNTS:
+            label, unit, low, high = SANITY_RANGES[item]
+            number = check.number(key, value)
+            if number is not None and not low <= number <= high:
+                check.errors.setdefault(key, f"{label} {number:g} {unit} 超出合理范围（{low:g}–{high:g}）。")
+            cleaned[key] = number
+        elif item in LIFESTYLE_CODES:
+            cleaned[key] = check.code(key, str(value), LIFESTYLE_CODES[item])
+        else:
+            raise ValueError(f"unknown lifestyle item {key!r}")
+    return cleaned
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None else int(value)
+
+
+def _require_measurements(check: _Cleaner, disease: Disease, numbers: dict, method: str | None) -> None:
+    """A face-to-face visit measures the blood pressure (and for diabetes the fasting glucose)."""
+    if method not in (VisitMethod.CLINIC.value, VisitMethod.HOME.value):
+        return
+    for name in ("sbp", "dbp"):
+        if numbers[name] is None:
+            check.errors.setdefault(name, f"面访须测量血压：请填写{SANITY_RANGES[name][0]}。")
+
+
+def _classification(check: _Cleaner, data: VisitInput, suggestion: Suggestion) -> tuple[Classification, str | None]:
+    """The doctor's classification: the suggestion unless overridden with a reason."""
+    chosen = check.code("classification", data.classification, {c.value: c.label for c in Classification})
+    if chosen is None or chosen == suggestion.classification.value:
+        return suggestion.classification, None
+    reason = str(data.override_reason or "").strip()
+    if not reason:
+        check.errors.setdefault(
+            "override_reason",
+            f"按规则本次应为“{suggestion.classification.label}”，改为“{Classification(chosen).label}”须填写理由。",
+        )
+    return Classification(chosen), reason[:200] or None
+
+
+def _next_visit(entered: date, suggestion: Suggestion, chosen: Classification, day: date,
+                rules: FollowupRules) -> date:
+    """An overridden classification re-plans the next visit unless the doctor set a date."""
+    if entered != suggestion.next_visit or chosen is suggestion.classification:
+        return entered
+    step = NextStep.ROUTINE if chosen is Classification.CONTROLLED else NextStep.RECHECK_IN_TWO_WEEKS
+    return next_visit_date(day, step, rules)
