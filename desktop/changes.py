@@ -15,6 +15,7 @@ class Changes:
     settings: bool = False
     residents: bool = False
     backups: bool = False
+    followups: bool = False
 
     def __or__(self, other: Changes) -> Changes:
         return Changes(**{f.name: getattr(self, f.name) or getattr(other, f.name) for f in fields(self)})

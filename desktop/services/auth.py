@@ -77,6 +77,7 @@ def actor_of(account: Account) -> Actor:
         display_name=account.display_name,
         role=Role(account.role),
         village_ids=frozenset(village.id for village in account.villages),
+        staff_id=account.staff_id,
     )
 
 

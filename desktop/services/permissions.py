@@ -49,12 +49,20 @@ class Permission(StrEnum):
     IMPORT_RESIDENTS = "import_residents"
     EXPORT_RESIDENTS = "export_residents"
     VIEW_IDENTITY = "view_identity"
+    VIEW_FOLLOWUPS = "view_followups"
+    EDIT_FOLLOWUPS = "edit_followups"
+    IMPORT_FOLLOWUPS = "import_followups"
+    EXPORT_FOLLOWUPS = "export_followups"
+    VIEW_INDICATORS = "view_indicators"
 
 
 _EVERYONE = {Permission.VIEW_BRANCH}
 _RESIDENT_WORK = {
     Permission.VIEW_RESIDENTS, Permission.EDIT_RESIDENTS, Permission.EXPORT_RESIDENTS, Permission.VIEW_IDENTITY,
+    Permission.VIEW_FOLLOWUPS, Permission.EDIT_FOLLOWUPS, Permission.EXPORT_FOLLOWUPS, Permission.VIEW_INDICATORS,
 }
+_OVERSIGHT = {Permission.VIEW_RESIDENTS, Permission.VIEW_FOLLOWUPS, Permission.VIEW_INDICATORS}
+_IMPORTS = {Permission.IMPORT_RESIDENTS, Permission.IMPORT_FOLLOWUPS}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
@@ -68,13 +76,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.DIRECTOR: frozenset(
-        _EVERYONE | {Permission.VIEW_AUDIT, Permission.BACKUP, Permission.VIEW_RESIDENTS, Permission.EXPORT_RESIDENTS}
+        _EVERYONE | _OVERSIGHT
+        | {Permission.VIEW_AUDIT, Permission.BACKUP, Permission.EXPORT_RESIDENTS, Permission.EXPORT_FOLLOWUPS}
     ),
-    Role.PUBLIC_HEALTH_DOCTOR: frozenset(_EVERYONE | _RESIDENT_WORK | {Permission.BACKUP, Permission.IMPORT_RESIDENTS}),
+    Role.PUBLIC_HEALTH_DOCTOR: frozenset(_EVERYONE | _RESIDENT_WORK | _IMPORTS | {Permission.BACKUP}),
     Role.FAMILY_DOCTOR: frozenset(_EVERYONE | _RESIDENT_WORK),
     Role.VILLAGE_DOCTOR: frozenset(_EVERYONE | _RESIDENT_WORK),
-    Role.CLERK: frozenset(_EVERYONE | _RESIDENT_WORK | {Permission.BACKUP, Permission.IMPORT_RESIDENTS}),
-    Role.ASSESSOR: frozenset(_EVERYONE | {Permission.VIEW_RESIDENTS}),
+    Role.CLERK: frozenset(_EVERYONE | _RESIDENT_WORK | _IMPORTS | {Permission.BACKUP}),
+    Role.ASSESSOR: frozenset(_EVERYONE | _OVERSIGHT),
 }
 
 PERMISSION_LABELS = {
@@ -89,6 +98,11 @@ PERMISSION_LABELS = {
     Permission.IMPORT_RESIDENTS: "导入居民档案",
     Permission.EXPORT_RESIDENTS: "导出居民档案",
     Permission.VIEW_IDENTITY: "查看完整身份证号和电话",
+    Permission.VIEW_FOLLOWUPS: "查看慢病管理和随访",
+    Permission.EDIT_FOLLOWUPS: "登记慢病管理、随访和体检",
+    Permission.IMPORT_FOLLOWUPS: "导入历史随访",
+    Permission.EXPORT_FOLLOWUPS: "导出随访记录",
+    Permission.VIEW_INDICATORS: "查看管理指标",
 }
 
 
@@ -101,6 +115,7 @@ class Actor:
     display_name: str
     role: Role
     village_ids: frozenset[int] = field(default_factory=frozenset)
+    staff_id: int | None = None
 
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
