@@ -77,6 +77,7 @@ class VisitInput:
     next_visit_date: object = None
     medications: tuple[tuple[str, str, str], ...] = ()
     doctor_name: str = ""
+    doctor_id: int | None = None
     lifestyle: dict[str, object] = field(default_factory=dict)
 
 
