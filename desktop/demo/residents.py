@@ -138,7 +138,7 @@ def random_conditions(rng: random.Random, person: Person, today: date) -> list[t
     if rng.random() < 0.02 + (0.06 if age >= 65 else 0):
         found.append((KeyPopulation.DISABLED, diagnosed(0)))
     if rng.random() < 0.05:
-        found.append((KeyPopulation.POVERTY_RELIEF, today - timedelta(days=rng.randrange(2000))))
+        found.append((KeyPopulation.POVERTY_RELIEF, max(person.birth, today - timedelta(days=rng.randrange(2000)))))
     if person.sex == "2" and 20 <= age <= 40 and rng.random() < 0.03:
         found.append((KeyPopulation.PREGNANT, today - timedelta(days=rng.randrange(250))))
     return found
@@ -269,7 +269,8 @@ def _add_household(batch: _Batch, rng: random.Random, today: date, village: Vill
         consenting = rng.random() < 0.6
         batch.residents.append({
             "id": resident_id, "record_no": record_no, "record_no_rev": record_no[::-1], "name": person.name,
-            "name_initials": initials, "name_pinyin": full, "sex": person.sex, "birth_date": person.birth,
+            "name_initials": initials, "name_pinyin": full, "name_rev": person.name[::-1], "sex": person.sex,
+            "birth_date": person.birth,
             "id_number": number, "id_number_rev": number[::-1] if number else None, "ethnicity": "汉族",
             "phone": phone, "phone_rev": phone[::-1] if phone else None, "address": address,
             "village_id": village.id, "household_id": household_id, "relation_to_head": person.relation,

@@ -39,6 +39,7 @@ class Resident(SyncMixin, Base):
     name: Mapped[str] = mapped_column(String(50), nullable=False, index=True)
     name_initials: Mapped[str] = mapped_column(String(50), nullable=False, index=True)
     name_pinyin: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    name_rev: Mapped[str] = mapped_column(String(50), nullable=False, index=True)
     sex: Mapped[str] = mapped_column(String(1), nullable=False)
     birth_date: Mapped[date] = mapped_column(Date, nullable=False, index=True)
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)

@@ -22,11 +22,12 @@ from desktop.rules.dates import age_on
 from desktop.rules.idnumbers import mask_id, normalise_id, upgrade_15
 from desktop.rules.phones import mask_phone
 from desktop.rules.population import KeyPopulation, ResidentStatus, birth_range_for_age_group
-from desktop.rules.text import squeeze
+from desktop.rules.text import clean_name, squeeze
 from desktop.services.permissions import Actor, Permission, require
 from desktop.services.residents import ensure_in_scope
 
 EXACT, PREFIX, PARTIAL = 0, 1, 2
+MIDDLE = 3  # a name containing the text neither at its start nor its end: looked for only when nothing else matched
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LETTERS = re.compile(r"[a-z]+", re.ASCII)
 
@@ -69,13 +70,15 @@ def search_conditions(query: str) -> list[tuple[int, Any]]:
     if not text:
         return []
     if _CJK.search(text):
-        return [(EXACT, Resident.name == text), (PREFIX, _prefix(Resident.name, text)),
-                (PARTIAL, Resident.name.contains(text, autoescape=True))]
+        name = clean_name(text)
+        return [(EXACT, Resident.name == name), (PREFIX, _prefix(Resident.name, name)),
+                (PARTIAL, _prefix(Resident.name_rev, name[::-1])),
+                (MIDDLE, Resident.name.contains(name, autoescape=True))]
     lowered = text.lower()
     if _LETTERS.fullmatch(lowered):
         return [(EXACT, Resident.name_initials == lowered), (EXACT, Resident.name_pinyin == lowered),
                 (PREFIX, _prefix(Resident.name_initials, lowered)), (PREFIX, _prefix(Resident.name_pinyin, lowered))]
-    return _number_conditions(normalise_id(text))
+    return _number_conditions(normalise_id(text).replace("-", ""))
 
 
 def _number_conditions(number: str) -> list[tuple[int, Any]]:
@@ -102,12 +105,18 @@ def _number_conditions(number: str) -> list[tuple[int, Any]]:
 
 
 def ranked_ids(session: Session, actor: Actor, query: str, *, limit: int, extra: Any = None) -> list[int]:
-    """Resident ids matching the search text: exact before prefix before partial, then by pinyin."""
+    """Resident ids matching the search text: exact before prefix before partial, then by pinyin.
+
+    A name part is looked for at the start and at the end of names (both indexed); anywhere
+    inside a name (a scan of the register) only when nothing else matched.
+    """
     best: dict[int, tuple[int, str]] = {}
     for rank, condition in search_conditions(query):
-        if rank == PARTIAL and len(best) >= limit:
+        if (rank == PARTIAL and len(best) >= limit) or (rank == MIDDLE and best):
             break
-        statement = scoped(select(Resident.id, Resident.name_pinyin).where(condition, Resident.deleted.is_(False)), actor)
+        statement = select(Resident.id, Resident.name_pinyin).where(condition, Resident.deleted.is_(False))
+        if actor.is_village_bound:  # "+ 0": the key's index, not the village's, drives the lookup
+            statement = statement.where((Resident.village_id + 0).in_(actor.village_ids))
         if extra is not None:
             statement = statement.where(extra)
         for resident_id, pinyin in session.execute(statement.limit(limit)):
@@ -166,37 +175,41 @@ def list_ids(db: Database, actor: Actor, flt: ResidentFilter, *, sort: str = "re
         return list(session.scalars(scoped(select(Resident.id).where(*conditions), actor).order_by(*order)))
 
 
-def _row(resident: Resident, village: Village, *, full: bool, today: date) -> ResidentRow:
-    id_number = resident.id_number or ""
-    phone = resident.phone or ""
+_ROW_COLUMNS = (Resident.id, Resident.record_no, Resident.name, Resident.sex, Resident.birth_date, Resident.id_number,
+                Resident.phone, Village.code, Village.name, Resident.address, Resident.status, Resident.version)
+
+
+def _row(values: Any, *, full: bool, today: date) -> ResidentRow:
+    rid, record_no, name, sex, birth, id_number, phone, code, village_name, address, status, version = values
+    id_number, phone = id_number or "", phone or ""
     return ResidentRow(
-        id=resident.id, record_no=resident.record_no, name=resident.name, sex=resident.sex,
-        birth_date=resident.birth_date, age=age_on(resident.birth_date, today),
+        id=rid, record_no=record_no, name=name, sex=sex, birth_date=birth, age=age_on(birth, today),
         id_number=id_number if full else mask_id(id_number) if id_number else "",
         phone=phone if full else mask_phone(phone) if phone else "",
-        village_code=village.code, village_name=village.name, address=resident.address,
-        status=resident.status, version=resident.version,
+        village_code=code, village_name=village_name, address=address, status=status, version=version,
     )
+
+
+def _rows(session: Session, actor: Actor, ids: list[int]) -> list[ResidentRow]:
+    full, today = actor.can(Permission.VIEW_IDENTITY), now().date()
+    statement = scoped(select(*_ROW_COLUMNS).join(Village, Resident.village_id == Village.id)
+                       .where(Resident.id.in_(ids)), actor)
+    by_id = {values[0]: _row(values, full=full, today=today) for values in session.execute(statement)}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def rows_for(db: Database, actor: Actor, ids: list[int]) -> list[ResidentRow]:
     """The rows for `ids`, in the same order (ids outside the actor's villages are skipped)."""
     require(actor, Permission.VIEW_RESIDENTS)
-    full, today = actor.can(Permission.VIEW_IDENTITY), now().date()
     with db.read() as session:
-        statement = scoped(select(Resident, Village).join(Village, Resident.village_id == Village.id)
-                           .where(Resident.id.in_(ids)), actor)
-        by_id = {resident.id: _row(resident, village, full=full, today=today)
-                 for resident, village in session.execute(statement)}
-    return [by_id[i] for i in ids if i in by_id]
+        return _rows(session, actor, ids)
 
 
 def search(db: Database, actor: Actor, query: str, *, limit: int = 20) -> list[ResidentRow]:
     """The one-box search: names, pinyin initials or full pinyin, ID/phone/record-number tails."""
     require(actor, Permission.VIEW_RESIDENTS)
     with db.read() as session:
-        ids = ranked_ids(session, actor, query, limit=limit)
-    return rows_for(db, actor, ids)
+        return _rows(session, actor, ranked_ids(session, actor, query, limit=limit))
 
 
 def count_residents(db: Database, actor: Actor, flt: ResidentFilter = ResidentFilter()) -> int:

@@ -18,6 +18,7 @@ from desktop.clock import now
 from desktop.db import Database
 from desktop.errors import PermissionDenied, UserFacingError, ValidationError
 from desktop.models import Branch, RecordNumberCounter, Resident, ResidentCondition, Village
+from desktop.models.base import SyncState
 from desktop.rules.pinyin import name_keys
 from desktop.rules.population import ResidentStatus
 from desktop.rules.resident_checks import CleanResident, ResidentInput, check_resident
@@ -53,6 +54,7 @@ def _reversed(value: str | None) -> str | None:
 def apply_search_keys(resident: Resident) -> None:
     """Recompute the indexed search columns from the stored values."""
     resident.name_initials, resident.name_pinyin = name_keys(resident.name)
+    resident.name_rev = resident.name[::-1]
     resident.id_number_rev = _reversed(resident.id_number)
     resident.phone_rev = _reversed(resident.phone)
     resident.record_no_rev = resident.record_no[::-1]
@@ -183,11 +185,14 @@ def update_resident(
         clean = check_resident(data, villages=village_codes(session, actor), today=today or now().date())
         ensure_in_scope(actor, clean.village_id)
         _check_duplicate(session, clean, resident.id)
-        before = snapshot(resident)
+        before, version = snapshot(resident), resident.version
         _assign(resident, clean)
         set_conditions(resident, clean.conditions)
         session.flush()
         after = snapshot(resident)
+        if after != before and resident.version == version:  # only the conditions changed
+            resident.version, resident.sync_state = version + 1, SyncState.PENDING.value
+            session.flush()
         audit.record(session, actor, Action.UPDATE, entity_type="resident", entity_id=resident.uuid,
                      summary=f"修改 {resident.record_no}：{'、'.join(audit.changed_fields(before, after)) or '无变化'}",
                      before=before, after=after)

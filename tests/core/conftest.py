@@ -70,3 +70,15 @@ def demo_app(demo_template: Path, tmp_path: Path) -> Iterator[App]:
 def real_app(real_template: Path, tmp_path: Path) -> Iterator[App]:
     """An opened copy of a real branch."""
     yield from _opened(real_template, tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def registry_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo branch (villages, accounts) with no residents, for registers built by hand."""
+    return _template(tmp_path_factory, "registry-template", lambda app: build_demo(app.db, residents=0))
+
+
+@pytest.fixture
+def registry_app(registry_template: Path, tmp_path: Path) -> Iterator[App]:
+    """An opened copy of the demo branch without residents."""
+    yield from _opened(registry_template, tmp_path / "data")

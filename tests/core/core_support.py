@@ -66,3 +66,28 @@ def corrupt_middle(path: Path, *, pages: int = 4) -> None:
     with open(path, "r+b") as file:
         file.seek(start)
         file.write(b"\xa5" * min(page * pages, size - start))
+
+
+DEMO_COUNTY = "341522"
+
+
+def person(name: str, birth: str, *, sequence: int = 11, village: str = "101", **fields: object):
+    """A ResidentInput with a valid demo-county ID number for `birth` (odd sequence: male)."""
+    from datetime import date
+
+    from desktop.rules.idnumbers import make_id
+    from desktop.rules.resident_checks import ResidentInput
+
+    number = make_id(DEMO_COUNTY, date.fromisoformat(birth), sequence)
+    return ResidentInput(name=name, id_number=number, village_code=village, **fields)  # type: ignore[arg-type]
+
+
+def register_counts(db: Database) -> tuple[int, int, int]:
+    """(residents, conditions, audit entries): compared before and after a refused write."""
+    from sqlalchemy import func
+
+    from desktop.models import AuditEntry, Resident, ResidentCondition
+
+    with db.read() as session:
+        return tuple(session.scalar(select(func.count()).select_from(model)) or 0  # type: ignore[return-value]
+                     for model in (Resident, ResidentCondition, AuditEntry))

@@ -51,6 +51,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=50), nullable=False),
     sa.Column('name_initials', sa.String(length=50), nullable=False),
     sa.Column('name_pinyin', sa.String(length=200), nullable=False),
+    sa.Column('name_rev', sa.String(length=50), nullable=False),
     sa.Column('sex', sa.String(length=1), nullable=False),
     sa.Column('birth_date', sa.Date(), nullable=False),
     sa.Column('id_number', sa.String(length=18), nullable=True),
@@ -95,6 +96,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_resident_name'), ['name'], unique=False)
         batch_op.create_index(batch_op.f('ix_resident_name_initials'), ['name_initials'], unique=False)
         batch_op.create_index(batch_op.f('ix_resident_name_pinyin'), ['name_pinyin'], unique=False)
+        batch_op.create_index(batch_op.f('ix_resident_name_rev'), ['name_rev'], unique=False)
         batch_op.create_index(batch_op.f('ix_resident_phone_rev'), ['phone_rev'], unique=False)
         batch_op.create_index(batch_op.f('ix_resident_record_no_rev'), ['record_no_rev'], unique=False)
         batch_op.create_index(batch_op.f('ix_resident_responsible_doctor_id'), ['responsible_doctor_id'], unique=False)
