@@ -108,6 +108,8 @@ def join_household(db: Database, actor: Actor, resident_id: int, household_id: i
         household = _household(session, actor, household_id)
         if household.village_id != resident.village_id:
             raise ValidationError.single("household", "同一户的成员应属于同一个村，请先修改该居民的所属村。")
+        if household.head_id == resident.id:
+            raise ValidationError.single("relation_to_head", f"{resident.name}是该户户主。要换户主，请用“设为户主”。")
         if resident.household_id not in (None, household.id):
             _leave(session, resident)
         resident.household_id, resident.relation_to_head = household.id, relation
