@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, null, select
 from sqlalchemy.orm import Session
 
 from desktop.clock import now
@@ -64,20 +64,27 @@ def _prefix(column: Any, value: str) -> Any:
     return and_(column >= value, column < upper)
 
 
+@dataclass(frozen=True)
+class StartsWith:
+    """A key starting with `value`: one indexed range, read in key order, exact matches ranked first."""
+
+    column: Any
+    value: str
+
+
 def search_conditions(query: str) -> list[tuple[int, Any]]:
-    """(rank, condition) pairs for what the text in the search box can mean."""
+    """(rank, condition) pairs for what the text in the search box can mean (see `StartsWith`)."""
     text = squeeze(query)
     if not text:
         return []
     if _CJK.search(text):
         name = clean_name(text)
-        return [(EXACT, Resident.name == name), (PREFIX, _prefix(Resident.name, name)),
+        return [(PREFIX, StartsWith(Resident.name, name)),
                 (PARTIAL, _prefix(Resident.name_rev, name[::-1])),
                 (MIDDLE, Resident.name.contains(name, autoescape=True))]
     lowered = text.lower()
     if _LETTERS.fullmatch(lowered):
-        return [(EXACT, Resident.name_initials == lowered), (EXACT, Resident.name_pinyin == lowered),
-                (PREFIX, _prefix(Resident.name_initials, lowered)), (PREFIX, _prefix(Resident.name_pinyin, lowered))]
+        return [(PREFIX, StartsWith(Resident.name_initials, lowered)), (PREFIX, StartsWith(Resident.name_pinyin, lowered))]
     return _number_conditions(normalise_id(text).replace("-", ""))
 
 
@@ -104,6 +111,14 @@ def _number_conditions(number: str) -> list[tuple[int, Any]]:
     return found
 
 
+def _statement(condition: Any) -> Select[Any]:
+    if isinstance(condition, StartsWith):
+        return (select(Resident.id, Resident.name_pinyin, condition.column)
+                .where(_prefix(condition.column, condition.value), Resident.deleted.is_(False))
+                .order_by(condition.column))
+    return select(Resident.id, Resident.name_pinyin, null()).where(condition, Resident.deleted.is_(False))
+
+
 def ranked_ids(session: Session, actor: Actor, query: str, *, limit: int, extra: Any = None) -> list[int]:
     """Resident ids matching the search text: exact before prefix before partial, then by pinyin.
 
@@ -114,14 +129,15 @@ def ranked_ids(session: Session, actor: Actor, query: str, *, limit: int, extra:
     for rank, condition in search_conditions(query):
         if (rank == PARTIAL and len(best) >= limit) or (rank == MIDDLE and best):
             break
-        statement = select(Resident.id, Resident.name_pinyin).where(condition, Resident.deleted.is_(False))
+        statement = _statement(condition)
         if actor.is_village_bound:  # "+ 0": the key's index, not the village's, drives the lookup
             statement = statement.where((Resident.village_id + 0).in_(actor.village_ids))
         if extra is not None:
             statement = statement.where(extra)
-        for resident_id, pinyin in session.execute(statement.limit(limit)):
-            if resident_id not in best or best[resident_id][0] > rank:
-                best[resident_id] = (rank, pinyin)
+        for resident_id, pinyin, key in session.execute(statement.limit(limit)):
+            found = EXACT if isinstance(condition, StartsWith) and key == condition.value else rank
+            if resident_id not in best or best[resident_id][0] > found:
+                best[resident_id] = (found, pinyin)
     ordered = sorted(best.items(), key=lambda item: (item[1][0], item[1][1], item[0]))
     return [resident_id for resident_id, _ in ordered[:limit]]
 
