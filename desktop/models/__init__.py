@@ -1,6 +1,7 @@
 """The ORM models, one module per area. Importing this package registers every table."""
 
 from desktop.models.audit import AuditEntry
+from desktop.models.chronic import ChronicEnrolment, FollowupVisit, HealthCheck
 from desktop.models.base import Base, SyncMixin, SyncState, TimestampMixin
 from desktop.models.org import (
     Account,
@@ -18,6 +19,9 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Branch",
+    "ChronicEnrolment",
+    "FollowupVisit",
+    "HealthCheck",
     "Household",
     "RecordNumberCounter",
     "Resident",
