@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 from desktop import APP_TITLE
 from desktop.changes import Changes
 from desktop.services.auth import record_sign_out
+from desktop.services.permissions import Permission
 from desktop.services.settings import IDLE_LOCK_MINUTES, get_setting
 from desktop.ui.context import UiContext
 from desktop.ui.idle import IdleWatcher, LockDialog
@@ -30,8 +31,13 @@ def all_pages() -> list[PageSpec]:
     """Every page in navigation order. New areas add their specs here."""
     from desktop.ui.pages.home import HomePage
     from desktop.ui.pages.registry_admin import ADMIN_PAGES
+    from desktop.ui.pages.residents import ResidentsPage
 
-    return [PageSpec("home", "工作台", HomePage), *ADMIN_PAGES]
+    return [
+        PageSpec("home", "工作台", HomePage),
+        PageSpec("residents", "居民档案", ResidentsPage, permission=Permission.VIEW_RESIDENTS),
+        *ADMIN_PAGES,
+    ]
 
 
 class MainWindow(QMainWindow):

@@ -1,0 +1,536 @@
+"""居民档案: the one-box search, filters and a lazy table over the whole register.
+
+The table model holds only the ordered id list; rows are fetched a page at a time on the
+database thread as the view scrolls. A refresh first asks for one page (shown at once) and
+then for the full id list, so a register of 100,000 people opens without a pause.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QAction, QColor, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QWidget
+
+from desktop.changes import Changes
+from desktop.clock import now
+from desktop.rules.population import SEX_LABELS, KeyPopulation, ResidentStatus, age_groups
+from desktop.services.branch import StaffInfo, VillageInfo, list_staff, list_villages
+from desktop.services.permissions import Permission
+from desktop.services.resident_lookup import AGE_BANDS, find_ids, recorded_kinds
+from desktop.services.resident_query import (
+    ResidentDetail,
+    ResidentFilter,
+    ResidentRow,
+    get_resident,
+    rows_for,
+)
+from desktop.ui.context import UiContext
+from desktop.ui.pages.base import Page
+from desktop.ui.tables import make_table, notify, page_action
+from desktop.ui.theme import ERROR, MUTED_TEXT
+
+PAGE_SIZE = 200
+MAX_CACHED_PAGES = 40
+SEARCH_DELAY_MS = 200
+SEARCH_HINT = "姓名 / 拼音首字母 / 身份证号或电话后4位 / 档案编号（Ctrl+F）"
+KEY_SHORT = {
+    KeyPopulation.ELDERLY: "65岁+", KeyPopulation.CHILD: "0-6岁", KeyPopulation.PREGNANT: "孕产妇",
+    KeyPopulation.HYPERTENSION: "高血压", KeyPopulation.DIABETES: "糖尿病",
+    KeyPopulation.SEVERE_MENTAL_ILLNESS: "严重精神障碍", KeyPopulation.TUBERCULOSIS: "肺结核",
+    KeyPopulation.DISABLED: "残疾", KeyPopulation.POVERTY_RELIEF: "脱贫/低保",
+}
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass(frozen=True)
+class ListRow:
+    """A shown line: the masked resident row and its recorded key-population kinds."""
+
+    row: ResidentRow
+    kinds: tuple[str, ...]
+
+
+def key_population_text(row: ResidentRow, kinds: tuple[str, ...], today: date) -> str:
+    """Age-based groups (on today's date) then the recorded ones, short and joined."""
+    groups = [*age_groups(row.birth_date, today), *(KeyPopulation(kind) for kind in kinds)]
+    return "、".join(KEY_SHORT[group] for group in groups)
+
+
+def _status_colour(row: ResidentRow) -> str | None:
+    return None if row.status == ResidentStatus.ACTIVE.value else ERROR if row.status == "deceased" else MUTED_TEXT
+
+
+@dataclass(frozen=True)
+class ListColumn:
+    """A column of the register: header, text, and the service's sort key (None: not sortable)."""
+
+    title: str
+    text: Callable[[ListRow, date], str]
+    sort: str | None = None
+    reverse: bool = False
+
+
+COLUMNS = (
+    ListColumn("档案编号", lambda r, _t: r.row.record_no, "record_no"),
+    ListColumn("姓名", lambda r, _t: r.row.name, "name"),
+    ListColumn("性别", lambda r, _t: SEX_LABELS.get(r.row.sex, r.row.sex), "sex"),
+    ListColumn("出生日期", lambda r, _t: f"{r.row.birth_date:%Y-%m-%d}", "birth_date"),
+    ListColumn("年龄", lambda r, _t: f"{r.row.age}", "birth_date", reverse=True),
+    ListColumn("所属村", lambda r, _t: r.row.village_name, "village"),
+    ListColumn("身份证号", lambda r, _t: r.row.id_number),
+    ListColumn("联系电话", lambda r, _t: r.row.phone),
+    ListColumn("状态", lambda r, _t: ResidentStatus(r.row.status).label, "status"),
+    ListColumn("重点人群", lambda r, today: key_population_text(r.row, r.kinds, today)),
+)
+WIDTHS = (150, 80, 44, 96, 48, 90, 170, 110, 56)
+
+
+def load_rows(ctx: UiContext, ids: list[int]) -> dict[int, ListRow]:
+    """Rows and recorded key populations for a page of ids (database thread)."""
+    rows = rows_for(ctx.db, ctx.actor, ids)
+    kinds = recorded_kinds(ctx.db, ctx.actor, ids)
+    return {row.id: ListRow(row, kinds.get(row.id, ())) for row in rows}
+
+
+class ResidentListModel(QAbstractTableModel):
+    """A fixed-size model over an id list with an LRU cache of fetched pages.
+
+    `fetch(generation, page, ids)` is called for a page not yet loaded; its answer comes
+    back through `put_page`. A new id list bumps the generation so late answers are dropped.
+    """
+
+    def __init__(self, fetch: Callable[[int, int, list[int]], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.fetch = fetch
+        self.generation = 0
+        self.today = now().date()
+        self._ids: list[int] = []
+        self._rows: dict[int, ListRow] = {}
+        self._pages: OrderedDict[int, list[int]] = OrderedDict()
+        self._pending: set[int] = set()
+        self._sort: tuple[int, Qt.SortOrder] = (0, Qt.SortOrder.AscendingOrder)
+        self.sort_changed: Callable[[], None] = lambda: None
+
+    def ids(self) -> list[int]:
+        return self._ids
+
+    def id_at(self, row: int) -> int | None:
+        return self._ids[row] if 0 <= row < len(self._ids) else None
+
+    def row_for(self, resident_id: int) -> ListRow | None:
+        return self._rows.get(resident_id)
+
+    def loaded(self, row: int) -> bool:
+        resident_id = self.id_at(row)
+        return resident_id is not None and resident_id in self._rows
+
+    def sort_key(self) -> tuple[str, bool]:
+        """The service's sort column and direction for the current header sort."""
+        column, order = self._sort
+        spec = COLUMNS[column]
+        return spec.sort or "record_no", (order == Qt.SortOrder.DescendingOrder) != spec.reverse
+
+    def start(self, ids: list[int], rows: dict[int, ListRow]) -> None:
+        """A new list (new filter, sort or data): forget every cached page."""
+        self.beginResetModel()
+        self.generation += 1
+        self.today = now().date()
+        self._ids, self._rows = list(ids), {}
+        self._pages.clear()
+        self._pending.clear()
+        self._store(0, rows)
+        self.endResetModel()
+
+    def extend(self, ids: list[int]) -> None:
+        """The full id list after the first page: append in place when it continues the shown prefix."""
+        shown = len(self._ids)
+        if ids[:shown] != self._ids:
+            self.start(ids, {i: self._rows[i] for i in ids[:PAGE_SIZE] if i in self._rows})
+        elif len(ids) > shown:
+            self.beginInsertRows(QModelIndex(), shown, len(ids) - 1)
+            self._ids = list(ids)
+            self.endInsertRows()
+
+    def put_page(self, generation: int, page: int, rows: dict[int, ListRow]) -> None:
+        """A fetched page arrived: cache it and repaint its rows."""
+        if generation != self.generation:
+            return
+        self._pending.discard(page)
+        self._store(page, rows)
+        first, last = page * PAGE_SIZE, min(len(self._ids), (page + 1) * PAGE_SIZE) - 1
+        if last >= first:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
+
+    def fail_page(self, generation: int, page: int) -> None:
+        if generation == self.generation:
+            self._pending.discard(page)
+
+    def _store(self, page: int, rows: dict[int, ListRow]) -> None:
+        self._rows.update(rows)
+        self._pages[page] = list(rows)
+        self._pages.move_to_end(page)
+        while len(self._pages) > MAX_CACHED_PAGES:
+            _, dropped = self._pages.popitem(last=False)
+            for resident_id in dropped:
+                self._rows.pop(resident_id, None)
+
+    def _request(self, row: int) -> None:
+        page = row // PAGE_SIZE
+        if page in self._pending:
+            return
+        if page in self._pages:  # cached but this row fell out of it (a list changed under us)
+            self._pages.pop(page)
+        self._pending.add(page)
+        self.fetch(self.generation, page, self._ids[page * PAGE_SIZE:(page + 1) * PAGE_SIZE])
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._ids)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        """Cell text from the cache; an unloaded row asks for its page and shows blank meanwhile."""
+        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
+                                               Qt.ItemDataRole.ToolTipRole):
+            return None
+        shown = self._rows.get(self._ids[index.row()])
+        if shown is None:
+            self._request(index.row())
+            return None
+        page = index.row() // PAGE_SIZE
+        if page in self._pages:
+            self._pages.move_to_end(page)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            colour = _status_colour(shown.row) if COLUMNS[index.column()].title == "状态" else None
+            return QColor(colour) if colour else None
+        return COLUMNS[index.column()].text(shown, self.today)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section].title
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Ask the page for a new id list in this order (columns the register cannot sort are ignored)."""
+        if COLUMNS[column].sort is None or (column, order) == self._sort:
+            return
+        self._sort = (column, order)
+        self.sort_changed()
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """Villages the actor may pick and the staff who can be 责任医生."""
+
+    villages: list[VillageInfo]
+    staff: list[StaffInfo]
+
+
+def load_lookups(ctx: UiContext) -> Lookups:
+    villages = list_villages(ctx.db)
+    if ctx.actor.is_village_bound:
+        villages = [v for v in villages if v.id in ctx.actor.village_ids]
+    return Lookups(villages, list_staff(ctx.db))
+
+
+class _SearchKeys(QObject):
+    """Down arrow in the search box moves into the table."""
+
+    def __init__(self, page: ResidentsPage) -> None:
+        super().__init__(page)
+        self.page = page
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Down:
+            self.page.focus_table()
+            return True
+        return False
+
+
+class ResidentsPage(Page):
+    """The register: search, filters, a lazy table and the actions on one resident."""
+
+    title = "居民档案"
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.lookups = Lookups([], [])
+        self.dialog: QWidget | None = None
+        self._open_top = False
+        self._loaded = False
+        self._loading = False
+        self._token: object = None
+        self.can_edit = ctx.actor.can(Permission.EDIT_RESIDENTS)
+        self._build_actions()
+        self._build_filters()
+        self.model = ResidentListModel(self._fetch_page, self)
+        self.model.sort_changed = self.refresh
+        actions = [self.open_action, self.status_action, self.household_action, self.new_action]
+        self.view = make_table(self.model, actions=[a for a in actions if a.isVisible()])
+        self.view.activated.connect(lambda _index: self.open_selected())
+        self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        self.view.selectionModel().selectionChanged.connect(self._update_actions)
+        self._size_columns()
+        self.count_label = QLabel("正在加载…")
+        self.body.addWidget(self.view, 1)
+        self.body.addWidget(self.count_label)
+        self._update_actions()
+
+    def _build_actions(self) -> None:
+        actor = self.ctx.actor
+        self.new_action = page_action(self, "新建", self.new_resident, shortcut="Ctrl+N")
+        self.open_action = page_action(self, "修改/查看" if self.can_edit else "查看", self.open_selected)
+        self.status_action = page_action(self, "标记迁出/死亡", self.mark_status)
+        self.household_action = page_action(self, "户", self.open_household)
+        self.import_action = page_action(self, "导入…", self.import_residents)
+        self.export_action = page_action(self, "导出…", self.export_residents)
+        for action, allowed in ((self.new_action, self.can_edit), (self.status_action, self.can_edit),
+                                (self.import_action, actor.can(Permission.IMPORT_RESIDENTS)),
+                                (self.export_action, actor.can(Permission.EXPORT_RESIDENTS))):
+            action.setVisible(allowed)
+        find = QAction(self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(self.focus_search)
+        self.addAction(find)
+
+    def _build_filters(self) -> None:
+        bar = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setPlaceholderText(SEARCH_HINT)
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(340)
+        self.search.installEventFilter(_SearchKeys(self))
+        self.search_timer = QTimer(self)
+        self.search_timer.setSingleShot(True)
+        self.search_timer.setInterval(SEARCH_DELAY_MS)
+        self.search_timer.timeout.connect(self.refresh)
+        self.search.textChanged.connect(lambda _text: self.search_timer.start())
+        self.search.returnPressed.connect(self.open_top_hit)
+        self.village = QComboBox()
+        self.status = _combo([("在册", ResidentStatus.ACTIVE), ("迁出", ResidentStatus.MOVED_OUT),
+                              ("死亡", ResidentStatus.DECEASED), ("全部", None)])
+        self.key_population = _combo([("全部重点人群", None), *((k.label, k) for k in KeyPopulation)])
+        self.age_band = _combo([("全部年龄", None), *((band.label, band) for band in AGE_BANDS)])
+        for combo in (self.village, self.status, self.key_population, self.age_band):
+            combo.currentIndexChanged.connect(lambda _index: self.refresh())
+        bar.addWidget(self.search, 1)
+        for widget in (self.village, self.status, self.key_population, self.age_band):
+            bar.addWidget(widget)
+        self.body.addLayout(bar)
+
+    def _size_columns(self) -> None:
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for section, width in enumerate(WIDTHS):
+            header.resizeSection(section, width)
+
+    # ----- loading
+
+    def activated(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            self.ctx.tasks.run_db(lambda: load_lookups(self.ctx), on_success=self._set_lookups, parent=self)
+            self.refresh()
+
+    def on_changes(self, changes: Changes) -> None:
+        if changes.branch:
+            self.ctx.tasks.run_db(lambda: load_lookups(self.ctx), on_success=self._set_lookups, parent=self)
+        if changes.residents and self._loaded:
+            self.refresh()
+
+    def current_filter(self) -> ResidentFilter:
+        """The search text and drop-downs as a service filter (Qt hands enums back as text)."""
+        status, group = self.status.currentData(), self.key_population.currentData()
+        return ResidentFilter(query=self.search.text(), village_id=self.village.currentData(),
+                              status=ResidentStatus(status) if status else None,
+                              key_population=KeyPopulation(group) if group else None, on=now().date())
+
+    def refresh(self) -> None:
+        """Reload the id list: one page first (shown at once), then the rest."""
+        self.search_timer.stop()
+        ctx, flt, band = self.ctx, self.current_filter(), self.age_band.currentData()
+        sort, descending = self.model.sort_key()
+        searching = bool(flt.query.strip())
+        self.view.horizontalHeader().setSectionsClickable(not searching)
+        self.view.horizontalHeader().setSortIndicatorShown(not searching)
+
+        def first() -> tuple[list[int], dict[int, ListRow]]:
+            ids = find_ids(ctx.db, ctx.actor, flt, band=band, sort=sort, descending=descending, limit=PAGE_SIZE)
+            return ids, load_rows(ctx, ids)
+
+        def rest() -> list[int]:
+            return find_ids(ctx.db, ctx.actor, flt, band=band, sort=sort, descending=descending)
+
+        token = object()
+        self._token, self._loading = token, True
+        ctx.tasks.run_db(first, on_success=lambda result: self._first_page(token, *result), parent=self)
+        ctx.tasks.run_db(rest, on_success=lambda ids: self._all_ids(token, ids), parent=self)
+
+    def _first_page(self, token: object, ids: list[int], rows: dict[int, ListRow]) -> None:
+        if token is not self._token:
+            return
+        selected = self.selected_id()
+        self.model.start(ids, rows)
+        self._reselect(selected)
+        if len(ids) < PAGE_SIZE:
+            self._show_count(len(ids))
+
+    def _all_ids(self, token: object, ids: list[int]) -> None:
+        if token is not self._token:
+            return
+        selected = self.selected_id()
+        self.model.extend(ids)
+        self._loading = False
+        self._reselect(selected)
+        self._show_count(len(ids))
+        if self._open_top:
+            self._open_top = False
+            if ids:
+                self.view.selectRow(0)
+                self.open_selected()
+
+    def _show_count(self, count: int) -> None:
+        searching = bool(self.search.text().strip())
+        self.count_label.setText(f"共 {count:,} 人" + ("（按匹配程度排序）" if searching else ""))
+
+    def _fetch_page(self, generation: int, page: int, ids: list[int]) -> None:
+        self.ctx.tasks.run_db(lambda: load_rows(self.ctx, ids),
+                              on_success=lambda rows: self.model.put_page(generation, page, rows),
+                              on_failure=lambda _error: self.model.fail_page(generation, page), parent=self)
+
+    def _set_lookups(self, lookups: Lookups) -> None:
+        self.lookups = lookups
+        chosen = self.village.currentData()
+        self.village.blockSignals(True)
+        self.village.clear()
+        self.village.addItem("全部负责村" if self.ctx.actor.is_village_bound else "全部村", None)
+        for village in lookups.villages:
+            self.village.addItem(f"{village.code} {village.name}", village.id)
+        self.village.setCurrentIndex(max(0, self.village.findData(chosen)))
+        self.village.blockSignals(False)
+
+    # ----- selection and keys
+
+    def is_loading(self) -> bool:
+        """True while a typed search waits for its pause or an id list is on its way."""
+        return self.search_timer.isActive() or self._loading
+
+    def selected_id(self) -> int | None:
+        """The id of the resident selected in the table."""
+        rows = self.view.selectionModel().selectedRows()
+        return self.model.id_at(rows[0].row()) if rows else None
+
+    def _reselect(self, resident_id: int | None) -> None:
+        if resident_id is not None and resident_id in self.model.ids():
+            self.view.selectRow(self.model.ids().index(resident_id))
+        self._update_actions()
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def focus_table(self) -> None:
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)
+        if self.model.rowCount() and self.selected_id() is None:
+            self.view.selectRow(0)
+
+    def open_top_hit(self) -> None:
+        """Enter in the search box: open the first match (after the pending search, if any)."""
+        if self.is_loading():
+            self._open_top = True
+            if self.search_timer.isActive():
+                self.refresh()
+            return
+        if self.model.rowCount():
+            self.view.selectRow(0)
+            self.open_selected()
+
+    def _update_actions(self) -> None:
+        chosen = self.selected_id() is not None
+        for action in (self.open_action, self.status_action, self.household_action):
+            action.setEnabled(chosen)
+
+    # ----- actions
+
+    def new_resident(self):
+        """Open an empty form."""
+        from desktop.ui.resident_form import ResidentForm
+
+        return self._show_dialog(ResidentForm(self.ctx, self.lookups, parent=self))
+
+    def open_selected(self) -> None:
+        """Open the selected resident's form (loaded, and audited, on the database thread)."""
+        resident_id = self.selected_id()
+        if resident_id is not None:
+            self.open_resident(resident_id)
+
+    def open_resident(self, resident_id: int) -> None:
+        ctx = self.ctx
+        ctx.tasks.run_db(lambda: get_resident(ctx.db, ctx.actor, resident_id), on_success=self._show_form, parent=self)
+
+    def _show_form(self, detail: ResidentDetail) -> None:
+        from desktop.ui.resident_form import ResidentForm
+
+        self._show_dialog(ResidentForm(self.ctx, self.lookups, detail=detail, parent=self))
+
+    def mark_status(self):
+        """Mark the selected resident moved out or deceased (or back on the register)."""
+        from desktop.ui.resident_form import StatusDialog
+
+        resident_id = self.selected_id()
+        shown = self.model.row_for(resident_id) if resident_id is not None else None
+        if shown is None:
+            return None
+        return self._show_dialog(StatusDialog(self.ctx, shown.row, parent=self))
+
+    def open_household(self):
+        """The selected resident's household."""
+        from desktop.ui.household_view import HouseholdDialog
+
+        resident_id = self.selected_id()
+        shown = self.model.row_for(resident_id) if resident_id is not None else None
+        if shown is None:
+            return None
+        return self._show_dialog(HouseholdDialog(self.ctx, shown.row, parent=self))
+
+    def import_residents(self) -> None:
+        from desktop.ui.resident_transfer import run_import_dialog
+
+        run_import_dialog(self.ctx, self)
+
+    def export_residents(self) -> None:
+        from desktop.ui.resident_transfer import run_export
+
+        run_export(self.ctx, self, self.current_filter(), self.search.text())
+
+    def _show_dialog(self, dialog):
+        self.dialog = dialog
+        if hasattr(dialog, "open_resident"):
+            dialog.open_resident.connect(self.open_resident)
+        dialog.accepted.connect(lambda: notify(self, f"{dialog.windowTitle()}：已保存。"))
+        dialog.open()
+        return dialog
+
+
+def _combo(items: list[tuple[str, Any]]) -> QComboBox:
+    combo = QComboBox()
+    for text, value in items:
+        combo.addItem(text, value)
+    return combo
