@@ -76,5 +76,6 @@ def control(disease: Disease, visits: Sequence[VisitFact], *, age: int, rules: F
     if result is None:
         return Verdict(False, f"{when}未测空腹血糖")
     if not result:
-        return Verdict(False, f"{when}空腹血糖 {last.fasting_glucose:g} mmol/L 未达标（应低于 {rules.glucose_target:g}）")
+        glucose, limit = last.fasting_glucose, rules.glucose_target
+        return Verdict(False, f"{when}空腹血糖 {glucose:g} mmol/L 未达标（应低于 {limit:g}）")
     return Verdict(True)
