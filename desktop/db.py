@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 from desktop.dbfile import (  # noqa: F401 - re-exported: the file-level half of the database
     BUSY_TIMEOUT_MS,
@@ -51,8 +51,13 @@ def _on_begin(connection: Any) -> None:
 
 
 def make_engine(path: Path) -> Engine:
-    """An engine on the SQLite file with the house pragmas on every connection."""
-    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool, future=True)
+    """An engine on the SQLite file with the house pragmas on every connection.
+
+    Connections are pooled (opening one and applying the pragmas costs more than a typical
+    search); `dispose()` closes them all, as restore and shutdown need.
+    """
+    engine = create_engine(f"sqlite:///{path}", poolclass=QueuePool, pool_size=4, max_overflow=4,
+                           connect_args={"check_same_thread": False}, future=True)
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
     return engine
