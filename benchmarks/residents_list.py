@@ -25,16 +25,16 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
-from residents_search import RESIDENTS, actor_named, data_dir  # noqa: E402
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+from residents_search import RESIDENTS, actor_named, data_dir
 
-from desktop.app import open_app  # noqa: E402
-from desktop.ui.context import ChangeBus, UiContext  # noqa: E402
-from desktop.ui.main_window import MainWindow  # noqa: E402
-from desktop.ui.pages.residents import ResidentsPage  # noqa: E402
-from desktop.ui.tasks import TaskManager  # noqa: E402
-from desktop.ui.theme import apply_theme  # noqa: E402
+from desktop.app import open_app
+from desktop.ui.context import ChangeBus, UiContext
+from desktop.ui.main_window import MainWindow
+from desktop.ui.pages.residents import ResidentsPage
+from desktop.ui.tasks import TaskManager
+from desktop.ui.theme import apply_theme
 
 RUNS = int(os.environ.get("BENCH_LIST_RUNS", "15"))
 FIRST_PAGE_TARGET_MS = 150

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -40,12 +40,16 @@ from desktop.rules.population import (
 )
 from desktop.rules.resident_checks import ResidentInput
 from desktop.services.branch import StaffInfo, VillageInfo
+from desktop.services.permissions import Permission
 from desktop.services.resident_query import ResidentDetail, ResidentRow
 from desktop.services.residents import DuplicateResident, Saved, create_resident, set_status, update_resident
 from desktop.ui.context import UiContext
 from desktop.ui.form_dialog import FormDialog, Work, hint_label
 from desktop.ui.forms import EnterMovesOn
 from desktop.ui.theme import ERROR, MUTED_TEXT
+
+if TYPE_CHECKING:
+    from desktop.ui.pages.residents import Lookups
 
 DATE_HINT = "如 20260315 或 2026-3-15"
 FROM_ID = "出生日期、性别已按身份证号填写。"
@@ -144,10 +148,8 @@ class ResidentForm(ResidentDialog):
 
     open_resident = Signal(int)
 
-    def __init__(self, ctx: UiContext, lookups, *, detail: ResidentDetail | None = None,
+    def __init__(self, ctx: UiContext, lookups: Lookups, *, detail: ResidentDetail | None = None,
                  parent: QWidget | None = None) -> None:
-        from desktop.services.permissions import Permission
-
         editable = ctx.actor.can(Permission.EDIT_RESIDENTS) and not (detail and detail.masked)
         title = "新建居民档案" if detail is None else f"{'修改' if editable else '查看'}居民档案"
         super().__init__(ctx, title, parent)

@@ -154,6 +154,23 @@ def test_search_by_the_last_four_id_digits(qtbot, themed, demo_app, tasks) -> No
     assert cell(page, row, 6) == id_number
 
 
+def test_keys_ctrl_f_down_arrows_and_enter(qtbot, themed, demo_app, tasks) -> None:
+    page = open_page(qtbot, demo_app, tasks)
+    page.activateWindow()
+    page.view.setFocus()
+    qtbot.keyClick(page.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert QApplication.focusWidget() is page.search
+    qtbot.keyClick(page.search, Qt.Key.Key_Down)
+    assert QApplication.focusWidget() is page.view and page.selected_id() == shown_ids(page)[0]
+    qtbot.keyClick(page.view, Qt.Key.Key_Down)
+    qtbot.keyClick(page.view, Qt.Key.Key_Down)
+    assert page.selected_id() == shown_ids(page)[2]
+    qtbot.keyClick(page.view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: isinstance(page.dialog, ResidentForm), timeout=WAIT_MS)
+    assert page.dialog.detail.id == shown_ids(page)[2]
+    page.dialog.done(0)
+
+
 def test_chinese_name_from_the_input_method_and_enter_opens_the_top_hit(qtbot, themed, demo_app, tasks) -> None:
     page = open_page(qtbot, demo_app, tasks)
     name = sql(demo_app, "SELECT name FROM resident WHERE deleted = 0 AND status = 'active' AND length(name) = 2 "
@@ -459,7 +476,7 @@ def open_household_for(qtbot, page: ResidentsPage, resident_id: int):
 def test_household_actions(qtbot, themed, demo_app, tasks) -> None:
     page = open_page(qtbot, demo_app, tasks)
     first_id, first_name = single_in_village(demo_app, "103")
-    second_id, second_name = single_in_village(demo_app, "103", skip=1)
+    second_id, _ = single_in_village(demo_app, "103", skip=1)
     dialog = open_household_for(qtbot, page, first_id)
     dialog.start_new()
     qtbot.waitUntil(lambda: dialog.household is not None and dialog.household.head_id == first_id, timeout=WAIT_MS)

@@ -371,9 +371,11 @@ class ResidentsPage(Page):
         self.view.horizontalHeader().setSectionsClickable(not searching)
         self.view.horizontalHeader().setSortIndicatorShown(not searching)
 
-        def first() -> tuple[list[int], dict[int, ListRow]]:
-            ids = find_ids(ctx.db, ctx.actor, flt, band=band, sort=sort, descending=descending, limit=PAGE_SIZE)
-            return ids, load_rows(ctx, ids)
+        def first() -> tuple[list[int], dict[int, ListRow], list[int] | None]:
+            """The first page; a search (at most a thousand ranked ids) comes whole at once."""
+            limit = None if searching else PAGE_SIZE
+            ids = find_ids(ctx.db, ctx.actor, flt, band=band, sort=sort, descending=descending, limit=limit)
+            return ids[:PAGE_SIZE], load_rows(ctx, ids[:PAGE_SIZE]), ids if searching else None
 
         def rest() -> list[int]:
             return find_ids(ctx.db, ctx.actor, flt, band=band, sort=sort, descending=descending)
@@ -381,16 +383,17 @@ class ResidentsPage(Page):
         token = object()
         self._token, self._loading = token, True
         ctx.tasks.run_db(first, on_success=lambda result: self._first_page(token, *result), parent=self)
-        ctx.tasks.run_db(rest, on_success=lambda ids: self._all_ids(token, ids), parent=self)
+        if not searching:
+            ctx.tasks.run_db(rest, on_success=lambda ids: self._all_ids(token, ids), parent=self)
 
-    def _first_page(self, token: object, ids: list[int], rows: dict[int, ListRow]) -> None:
+    def _first_page(self, token: object, ids: list[int], rows: dict[int, ListRow], whole: list[int] | None) -> None:
         if token is not self._token:
             return
         selected = self.selected_id()
         self.model.start(ids, rows)
         self._reselect(selected)
-        if len(ids) < PAGE_SIZE:
-            self._show_count(len(ids))
+        if whole is not None:
+            self._all_ids(token, whole)
 
     def _all_ids(self, token: object, ids: list[int]) -> None:
         if token is not self._token:
