@@ -6,6 +6,7 @@ audits in the same transaction. One person, one record: the ID number is the ide
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -51,28 +52,61 @@ def _reversed(value: str | None) -> str | None:
     return value[::-1] if value else None
 
 
+def search_keys(*, name: str, id_number: str | None, phone: str | None, record_no: str) -> dict[str, str | None]:
+    """The indexed search columns for these stored values (shared by the form and bulk imports)."""
+    initials, pinyin = name_keys(name)
+    return {"name_initials": initials, "name_pinyin": pinyin, "name_rev": name[::-1],
+            "id_number_rev": _reversed(id_number), "phone_rev": _reversed(phone), "record_no_rev": record_no[::-1]}
+
+
 def apply_search_keys(resident: Resident) -> None:
     """Recompute the indexed search columns from the stored values."""
-    resident.name_initials, resident.name_pinyin = name_keys(resident.name)
-    resident.name_rev = resident.name[::-1]
-    resident.id_number_rev = _reversed(resident.id_number)
-    resident.phone_rev = _reversed(resident.phone)
-    resident.record_no_rev = resident.record_no[::-1]
+    keys = search_keys(name=resident.name, id_number=resident.id_number, phone=resident.phone,
+                       record_no=resident.record_no)
+    for column, value in keys.items():
+        setattr(resident, column, value)
+
+
+class RecordNumbers:
+    """Issues never-used record numbers per 12-digit prefix within one write transaction.
+
+    The counter row is bumped as numbers are issued; numbers already stored above the
+    counter (typed in or imported) are read once per prefix and skipped, as are `reserved` ones.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._counters: dict[str, RecordNumberCounter] = {}
+        self._used: dict[str, set[str]] = {}
+
+    def _counter(self, prefix12: str) -> RecordNumberCounter:
+        counter = self._counters.get(prefix12) or self._session.get(RecordNumberCounter, prefix12)
+        if counter is None:
+            counter = RecordNumberCounter(prefix=prefix12, last_serial=0)
+            self._session.add(counter)
+        if prefix12 not in self._counters:
+            self._counters[prefix12] = counter
+            low = f"{prefix12}{counter.last_serial + 1:05d}"
+            self._used[prefix12] = set(self._session.scalars(select(Resident.record_no).where(
+                Resident.record_no >= low, Resident.record_no <= f"{prefix12}99999")))
+        return counter
+
+    def next(self, prefix12: str, *, reserved: Container[str] = frozenset()) -> str:
+        """The next free number under `prefix12` (county+township+village)."""
+        counter, used = self._counter(prefix12), self._used.setdefault(prefix12, set())
+        while True:
+            counter.last_serial += 1
+            if counter.last_serial > 99999:
+                raise UserFacingError(f"档案编号前缀 {prefix12} 下的 5 位流水号已用完。")
+            candidate = f"{prefix12}{counter.last_serial:05d}"
+            if candidate not in used and candidate not in reserved:
+                used.add(candidate)
+                return candidate
 
 
 def next_record_no(session: Session, prefix12: str) -> str:
     """The next never-issued record number under a 12-digit prefix (county+township+village)."""
-    counter = session.get(RecordNumberCounter, prefix12)
-    if counter is None:
-        counter = RecordNumberCounter(prefix=prefix12, last_serial=0)
-        session.add(counter)
-    while True:
-        counter.last_serial += 1
-        if counter.last_serial > 99999:
-            raise UserFacingError(f"档案编号前缀 {prefix12} 下的 5 位流水号已用完。")
-        candidate = f"{prefix12}{counter.last_serial:05d}"
-        if session.scalar(select(Resident.id).where(Resident.record_no == candidate)) is None:
-            return candidate
+    return RecordNumbers(session).next(prefix12)
 
 
 def find_by_id_number(session: Session, id_number: str) -> Resident | None:

@@ -1,0 +1,212 @@
+"""Writing checked roster rows: match existing residents, update what changed, bulk-insert the new.
+
+Matching: by ID number; then by record number; then, for an existing record without an ID
+number, by name + birth date + village. New residents are inserted in bulk (the search keys
+and record numbers come from the same helpers the form uses); changed residents are updated
+through the ORM so their version is bumped and they travel to the head hospital again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from desktop.clock import now
+from desktop.models import Resident, ResidentCondition
+from desktop.models.base import SyncState
+from desktop.rules.idnumbers import mask_id
+from desktop.rules.population import ResidentStatus
+from desktop.rules.resident_checks import CleanResident
+from desktop.services.permissions import Actor
+from desktop.services.residents import RecordNumbers, apply_search_keys, search_keys
+from desktop.transfer.roster_rows import RowReading
+
+BATCH_SIZE = 1000
+_COMPARED = ("id", "record_no", "name", "sex", "birth_date", "id_number", "ethnicity", "phone", "address",
+             "village_id", "relation_to_head", "insurance_type", "registered_on", "deleted")
+# roster field -> the stored columns it sets on an existing record
+_UPDATES = {
+    "name": ("name",), "id_number": ("id_number", "sex", "birth_date"), "sex": ("sex",),
+    "birth_date": ("birth_date",), "ethnicity": ("ethnicity",), "phone": ("phone",), "address": ("address",),
+    "village": ("village_id",), "relation_to_head": ("relation_to_head",), "insurance_type": ("insurance_type",),
+    "registered_on": ("registered_on",),
+}
+
+
+@dataclass(frozen=True)
+class _Existing:
+    """The stored values of a matched resident, as a plain row."""
+
+    values: dict[str, Any]
+    conditions: dict[str, tuple[date | None, bool]]
+
+    @property
+    def id(self) -> int:
+        return self.values["id"]
+
+
+def _rejected(reading: RowReading, reason: str):  # -> RejectedRow
+    from desktop.transfer.resident_import import RejectedRow
+
+    return RejectedRow(reading.row, f"第 {reading.row} 行，{reason}", reading.values)
+
+
+class ImportWriter:
+    """Writes batches of checked rows inside the caller's write transaction and counts the outcome."""
+
+    batch_size = BATCH_SIZE
+
+    def __init__(self, session: Session, actor: Actor, *, prefix9: str, site_id: str,
+                 readings: list[RowReading]) -> None:
+        self.session, self.actor, self.prefix9, self.site_id = session, actor, prefix9, site_id
+        self.numbers = RecordNumbers(session)
+        self.reserved = {r.clean.record_no for r in readings if r.clean and r.clean.record_no}
+        self.next_id = (session.scalar(select(Resident.id).order_by(Resident.id.desc()).limit(1)) or 0) + 1
+        self.touched: dict[int, int] = {}
+        self.imported = self.updated = self.unchanged = 0
+
+    def write_batch(self, readings: list[RowReading]) -> list:
+        """Write one batch; returns the rows refused because of what is already stored."""
+        existing = self._prefetch([r.clean for r in readings if r.clean])
+        rejected, new_rows, new_conditions, edited = [], [], [], []
+        for reading in readings:
+            clean = reading.clean
+            assert clean is not None
+            match, problem = self._match(clean, existing)
+            if problem:
+                rejected.append(_rejected(reading, problem))
+            elif match is None:
+                self._add(clean, new_rows, new_conditions)
+            elif (reason := self._refusal(match, reading)) is not None:
+                rejected.append(_rejected(reading, reason))
+            else:
+                self.touched[match.id] = reading.row
+                edited += self._edit(match, reading)
+        self._flush(new_rows, new_conditions, edited)
+        return rejected
+
+    def _prefetch(self, cleans: list[CleanResident]) -> dict[str, dict[Any, _Existing]]:
+        ids = {c.id_number for c in cleans if c.id_number}
+        record_nos = {c.record_no for c in cleans if c.record_no}
+        names = {c.name for c in cleans}
+        columns = [getattr(Resident, name) for name in _COMPARED]
+        rows = []
+        for condition, keys in ((Resident.id_number.in_(ids), ids), (Resident.record_no.in_(record_nos), record_nos),
+                                (Resident.name.in_(names) & Resident.id_number.is_(None), names)):
+            if keys:
+                rows += self.session.execute(select(*columns).where(condition)).mappings().all()
+        by_id = {row["id"]: dict(row) for row in rows}
+        conditions: dict[int, dict[str, tuple[date | None, bool]]] = {rid: {} for rid in by_id}
+        if by_id:
+            query = select(ResidentCondition.resident_id, ResidentCondition.kind, ResidentCondition.since,
+                           ResidentCondition.deleted).where(ResidentCondition.resident_id.in_(by_id))
+            for rid, kind, since, deleted in self.session.execute(query):
+                conditions[rid][kind] = (since, deleted)
+        found = [_Existing(values, conditions[rid]) for rid, values in by_id.items()]
+        return {
+            "id_number": {e.values["id_number"]: e for e in found if e.values["id_number"]},
+            "record_no": {e.values["record_no"]: e for e in found},
+            "person": {(e.values["name"], e.values["birth_date"], e.values["village_id"]): e
+                       for e in found if not e.values["id_number"]},
+        }
+
+    @staticmethod
+    def _match(clean: CleanResident, existing: dict[str, dict[Any, _Existing]]) -> tuple[_Existing | None, str]:
+        """The stored resident this row describes, or a reason the row contradicts what is stored."""
+        by_id = existing["id_number"].get(clean.id_number) if clean.id_number else None
+        if by_id is not None:
+            if clean.record_no and clean.record_no != by_id.values["record_no"]:
+                return None, (f"健康档案编号：与已有档案的编号 {by_id.values['record_no']} 不一致"
+                              f"（该身份证号已为 {by_id.values['name']} 建档）。")
+            return by_id, ""
+        by_record = existing["record_no"].get(clean.record_no) if clean.record_no else None
+        if by_record is not None:
+            if clean.id_number and by_record.values["id_number"]:
+                return None, (f"健康档案编号：{clean.record_no} 已是 {by_record.values['name']}"
+                              f"（身份证号 {mask_id(by_record.values['id_number'])}）的档案。")
+            return by_record, ""
+        return existing["person"].get((clean.name, clean.birth_date, clean.village_id)), ""
+
+    def _refusal(self, match: _Existing, reading: RowReading) -> str | None:
+        if match.values["deleted"]:
+            return f"该居民的档案（{match.values['record_no']}）已删除，不能通过导入恢复。"
+        if self.actor.is_village_bound and match.values["village_id"] not in self.actor.village_ids:
+            return f"该居民已在其他村建档（档案编号 {match.values['record_no']}），不属于您负责的村。"
+        if match.id in self.touched:
+            return f"与第 {self.touched[match.id]} 行是同一位居民（档案编号 {match.values['record_no']}）。"
+        return None
+
+    def _add(self, clean: CleanResident, rows: list[dict], conditions: list[dict]) -> None:
+        record_no = clean.record_no or self.numbers.next(self.prefix9 + clean.village_code, reserved=self.reserved)
+        resident_id, self.next_id = self.next_id, self.next_id + 1
+        rows.append(self._new_row(resident_id, record_no, clean))
+        for kind, since in clean.conditions:
+            conditions.append({"resident_id": resident_id, "kind": kind.value, "since": since})
+        self.imported += 1
+
+    def _new_row(self, resident_id: int, record_no: str, clean: CleanResident) -> dict[str, Any]:
+        return {
+            "id": resident_id, "record_no": record_no, "name": clean.name, "sex": clean.sex,
+            "birth_date": clean.birth_date, "id_number": clean.id_number, "ethnicity": clean.ethnicity,
+            "phone": clean.phone, "address": clean.address, "village_id": clean.village_id,
+            "relation_to_head": clean.relation_to_head, "insurance_type": clean.insurance_type,
+            "registered_on": clean.registered_on, "registered_by": self.actor.username,
+            "responsible_doctor_id": clean.responsible_doctor_id, "status": ResidentStatus.ACTIVE.value,
+            **search_keys(name=clean.name, id_number=clean.id_number, phone=clean.phone, record_no=record_no),
+        }
+
+    def _edit(self, match: _Existing, reading: RowReading) -> list[tuple[int, dict, list]]:
+        """[(resident id, column changes, condition changes)] or [] when the row changes nothing."""
+        clean = reading.clean
+        assert clean is not None
+        columns: dict[str, Any] = {}
+        for roster_field, stored in _UPDATES.items():
+            if roster_field in reading.provided:
+                columns |= {c: getattr(clean, c) for c in stored if match.values[c] != getattr(clean, c)}
+        conditions = [(kind.value, since) for kind, since in clean.conditions
+                      if kind.value not in match.conditions or match.conditions[kind.value][1]
+                      or (since is not None and match.conditions[kind.value][0] != since)]
+        if not columns and not conditions:
+            self.unchanged += 1
+            return []
+        self.updated += 1
+        return [(match.id, columns, conditions)]
+
+    def _flush(self, new_rows: list[dict], new_conditions: list[dict],
+               edited: Iterable[tuple[int, dict, list]]) -> None:
+        stamp = now()
+        for model, rows in ((Resident, new_rows), (ResidentCondition, new_conditions)):
+            for row in rows:
+                row.update(uuid=str(uuid4()), owner_site=self.site_id, created_at=stamp, updated_at=stamp)
+            if rows:
+                self.session.execute(insert(model), rows)
+        versions = [self._apply(*change) for change in edited]
+        self.session.flush()
+        for resident, version in versions:
+            if resident.version == version:  # only conditions changed: the record still travels again
+                resident.version, resident.sync_state = version + 1, SyncState.PENDING.value
+        self.session.flush()
+        for resident, _ in versions:
+            self.session.expunge(resident)
+
+    def _apply(self, resident_id: int, columns: dict, conditions: list) -> tuple[Resident, int]:
+        resident = self.session.get(Resident, resident_id)
+        assert resident is not None
+        version = resident.version
+        for column, value in columns.items():
+            setattr(resident, column, value)
+        apply_search_keys(resident)
+        current = {c.kind: c for c in resident.conditions}
+        for kind, since in conditions:
+            if kind in current:
+                current[kind].deleted = False
+                current[kind].since = since or current[kind].since
+            else:
+                resident.conditions.append(ResidentCondition(kind=kind, since=since))
+        return resident, version

@@ -1,0 +1,248 @@
+"""Reading rosters as county offices send them: find the header, map columns, stream the rows.
+
+A roster may have title rows above the header, a two-row header with merged group cells
+(基本信息 over 姓名/性别 …, 重点人群 over 高血压/糖尿病), columns in any order and blank rows.
+Columns are matched by header synonyms; everything not recognised is listed, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Self
+
+from desktop.errors import UserFacingError
+from desktop.rules.population import KeyPopulation
+from desktop.rules.text import squeeze
+from desktop.transfer.xlsx_stream import column_letter
+
+HEADER_SCAN_ROWS = 30
+SAMPLE_ROWS = 5
+CONDITION = "condition:"
+
+FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "name": ("姓名", "名字", "居民姓名", "患者姓名"),
+    "id_number": ("身份证号", "身份证号码", "公民身份号码", "证件号码", "身份证", "居民身份证号", "身份证件号码"),
+    "sex": ("性别",),
+    "birth_date": ("出生日期", "出生年月日", "出生年月", "生日"),
+    "phone": ("联系电话", "电话", "手机号", "手机号码", "手机", "本人电话", "联系方式", "电话号码"),
+    "address": ("现住址", "住址", "家庭住址", "居住地址", "地址", "常住地址", "现居住地址"),
+    "village": ("所属村", "村", "村名", "村代码", "行政村", "村居", "所属村委会", "村委会", "所在村", "村名称"),
+    "relation_to_head": ("与户主关系", "户主关系", "与户主的关系"),
+    "ethnicity": ("民族",),
+    "insurance_type": ("医保类型", "医疗保险类型", "医疗费用支付方式", "参保类型"),
+    "registered_on": ("建档日期", "建档时间"),
+    "record_no": ("健康档案编号", "档案编号", "档案号", "健康档案号"),
+    CONDITION + KeyPopulation.HYPERTENSION: ("高血压", "高血压患者"),
+    CONDITION + KeyPopulation.DIABETES: ("糖尿病", "2型糖尿病", "糖尿病患者", "2型糖尿病患者"),
+    CONDITION + KeyPopulation.SEVERE_MENTAL_ILLNESS: ("严重精神障碍", "严重精神障碍患者", "精神障碍"),
+    CONDITION + KeyPopulation.TUBERCULOSIS: ("肺结核", "肺结核患者", "结核病"),
+    CONDITION + KeyPopulation.DISABLED: ("残疾", "残疾人"),
+    CONDITION + KeyPopulation.PREGNANT: ("孕产妇",),
+    CONDITION + KeyPopulation.POVERTY_RELIEF: ("脱贫/低保/特困", "脱贫/低保/特困人口", "脱贫人口", "低保", "特困"),
+}
+FIELD_TITLES = {
+    "name": "姓名", "id_number": "身份证号", "sex": "性别", "birth_date": "出生日期", "phone": "联系电话",
+    "address": "现住址", "village": "所属村", "relation_to_head": "与户主关系", "ethnicity": "民族",
+    "insurance_type": "医保类型", "registered_on": "建档日期", "record_no": "健康档案编号",
+    **{CONDITION + kind: kind.label for kind in KeyPopulation if not kind.is_age_based},
+}
+REQUIRED_FIELDS = ("name", "village")
+_NOTE = re.compile(r"\(.*?\)|\[.*?\]|[*※:：]")
+_BY_HEADER = {squeeze(s).lower(): field for field, synonyms in FIELD_SYNONYMS.items() for s in synonyms}
+
+
+def normalise_header(value: object) -> str:
+    """Header text without spaces, notes in brackets, asterisks or a trailing colon."""
+    if value is None:
+        return ""
+    return _NOTE.sub("", squeeze(str(value))).lower()
+
+
+def field_for_header(value: object) -> str | None:
+    """The field a header names, or None."""
+    return _BY_HEADER.get(normalise_header(value))
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the roster: position, letter, header text and the field it was matched to."""
+
+    index: int
+    letter: str
+    header: str
+    field: str | None
+
+
+@dataclass(frozen=True)
+class SheetLayout:
+    """Where the header is and what each column holds."""
+
+    sheet: str
+    first_header_row: int
+    last_header_row: int
+    columns: tuple[Column, ...]
+
+    @property
+    def mapped(self) -> dict[str, Column]:
+        return {c.field: c for c in self.columns if c.field}
+
+    @property
+    def unmatched(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.field is None and c.header)
+
+    def header_of(self, field: str) -> str:
+        column = self.mapped.get(field)
+        return column.header if column else FIELD_TITLES.get(field, field)
+
+
+@dataclass(frozen=True)
+class RosterPreview:
+    """What the clerk checks before importing: the header found, the mapping, the first rows."""
+
+    path: Path
+    layout: SheetLayout
+    sample: tuple[tuple[str, ...], ...]
+    row_count: int
+    missing: tuple[str, ...]
+
+    @property
+    def header_row(self) -> int:
+        return self.layout.last_header_row
+
+    def mapping(self) -> list[tuple[str, str, str]]:
+        """(field title, column letter, header text) for every matched column."""
+        return [(FIELD_TITLES[f], c.letter, c.header) for f, c in self.layout.mapped.items()]
+
+
+def _cell_text(value: object) -> str:
+    return "" if value is None else squeeze(str(value))
+
+
+def _hits(row: Sequence[Any]) -> dict[int, str]:
+    return {i: f for i, v in enumerate(row) if (f := field_for_header(v))}
+
+
+def _blank_under(row: Sequence[Any], columns: dict[int, str], other: dict[int, str]) -> bool:
+    """True when `row` is empty in every matched column it does not itself name (merged cells)."""
+    return all(not _cell_text(row[i] if i < len(row) else None) or i in other for i in columns)
+
+
+def detect_layout(sheet: str, head: list[tuple[Any, ...]]) -> SheetLayout | None:
+    """Find the header among the first rows: a row naming two fields, with a group row above or a sub-row below."""
+    for main, row in enumerate(head):
+        hits = _hits(row)
+        if len(hits) < 2:
+            continue
+        upper = _hits(head[main - 1]) if main > 0 else {}
+        upper = {i: f for i, f in upper.items() if i not in hits}
+        lower = _hits(head[main + 1]) if main + 1 < len(head) else {}
+        lower = lower if lower and _blank_under(head[main + 1], hits, lower) else {}
+        first = main if not upper else main - 1
+        last = main + 1 if lower else main
+        return SheetLayout(sheet, first + 1, last + 1, _columns(head[first:last + 1], [lower, hits, upper]))
+    return None
+
+
+def _columns(rows: list[tuple[Any, ...]], hit_rows: list[dict[int, str]]) -> tuple[Column, ...]:
+    """One Column per position: the lowest header row that names a field wins; a field is taken once."""
+    width = max(len(r) for r in rows)
+    taken: set[str] = set()
+    columns = []
+    for index in range(width):
+        field = next((hits[index] for hits in hit_rows if index in hits), None)
+        texts = [_cell_text(r[index]) for r in reversed(rows) if index < len(r) and _cell_text(r[index])]
+        header = next((t for t in texts if field and field_for_header(t) == field), texts[0] if texts else "")
+        if field in taken:
+            field = None
+        if field:
+            taken.add(field)
+        columns.append(Column(index, column_letter(index), header, field))
+    return tuple(columns)
+
+
+def _open_workbook(path: Path):  # -> openpyxl Workbook (read-only)
+    from openpyxl import load_workbook
+
+    suffix = path.suffix.lower()
+    if suffix in (".xls", ".et", ".csv", ".wps"):
+        raise UserFacingError(f"暂不支持 {suffix} 文件。请在 Excel 或 WPS 中“另存为” .xlsx 格式后再导入。")
+    if not path.is_file():
+        raise UserFacingError(f"找不到文件：{path}")
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # zipfile/openpyxl raise many kinds for a damaged or foreign file
+        raise UserFacingError(f"无法读取该文件，请确认是 Excel 工作簿（.xlsx）：{path.name}",
+                              details=repr(error)) from error
+
+
+class Roster:
+    """An opened roster: the sheet with a recognisable header, its layout and its data rows."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._book = _open_workbook(self.path)
+        self.layout, self._sheet = self._find_sheet()
+
+    def _find_sheet(self):  # -> (SheetLayout, worksheet)
+        for sheet in self._book.worksheets:
+            head = [tuple(r) for r, _ in zip(sheet.iter_rows(values_only=True), range(HEADER_SCAN_ROWS), strict=False)]
+            layout = detect_layout(sheet.title, head) if head else None
+            if layout is not None:
+                return layout, sheet
+        self.close()
+        raise UserFacingError("在工作簿中没有找到表头行（需要至少包含“姓名”“身份证号”等两列的表头）。")
+
+    @property
+    def estimated_rows(self) -> int:
+        """Rows below the header as the sheet declares them (blank rows included)."""
+        max_row = getattr(self._sheet, "max_row", None) or 0
+        return max(0, max_row - self.layout.last_header_row)
+
+    def rows(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        """(Excel row number, values) of every non-blank row below the header."""
+        start = self.layout.last_header_row
+        width = len(self.layout.columns)
+        for number, values in enumerate(self._sheet.iter_rows(values_only=True), start=1):
+            if number <= start or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            values = tuple(values[:width]) + (None,) * (width - len(values))
+            yield number, values
+
+    def close(self) -> None:
+        self._book.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def display(value: object) -> str:
+    """A cell value as the clerk would read it."""
+    if value is None:
+        return ""
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_preview(path: Path, *, sample: int = SAMPLE_ROWS) -> RosterPreview:
+    """The header found, the column mapping, the first rows and the row count."""
+    with Roster(path) as roster:
+        mapped = roster.layout.mapped
+        rows = []
+        for _, values in roster.rows():
+            rows.append(tuple(display(values[c.index]) for c in mapped.values()))
+            if len(rows) >= sample:
+                break
+        count = roster.estimated_rows
+    missing = tuple(FIELD_TITLES[f] for f in REQUIRED_FIELDS if f not in mapped)
+    if "id_number" not in mapped and not {"sex", "birth_date"} <= mapped.keys():
+        missing += ("身份证号（或 性别 和 出生日期）",)
+    return RosterPreview(Path(path), roster.layout, tuple(rows), count, missing)
