@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from desktop.db import Database
 from desktop.demo.org import DEMO_PASSWORD, build_demo_org
+from desktop.demo.followups import add_demo_followups
 from desktop.demo.residents import add_demo_residents
 from desktop.errors import UserFacingError
 from desktop.jobs import ProgressFn, no_progress, raise_if_aborted
@@ -57,6 +58,7 @@ def build_demo(
     created = branch is None
     accounts = build_demo_org(db, rng) if created else _demo_accounts(db)
     added = add_demo_residents(db, residents, rng=rng, abort=abort, progress=progress)
+    add_demo_followups(db, rng=rng, abort=abort, progress=progress)
     progress(1.0, "演示数据已就绪")
     return DemoResult(created=created, accounts=accounts, residents_added=added)
 
