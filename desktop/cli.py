@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from desktop import APP_TITLE, __version__
+from desktop.cli_residents import add_residents_parser, cmd_residents
 from desktop.errors import DatabaseCorrupt, UserFacingError, ValidationError
 from desktop.paths import DataPaths, resolve_data_dir
 
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="审计日志")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     audit_commands.add_parser("verify", help="校验审计链：完整时退出码 0，否则指出第一条断点并退出 1")
+    add_residents_parser(commands)
     return parser
 
 
@@ -223,6 +225,7 @@ COMMANDS: dict[str, Handler] = {
     "backup": cmd_backup,
     "restore": cmd_restore,
     "audit": cmd_audit,
+    "residents": cmd_residents,
 }
 
 
