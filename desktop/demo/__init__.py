@@ -11,8 +11,8 @@ import threading
 from dataclasses import dataclass
 
 from desktop.db import Database
-from desktop.demo.org import DEMO_PASSWORD, build_demo_org
 from desktop.demo.followups import add_demo_followups
+from desktop.demo.org import DEMO_PASSWORD, build_demo_org
 from desktop.demo.residents import add_demo_residents
 from desktop.errors import UserFacingError
 from desktop.jobs import ProgressFn, no_progress, raise_if_aborted

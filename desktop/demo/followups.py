@@ -19,6 +19,7 @@ from desktop.db import Database
 from desktop.jobs import ProgressFn, no_progress, raise_if_aborted
 from desktop.models import Branch, ChronicEnrolment, FollowupVisit, HealthCheck, Resident, ResidentCondition, Staff
 from desktop.models.base import SITE_ID_KEY
+from desktop.rules.dates import age_on
 from desktop.rules.elderly import SELF_CARE_ITEMS, Dependence, bmi, self_care_score
 from desktop.rules.followup import Classification, Disease, NextStep, Readings, VisitMethod, suggest
 from desktop.rules.population import ELDERLY_AGE
@@ -36,9 +37,6 @@ class _Patient:
     doctor_id: int | None
     doctor_name: str
 
-
-def _age(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def add_demo_followups(db: Database, *, rng: random.Random, abort: threading.Event,
@@ -75,7 +73,7 @@ def _unmanaged_patients(session, today: date) -> list[_Patient]:
     for rid, birth, kind, since, doctor_id in rows:
         disease = CONDITION_DISEASE[kind]
         diagnosed = since or today - timedelta(days=365)
-        if (rid, disease.value) in managed or (disease is Disease.HYPERTENSION and _age(birth, diagnosed) < 35):
+        if (rid, disease.value) in managed or (disease is Disease.HYPERTENSION and age_on(birth, diagnosed) < 35):
             continue
         patients.append(_Patient(rid, birth, disease, diagnosed, doctor_id, doctors.get(doctor_id, "王医生")))
     return patients
@@ -110,7 +108,7 @@ def _plan_visits(patient: _Patient, enrolment_id: int, managed_from: date, rng: 
         readings = base.readings(rng, patient.disease)
         if method is VisitMethod.PHONE:
             readings = Readings()
-        result = suggest(patient.disease, readings, visit_date=day, age=_age(patient.birth, day), previous=previous)
+        result = suggest(patient.disease, readings, visit_date=day, age=age_on(patient.birth, day), previous=previous)
         visits.append(_visit_row(patient, enrolment_id, day, method, readings, result, rng))
         previous = result.classification if method.is_face_to_face else previous
         if result.next_step is not NextStep.ROUTINE:
@@ -184,7 +182,7 @@ def _write_checks(db: Database, people: list[tuple[int, date, int | None]], rng:
                 day = date(year, rng.randint(3, 10), rng.randint(1, 28))
                 if day >= today or day < birth or rng.random() > 0.72:
                     continue
-                elderly = _age(birth, day) >= ELDERLY_AGE
+                elderly = age_on(birth, day) >= ELDERLY_AGE
                 rows.append(_check_row(rid, day, doctor_id, rng, elderly=elderly) | {"owner_site": site, "created_at": stamp,
                                                                     "updated_at": stamp})
         if rows:

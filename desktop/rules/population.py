@@ -78,13 +78,13 @@ def age_groups(birth: date, on: date) -> list[KeyPopulation]:
 def birth_range_for_age_group(group: KeyPopulation, on: date) -> tuple[date | None, date | None]:
     """(born after or on, born on or before) for an age group on a day, for indexed queries."""
     if group is KeyPopulation.ELDERLY:
-        return None, _years_before(on, ELDERLY_AGE)
+        return None, years_before(on, ELDERLY_AGE)
     if group is KeyPopulation.CHILD:
-        return _years_before(on, CHILD_MAX_AGE + 1) + timedelta(days=1), on
+        return years_before(on, CHILD_MAX_AGE + 1) + timedelta(days=1), on
     raise ValueError(group)
 
 
-def _years_before(day: date, years: int) -> date:
+def years_before(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February

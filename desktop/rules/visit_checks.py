@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from desktop.errors import ValidationError
-from desktop.rules.dates import DateError, parse_date
+from desktop.rules.dates import DateError, age_on, parse_date
 from desktop.rules.followup import (
     DEFAULT_RULES,
     SANITY_RANGES,
@@ -115,9 +115,6 @@ class CleanVisit:
         return bool(self.suggestion.emergency)
 
 
-def _age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
 
 class _Cleaner:
     def __init__(self, today: date) -> None:
@@ -208,7 +205,7 @@ def check_visit(
         check.errors.setdefault("symptoms", "已选“无症状”，不能同时选其他症状。")
     readings = Readings(sbp=_int(numbers["sbp"]), dbp=_int(numbers["dbp"]),
                         fasting_glucose=numbers["fasting_glucose"], heart_rate=_int(numbers["heart_rate"]))
-    suggestion = suggest(disease, readings, visit_date=day or today, age=_age_on(patient.birth_date, day or today),
+    suggestion = suggest(disease, readings, visit_date=day or today, age=age_on(patient.birth_date, day or today),
                          adverse_reaction=data.adverse_reaction, new_complication=data.new_complication,
                          previous=patient.previous, danger_signs=data.danger_signs, rules=rules)
     classification, reason = _classification(check, data, suggestion)

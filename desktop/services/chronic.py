@@ -13,6 +13,7 @@ from desktop.clock import now
 from desktop.db import Database
 from desktop.errors import UserFacingError, ValidationError
 from desktop.models import ChronicEnrolment, Resident
+from desktop.rules.dates import age_on
 from desktop.rules.followup import Disease
 from desktop.rules.population import KeyPopulation
 from desktop.services import audit
@@ -59,9 +60,7 @@ def _check_enrolment(resident: Resident, data: EnrolmentInput, today: date) -> N
         errors["managed_from"] = "纳入管理日期晚于今天。"
     elif data.managed_from < data.diagnosed_on:
         errors["managed_from"] = "纳入管理日期早于确诊日期。"
-    age = data.managed_from.year - resident.birth_date.year - (
-        (data.managed_from.month, data.managed_from.day) < (resident.birth_date.month, resident.birth_date.day))
-    if age < MINIMUM_AGE[data.disease]:
+    if age_on(resident.birth_date, data.managed_from) < MINIMUM_AGE[data.disease]:
         errors["managed_from"] = f"高血压患者健康管理服务对象为 {MINIMUM_AGE[data.disease]} 岁及以上居民。"
     if errors:
         raise ValidationError(errors)

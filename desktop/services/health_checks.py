@@ -10,7 +10,7 @@ from desktop.clock import now
 from desktop.db import Database
 from desktop.errors import UserFacingError, ValidationError
 from desktop.models import HealthCheck, Resident
-from desktop.rules.dates import DateError, parse_date
+from desktop.rules.dates import DateError, age_on, parse_date
 from desktop.rules.elderly import SELF_CARE_ITEMS, Dependence, bmi, self_care_score
 from desktop.rules.followup import range_problems
 from desktop.rules.population import ELDERLY_AGE
@@ -64,7 +64,7 @@ def _check(data: HealthCheckInput, resident: Resident, today: date) -> tuple[dat
     if unknown := [g for g in data.guidance if g not in GUIDANCE]:
         errors["guidance"] = f"健康指导代码不对：{'、'.join(unknown)}。"
     total = None
-    elderly = day is not None and _age_on(resident.birth_date, day) >= ELDERLY_AGE
+    elderly = day is not None and age_on(resident.birth_date, day) >= ELDERLY_AGE
     if data.self_care or elderly:
         try:
             total = self_care_score(data.self_care).total
@@ -74,9 +74,6 @@ def _check(data: HealthCheckInput, resident: Resident, today: date) -> tuple[dat
         raise ValidationError(errors)
     return day, total
 
-
-def _age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
 def record_health_check(db: Database, actor: Actor, resident_id: int, data: HealthCheckInput) -> Changes:

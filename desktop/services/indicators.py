@@ -19,8 +19,9 @@ from desktop.db import Database
 from desktop.errors import ValidationError
 from desktop.models import ChronicEnrolment, FollowupVisit, HealthCheck, Resident, Village
 from desktop.rules.chronic_indicators import Verdict, VisitFact, control, standard_management
+from desktop.rules.dates import age_on
 from desktop.rules.followup import DEFAULT_RULES, Disease, FollowupRules, VisitMethod
-from desktop.rules.population import ELDERLY_AGE
+from desktop.rules.population import ELDERLY_AGE, years_before
 from desktop.services.permissions import Actor, Permission, require
 
 # Estimated prevalence among resident adults (18+) [configurable].
@@ -94,9 +95,6 @@ class Period:
         return cls(year, date(year, 1, 1), min(date(year, 12, 31), today))
 
 
-def _age_on(birth: date, day: date) -> int:
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
 
 def _scoped(actor: Actor, village_id: int | None) -> list:
     conditions = [Resident.deleted.is_(False)]
@@ -156,15 +154,14 @@ def chronic_verdicts(session: Session, disease: Disease, period: Period, scope: 
     for rid, record_no, name, village_id, birth in patients:
         mine = visits.get(rid, [])
         s = standard_management(disease, mine, had_annual_check=rid in checked, rules=rules)
-        c = control(disease, mine, age=_age_on(birth, period.end), rules=rules)
+        c = control(disease, mine, age=age_on(birth, period.end), rules=rules)
         standard.append(PersonVerdict(rid, record_no, name, village_id, s.counts, s.reason))
         controlled.append(PersonVerdict(rid, record_no, name, village_id, c.counts, c.reason))
     return standard, controlled
 
 
 def elderly_verdicts(session: Session, period: Period, scope: list) -> list[PersonVerdict]:
-    born_by = period.end.replace(year=period.end.year - ELDERLY_AGE) if (period.end.month, period.end.day) != (2, 29) \
-        else date(period.end.year - ELDERLY_AGE, 2, 28)
+    born_by = years_before(period.end, ELDERLY_AGE)
     people = session.execute(
         select(Resident.id, Resident.record_no, Resident.name, Resident.village_id)
         .where(Resident.birth_date <= born_by, Resident.status == "active", *scope)
@@ -183,7 +180,7 @@ def elderly_verdicts(session: Session, period: Period, scope: list) -> list[Pers
 
 
 def _adults(session: Session, period: Period, scope: list) -> dict[int, int]:
-    born_by = date(period.end.year - ADULT_AGE, period.end.month, min(period.end.day, 28))
+    born_by = years_before(period.end, ADULT_AGE)
     rows = session.execute(
         select(Resident.village_id).where(Resident.birth_date <= born_by, Resident.status == "active", *scope)
     ).scalars().all()

@@ -16,13 +16,13 @@ from sqlalchemy import and_, select
 from desktop.clock import now
 from desktop.db import Database
 from desktop.models import Resident, ResidentCondition
-from desktop.rules.population import _years_before
+from desktop.rules.population import years_before
 from desktop.rules.text import squeeze
 from desktop.services.permissions import Actor, Permission, require
 from desktop.services.resident_query import (
     SORT_COLUMNS,
     ResidentFilter,
-    _filter_condition,
+    filter_conditions,
     ranked_ids,
     scoped,
 )
@@ -38,8 +38,8 @@ class AgeBand:
 
     def birth_range(self, on: date) -> tuple[date | None, date]:
         """(born after, born on or before) for this band on a day."""
-        latest = _years_before(on, self.youngest)
-        earliest = _years_before(on, self.oldest + 1) if self.oldest is not None else None
+        latest = years_before(on, self.youngest)
+        earliest = years_before(on, self.oldest + 1) if self.oldest is not None else None
         return earliest, latest
 
 
@@ -65,7 +65,7 @@ def find_ids(
 ) -> list[int]:
     """Like `resident_query.list_ids`, with an age band and an optional limit (the first page)."""
     require(actor, Permission.VIEW_RESIDENTS)
-    conditions = _filter_condition(flt) + _age_condition(band, flt.on or now().date())
+    conditions = filter_conditions(flt) + _age_condition(band, flt.on or now().date())
     with db.read() as session:
         if squeeze(flt.query):
             found = ranked_ids(session, actor, flt.query, limit=search_limit, extra=and_(*conditions))

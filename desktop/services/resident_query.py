@@ -159,7 +159,7 @@ SORT_COLUMNS = {
 }
 
 
-def _filter_condition(flt: ResidentFilter) -> list[Any]:
+def filter_conditions(flt: ResidentFilter) -> list[Any]:
     conditions: list[Any] = [Resident.deleted.is_(False)]
     if flt.village_id is not None:
         conditions.append(Resident.village_id == flt.village_id)
@@ -182,7 +182,7 @@ def list_ids(db: Database, actor: Actor, flt: ResidentFilter, *, sort: str = "re
              descending: bool = False, search_limit: int = 1000) -> list[int]:
     """Ids of the residents the list shows, in order (search ranking when there is a query)."""
     require(actor, Permission.VIEW_RESIDENTS)
-    conditions = _filter_condition(flt)
+    conditions = filter_conditions(flt)
     with db.read() as session:
         if squeeze(flt.query):
             return ranked_ids(session, actor, flt.query, limit=search_limit, extra=and_(*conditions))
@@ -232,7 +232,7 @@ def count_residents(db: Database, actor: Actor, flt: ResidentFilter = ResidentFi
     """How many residents the filter (without a query) matches."""
     require(actor, Permission.VIEW_RESIDENTS)
     with db.read() as session:
-        statement = scoped(select(func.count()).select_from(Resident).where(*_filter_condition(flt)), actor)
+        statement = scoped(select(func.count()).select_from(Resident).where(*filter_conditions(flt)), actor)
         return session.scalar(statement) or 0
 
 

@@ -197,6 +197,15 @@ def create_resident(db: Database, actor: Actor, data: ResidentInput, *, today: d
         return Saved(resident.id, resident.record_no, resident.version, Changes(residents=True, audit=True))
 
 
+def mark_edited(resident: Resident, version_before: int) -> None:
+    """Bump the version when only the resident's conditions changed, so concurrent editors notice.
+
+    Call after a flush: edits to the resident's own columns were bumped by the flush hook already.
+    """
+    if resident.version == version_before:
+        resident.version, resident.sync_state = version_before + 1, SyncState.PENDING.value
+
+
 def load_for_write(session: Session, actor: Actor, resident_id: int, expected_version: int | None) -> Resident:
     """The resident, checked for scope and for edits made meanwhile by someone else."""
     resident = session.get(Resident, resident_id)
@@ -224,8 +233,8 @@ def update_resident(
         set_conditions(resident, clean.conditions)
         session.flush()
         after = snapshot(resident)
-        if after != before and resident.version == version:  # only the conditions changed
-            resident.version, resident.sync_state = version + 1, SyncState.PENDING.value
+        if after != before:
+            mark_edited(resident, version)
             session.flush()
         audit.record(session, actor, Action.UPDATE, entity_type="resident", entity_id=resident.uuid,
                      summary=f"修改 {resident.record_no}：{'、'.join(audit.changed_fields(before, after)) or '无变化'}",

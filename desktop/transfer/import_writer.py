@@ -19,12 +19,11 @@ from sqlalchemy.orm import Session
 
 from desktop.clock import now
 from desktop.models import Resident, ResidentCondition
-from desktop.models.base import SyncState
 from desktop.rules.idnumbers import mask_id
 from desktop.rules.population import ResidentStatus
 from desktop.rules.resident_checks import CleanResident
 from desktop.services.permissions import Actor
-from desktop.services.residents import RecordNumbers, apply_search_keys, search_keys
+from desktop.services.residents import RecordNumbers, apply_search_keys, mark_edited, search_keys
 from desktop.transfer.roster_rows import RowReading
 
 BATCH_SIZE = 1000
@@ -189,8 +188,7 @@ class ImportWriter:
         versions = [self._apply(*change) for change in edited]
         self.session.flush()
         for resident, version in versions:
-            if resident.version == version:  # only conditions changed: the record still travels again
-                resident.version, resident.sync_state = version + 1, SyncState.PENDING.value
+            mark_edited(resident, version)
         self.session.flush()
         for resident, _ in versions:
             self.session.expunge(resident)
