@@ -1,0 +1,251 @@
+"""Printed forms checked with poppler, a reader nobody here wrote: fonts embedded, text readable, pages rendered."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from core_support import actor_for, person
+from sqlalchemy import func, select
+
+from desktop.app import App
+from desktop.errors import PermissionDenied, UserFacingError, ValidationError
+from desktop.models import Account, AuditEntry, FollowupVisit, HealthCheck, Resident
+from desktop.printing.self_care_form import _columns
+from desktop.printing.service import followup_sheets_pdf, self_care_pdf
+from desktop.printing.sheet import Line, PrintedPdf
+from desktop.rules.elderly import SELF_CARE_ITEMS, Dependence
+from desktop.rules.followup import Disease
+from desktop.rules.visit_checks import VisitInput
+from desktop.services.chronic import EnrolmentInput, enrol
+from desktop.services.followups import record_visit
+from desktop.services.health_checks import HealthCheckInput, record_health_check
+from desktop.services.residents import create_resident
+
+REQUIRE_TOOLS = os.environ.get("TOWNSHIP_DESK_REQUIRE_TOOLS") == "1"
+YEAR = 2025
+DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+
+
+def tool(name: str) -> str:
+    """The poppler program, or skip (fail where the tools are required)."""
+    path = shutil.which(name)
+    if path is None:
+        if REQUIRE_TOOLS:
+            pytest.fail(f"{name} (poppler-utils) is required here but is not installed")
+        pytest.skip(f"{name} (poppler-utils) is not installed")
+    return path
+
+
+def run(*args: object) -> str:
+    completed = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=60, check=False)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+def saved(pdf: bytes, folder: Path, name: str) -> Path:
+    path = folder / name
+    path.write_bytes(pdf)
+    return path
+
+
+def page_texts(path: Path) -> list[str]:
+    """pdftotext -layout, one string per page."""
+    pages = run(tool("pdftotext"), "-layout", path, "-").split("\f")
+    return [page for page in pages if page.strip()]
+
+
+def row_values(page: str, label: str, pattern: re.Pattern[str]) -> list[str]:
+    """What the row starting with `label` shows across the visit columns."""
+    lines = [line.strip() for line in page.splitlines() if line.strip().startswith(label)]
+    assert len(lines) == 1, (label, lines)
+    return pattern.findall(lines[0].removeprefix(label))
+
+
+def busiest(app: App, disease: Disease) -> tuple[str, str, list[tuple[date, int | None, int | None]]]:
+    """(record number, name, [(date, SBP, DBP)] in YEAR) of the demo patient with the most visits that year."""
+    in_year = FollowupVisit.visit_date.between(date(YEAR, 1, 1), date(YEAR, 12, 31))
+    with app.db.read() as session:
+        resident_id = session.scalar(
+            select(FollowupVisit.resident_id).where(in_year, FollowupVisit.disease == disease.value)
+            .group_by(FollowupVisit.resident_id).order_by(func.count().desc(), FollowupVisit.resident_id).limit(1))
+        resident = session.get(Resident, resident_id)
+        visits = session.execute(select(FollowupVisit.visit_date, FollowupVisit.sbp, FollowupVisit.dbp).where(
+            in_year, FollowupVisit.resident_id == resident_id, FollowupVisit.disease == disease.value)
+            .order_by(FollowupVisit.visit_date)).all()
+        return resident.record_no, resident.name, [tuple(v) for v in visits]
+
+
+@pytest.mark.parametrize("disease", [Disease.HYPERTENSION, Disease.DIABETES])
+def test_followup_pdf_reads_back_four_visits_a_page_in_date_order(demo_app: App, tmp_path: Path,
+                                                                  disease: Disease) -> None:
+    record_no, name, visits = busiest(demo_app, disease)
+    assert len(visits) > 4
+    pdf = followup_sheets_pdf(demo_app.db, actor_for(demo_app.db, "gongwei1"), record_no, disease, YEAR)
+    path = saved(pdf, tmp_path, "followup.pdf")
+    pages = page_texts(path)
+    assert len(pages) == pdf.page_count == math.ceil(len(visits) / 4)
+    title = "高血压患者随访服务记录表" if disease is Disease.HYPERTENSION else "2型糖尿病患者随访服务记录表"
+    printed_dates, printed_bp = [], []
+    for number, page in enumerate(pages):
+        compact = re.sub(r"\s+", "", page)
+        assert title in compact and f"姓名：{name}" in compact and f"编号{record_no[-8:]}" in compact
+        dates = [date(*map(int, found)) for found in row_values(page, "随访日期", DATE)]
+        assert dates == [day for day, _, _ in visits[number * 4:number * 4 + 4]]
+        printed_dates += dates
+        printed_bp += row_values(page, "血压（mmHg）", re.compile(r"\d+/\d+"))
+        assert f"第{number + 1}页，共{len(pages)}页" in compact
+    assert printed_dates == sorted(printed_dates)
+    assert printed_bp == [f"{sbp}/{dbp}" for _, sbp, dbp in visits if sbp is not None]
+
+
+def test_followup_pdf_embeds_the_cjk_font_and_renders(demo_app: App, tmp_path: Path) -> None:
+    record_no, _, _ = busiest(demo_app, Disease.HYPERTENSION)
+    pdf = followup_sheets_pdf(demo_app.db, actor_for(demo_app.db, "gongwei1"), record_no, "hypertension", YEAR)
+    path = saved(pdf, tmp_path, "followup.pdf")
+    fonts = run(tool("pdffonts"), path).splitlines()[2:]
+    assert fonts and all("WenQuanYiMicroHei" in line and " yes yes yes " in line for line in fonts), fonts
+    run(tool("pdftoppm"), "-r", "50", "-gray", path, tmp_path / "page")
+    pictures = sorted(tmp_path.glob("page-*.pgm"))
+    assert len(pictures) == pdf.page_count
+    width, height, pixels = read_pgm(pictures[0])
+    assert abs(width - 413) <= 1 and abs(height - 585) <= 1  # A4 (210 x 297 mm) at 50 dpi
+    dark = sum(1 for value in pixels if value < 128)
+    assert 0.02 < dark / len(pixels) < 0.5  # a ruled, written form: neither blank nor black
+
+
+def read_pgm(path: Path) -> tuple[int, int, bytes]:
+    """A binary PGM (P5) picture: width, height and the grey values."""
+    data = path.read_bytes()
+    magic, width, height, top, rest = data.split(maxsplit=4)
+    assert magic == b"P5" and top == b"255"
+    return int(width), int(height), rest[: int(width) * int(height)]
+
+
+def _filled_patient(app: App) -> tuple[str, int]:
+    """A hypertension patient with six fully filled visits in YEAR; (record number, resident id)."""
+    clerk, doctor = actor_for(app.db, "luru1"), actor_for(app.db, "gongwei1")
+    resident_id = create_resident(app.db, clerk, person("欧阳秀兰", "1950-06-15", sequence=22)).resident_id
+    enrol(app.db, doctor, resident_id, EnrolmentInput(Disease.HYPERTENSION, date(2019, 3, 1), date(2019, 4, 1)))
+    lifestyle = {"cigarettes_per_day": "10", "cigarettes_per_day_target": "0", "alcohol_liang_per_day": "2",
+                 "alcohol_liang_per_day_target": "1", "exercise_times_per_week": "3", "exercise_minutes": "30",
+                 "exercise_times_per_week_target": "5", "exercise_minutes_target": "40", "salt": "重",
+                 "salt_target": "轻", "mood": "1", "compliance": "2"}
+    for month, sbp in ((11, 136), (2, 128), (8, 142), (5, 132), (9, 138), (12, 130)):
+        record_visit(app.db, doctor, resident_id, Disease.HYPERTENSION, VisitInput(
+            visit_date=date(YEAR, month, 10), method="1", sbp=sbp, dbp=82, weight=70, target_weight=65, height=160,
+            heart_rate=72, symptoms=("2", "4"), medication_adherence="1", doctor_name="刘晓梅", lifestyle=lifestyle,
+            medications=(("硝苯地平缓释片", "2", "10mg"), ("氢氯噻嗪片", "1", "12.5mg"))))
+    with app.db.read() as session:
+        return session.get(Resident, resident_id).record_no, resident_id
+
+
+def test_a_filled_visit_prints_every_part_of_the_form(registry_app: App, tmp_path: Path) -> None:
+    record_no, _ = _filled_patient(registry_app)
+    pdf = followup_sheets_pdf(registry_app.db, actor_for(registry_app.db, "gongwei1"), record_no,
+                              Disease.HYPERTENSION, YEAR)
+    pages = page_texts(saved(pdf, tmp_path, "filled.pdf"))
+    assert len(pages) == 2
+    assert [d[1] for d in row_values(pages[0], "随访日期", DATE)] == ["2", "5", "8", "9"]
+    assert [d[1] for d in row_values(pages[1], "随访日期", DATE)] == ["11", "12"]
+    assert row_values(pages[1], "下次随访日期", DATE) == [("2026", "2", "10"), ("2026", "3", "10")]
+    compact = re.sub(r"\s+", "", pages[0])
+    for expected in ("128/82", "70/65", "27.3/25.4", "10/0", "2/1", "3次/周30分钟/次", "5次/周40分钟/次", "重/轻",
+                     "硝苯地平缓释片", "每日2次每次10mg", "氢氯噻嗪片", "每日1次每次12.5mg", "刘晓梅"):
+        assert expected in compact, expected
+    assert row_values(pages[0], "心率（次/分钟）", re.compile(r"\d+")) == ["72"] * 4
+
+
+def test_a_year_without_visits_prints_one_blank_form(registry_app: App, tmp_path: Path) -> None:
+    record_no, _ = _filled_patient(registry_app)
+    pdf = followup_sheets_pdf(registry_app.db, actor_for(registry_app.db, "gongwei1"), record_no, "hypertension", 2023)
+    pages = page_texts(saved(pdf, tmp_path, "blank.pdf"))
+    assert len(pages) == 1 and DATE.search(pages[0]) is None
+    assert "1门诊 2家庭 3电话" in pages[0]
+
+
+def test_printing_is_audited_and_scoped_like_viewing(registry_app: App) -> None:
+    record_no, _ = _filled_patient(registry_app)  # village 101
+    db = registry_app.db
+    followup_sheets_pdf(db, actor_for(db, "cunyi001"), record_no, Disease.HYPERTENSION, YEAR)
+    with db.read() as session:
+        seq, action, actor, summary = session.execute(
+            select(AuditEntry.seq, AuditEntry.action, AuditEntry.actor, AuditEntry.summary)
+            .order_by(AuditEntry.seq.desc()).limit(1)).one()
+    assert (action, actor) == ("print", "cunyi001")
+    assert "欧阳秀兰" in summary and "2025 年" in summary and "2 页" in summary
+    with pytest.raises(PermissionDenied):
+        followup_sheets_pdf(db, actor_for(db, "cunyi102"), record_no, Disease.HYPERTENSION, YEAR)
+    with pytest.raises(PermissionDenied):
+        followup_sheets_pdf(db, actor_for(db, "admin"), record_no, Disease.HYPERTENSION, YEAR)
+    with db.read() as session:
+        assert session.scalar(select(func.max(AuditEntry.seq))) == seq
+
+
+def test_bad_requests_are_named(registry_app: App) -> None:
+    record_no, _ = _filled_patient(registry_app)
+    db, doctor = registry_app.db, actor_for(registry_app.db, "gongwei1")
+    with pytest.raises(UserFacingError, match="未纳入2型糖尿病管理"):
+        followup_sheets_pdf(db, doctor, record_no, Disease.DIABETES, YEAR)
+    with pytest.raises(ValidationError) as caught:
+        followup_sheets_pdf(db, doctor, "12345", Disease.HYPERTENSION, YEAR)
+    assert "17 位数字" in caught.value.errors["record_no"]
+    with pytest.raises(UserFacingError, match="没有档案编号为"):
+        followup_sheets_pdf(db, doctor, "9" * 17, Disease.HYPERTENSION, YEAR)
+    with pytest.raises(ValidationError) as caught:
+        followup_sheets_pdf(db, doctor, record_no, Disease.HYPERTENSION, 25)
+    assert "年度" in caught.value.errors["year"]
+    dashed = f"{record_no[:9]} {record_no[9:12]}-{record_no[12:]}"
+    assert followup_sheets_pdf(db, doctor, dashed, Disease.HYPERTENSION, YEAR).page_count == 2
+
+
+def test_self_care_sheet_ticks_each_level_and_reads_back(registry_app: App, tmp_path: Path) -> None:
+    _, resident_id = _filled_patient(registry_app)
+    answers = {"eating": Dependence.INDEPENDENT, "grooming": Dependence.MILD, "dressing": Dependence.MODERATE,
+               "toileting": Dependence.MILD, "activity": Dependence.UNABLE}  # 0 + 1 + 3 + 1 + 10 = 15
+    db = registry_app.db
+    record_health_check(db, actor_for(db, "gongwei1"), resident_id, HealthCheckInput(
+        check_date=date(YEAR, 4, 2), doctor_name="刘晓梅", sbp=130, dbp=80, self_care=answers))
+    with db.read() as session:
+        check_id = session.scalar(select(HealthCheck.id).where(HealthCheck.resident_id == resident_id))
+    pdf = self_care_pdf(db, actor_for(db, "cunyi001"), check_id)
+    path = saved(pdf, tmp_path, "self-care.pdf")
+    compact = re.sub(r"\s+", "", run(tool("pdftotext"), path, "-"))
+    for expected in ("老年人生活自理能力评估表", "姓名：欧阳秀兰", "总评分", "15分", "评估日期：2025年4月2日",
+                     "评估医生签名：刘晓梅", "（5）活动：站立、室内行走", "独立完成所有活动"):
+        assert expected in compact, expected
+    assert " yes yes yes " in run(tool("pdffonts"), path)
+    assert ticked_columns(pdf) == [0, 1, 2, 1, 3, 2]  # five items, then the result: 中度依赖 (9-18)
+
+
+def ticked_columns(pdf: PrintedPdf) -> list[int]:
+    """For each drawn tick, top to bottom, which level column (0-3) it sits in."""
+    (sheet,) = pdf.sheets
+    edges = _columns(sheet)
+    ticks = sorted({(op.y1, op.x1) for op in sheet.ops if isinstance(op, Line) and op.width == 0.35
+                    and op.y2 > op.y1})
+    return [next(i for i in range(4) if edges[1 + i] <= x < edges[2 + i]) for _, x in ticks]
+
+
+def test_self_care_needs_an_assessment_and_scope(demo_app: App) -> None:
+    db = demo_app.db
+    with db.read() as session:
+        young = session.scalar(select(HealthCheck.id).where(HealthCheck.self_care_total.is_(None)).limit(1))
+        elderly, village = session.execute(
+            select(HealthCheck.id, Resident.village_id).join(Resident, Resident.id == HealthCheck.resident_id)
+            .where(HealthCheck.self_care_total.is_not(None)).limit(1)).one()
+    with pytest.raises(UserFacingError, match="没有生活自理能力评估"):
+        self_care_pdf(db, actor_for(db, "gongwei1"), young)
+    assert self_care_pdf(db, actor_for(db, "gongwei1"), elderly).page_count == 1
+    with db.read() as session:
+        doctors = session.scalars(select(Account.username).where(Account.username.like("cunyi%"))).all()
+    outsider = next(name for name in doctors if village not in actor_for(db, name).village_ids)
+    with pytest.raises(PermissionDenied):
+        self_care_pdf(db, actor_for(db, outsider), elderly)
+    assert set(SELF_CARE_ITEMS) == {"eating", "grooming", "dressing", "toileting", "activity"}
