@@ -8,8 +8,9 @@ Columns are matched by header synonyms; everything not recognised is listed, nev
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any, Self
 
@@ -51,7 +52,6 @@ FIELD_TITLES = {
 }
 REQUIRED_FIELDS = ("name", "village")
 _NOTE = re.compile(r"\(.*?\)|\[.*?\]|[*※:：]")
-_BY_HEADER = {squeeze(s).lower(): field for field, synonyms in FIELD_SYNONYMS.items() for s in synonyms}
 
 
 def normalise_header(value: object) -> str:
@@ -61,9 +61,24 @@ def normalise_header(value: object) -> str:
     return _NOTE.sub("", squeeze(str(value))).lower()
 
 
+class Vocabulary:
+    """The fields one kind of sheet holds: header synonyms per field and each field's title."""
+
+    def __init__(self, synonyms: Mapping[str, tuple[str, ...]], titles: Mapping[str, str]) -> None:
+        self.titles = dict(titles)
+        self._by_header = {normalise_header(s): name for name, words in synonyms.items() for s in words}
+
+    def field_for(self, value: object) -> str | None:
+        """The field a header names, or None."""
+        return self._by_header.get(normalise_header(value))
+
+
+RESIDENT_FIELDS = Vocabulary(FIELD_SYNONYMS, FIELD_TITLES)
+
+
 def field_for_header(value: object) -> str | None:
-    """The field a header names, or None."""
-    return _BY_HEADER.get(normalise_header(value))
+    """The roster field a header names, or None."""
+    return RESIDENT_FIELDS.field_for(value)
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,7 @@ class SheetLayout:
     first_header_row: int
     last_header_row: int
     columns: tuple[Column, ...]
+    vocabulary: Vocabulary = dataclass_field(default=RESIDENT_FIELDS, compare=False, repr=False)
 
     @property
     def mapped(self) -> dict[str, Column]:
@@ -95,7 +111,7 @@ class SheetLayout:
 
     def header_of(self, field: str) -> str:
         column = self.mapped.get(field)
-        return column.header if column else FIELD_TITLES.get(field, field)
+        return column.header if column else self.vocabulary.titles.get(field, field)
 
 
 @dataclass(frozen=True)
@@ -121,8 +137,8 @@ def _cell_text(value: object) -> str:
     return "" if value is None else squeeze(str(value))
 
 
-def _hits(row: Sequence[Any]) -> dict[int, str]:
-    return {i: f for i, v in enumerate(row) if (f := field_for_header(v))}
+def _hits(row: Sequence[Any], vocabulary: Vocabulary) -> dict[int, str]:
+    return {i: f for i, v in enumerate(row) if (f := vocabulary.field_for(v))}
 
 
 def _blank_under(row: Sequence[Any], columns: dict[int, str], other: dict[int, str]) -> bool:
@@ -130,23 +146,25 @@ def _blank_under(row: Sequence[Any], columns: dict[int, str], other: dict[int, s
     return all(not _cell_text(row[i] if i < len(row) else None) or i in other for i in columns)
 
 
-def detect_layout(sheet: str, head: list[tuple[Any, ...]]) -> SheetLayout | None:
+def detect_layout(sheet: str, head: list[tuple[Any, ...]],
+                  vocabulary: Vocabulary = RESIDENT_FIELDS) -> SheetLayout | None:
     """Find the header among the first rows: a row naming two fields, with a group row above or a sub-row below."""
     for main, row in enumerate(head):
-        hits = _hits(row)
+        hits = _hits(row, vocabulary)
         if len(hits) < 2:
             continue
-        upper = _hits(head[main - 1]) if main > 0 else {}
+        upper = _hits(head[main - 1], vocabulary) if main > 0 else {}
         upper = {i: f for i, f in upper.items() if i not in hits}
-        lower = _hits(head[main + 1]) if main + 1 < len(head) else {}
+        lower = _hits(head[main + 1], vocabulary) if main + 1 < len(head) else {}
         lower = lower if lower and _blank_under(head[main + 1], hits, lower) else {}
         first = main if not upper else main - 1
         last = main + 1 if lower else main
-        return SheetLayout(sheet, first + 1, last + 1, _columns(head[first:last + 1], [lower, hits, upper]))
+        columns = _columns(head[first:last + 1], [lower, hits, upper], vocabulary)
+        return SheetLayout(sheet, first + 1, last + 1, columns, vocabulary)
     return None
 
 
-def _columns(rows: list[tuple[Any, ...]], hit_rows: list[dict[int, str]]) -> tuple[Column, ...]:
+def _columns(rows: list[tuple[Any, ...]], hit_rows: list[dict[int, str]], vocabulary: Vocabulary) -> tuple[Column, ...]:
     """One Column per position: the lowest header row that names a field wins; a field is taken once."""
     width = max(len(r) for r in rows)
     taken: set[str] = set()
@@ -154,7 +172,7 @@ def _columns(rows: list[tuple[Any, ...]], hit_rows: list[dict[int, str]]) -> tup
     for index in range(width):
         field = next((hits[index] for hits in hit_rows if index in hits), None)
         texts = [_cell_text(r[index]) for r in reversed(rows) if index < len(r) and _cell_text(r[index])]
-        header = next((t for t in texts if field and field_for_header(t) == field), texts[0] if texts else "")
+        header = next((t for t in texts if field and vocabulary.field_for(t) == field), texts[0] if texts else "")
         if field in taken:
             field = None
         if field:
@@ -181,15 +199,16 @@ def _open_workbook(path: Path):  # -> openpyxl Workbook (read-only)
 class Roster:
     """An opened roster: the sheet with a recognisable header, its layout and its data rows."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, vocabulary: Vocabulary = RESIDENT_FIELDS) -> None:
         self.path = Path(path)
+        self.vocabulary = vocabulary
         self._book = _open_workbook(self.path)
         self.layout, self._sheet = self._find_sheet()
 
     def _find_sheet(self):  # -> (SheetLayout, worksheet)
         for sheet in self._book.worksheets:
             head = [tuple(r) for r, _ in zip(sheet.iter_rows(values_only=True), range(HEADER_SCAN_ROWS), strict=False)]
-            layout = detect_layout(sheet.title, head) if head else None
+            layout = detect_layout(sheet.title, head, self.vocabulary) if head else None
             if layout is not None:
                 return layout, sheet
         self.close()

@@ -18,7 +18,7 @@ from typing import IO
 
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of the 1900 date system (right from March 1900 on)
-STYLE_DEFAULT, STYLE_DATE, STYLE_TEXT, STYLE_HEADER = 0, 1, 2, 3
+STYLE_DEFAULT, STYLE_DATE, STYLE_TEXT, STYLE_HEADER, STYLE_PERCENT = 0, 1, 2, 3, 4
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
@@ -27,8 +27,7 @@ CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
 <Default Extension="xml" ContentType="application/xml"/>
 <Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>
-<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>
-<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>
+{sheets}<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>
 <Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>
 </Types>"""
 ROOT_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -37,13 +36,12 @@ ROOT_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 </Relationships>"""
 WORKBOOK_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
-<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>
-<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>
-<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>
+{sheets}<Relationship Id="rIdStyles" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>
+<Relationship Id="rIdStrings" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>
 </Relationships>"""
 WORKBOOK = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">
-<sheets><sheet name="{name}" sheetId="1" r:id="rId1"/></sheets>
+<sheets>{sheets}</sheets>
 </workbook>"""
 STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
@@ -52,11 +50,12 @@ STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>
 <borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>
 <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
-<cellXfs count="4">
+<cellXfs count="5">
 <xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
 <xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
 <xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
 <xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" applyNumberFormat="1"/>
+<xf numFmtId="10" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
 </cellXfs>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
 </styleSheet>"""
@@ -87,23 +86,42 @@ class SheetWriter:
     """Rows into one sheet of a new workbook: `write_header`, `write_row` per row, then `close`.
 
     `text_columns` are written as text cells formatted `@` whatever their value (ID numbers);
-    dates become date cells. The row count must be known up front for the sheet's dimension.
-    Strings are written inline, or with `shared_strings=True` into one table as Excel itself does
-    (smaller files when values repeat; the table is held in memory until `close`).
+    `percent_columns` hold fractions shown as percentages; dates become date cells. The row
+    count must be known up front for the sheet's dimension. `add_sheet` finishes the sheet
+    and starts the next one. Strings are written inline, or with `shared_strings=True` into
+    one table as Excel itself does (smaller files when values repeat; held in memory until `close`).
     """
 
     def __init__(self, path: Path, *, sheet: str, widths: Sequence[int], rows: int,
-                 text_columns: Sequence[int] = (), shared_strings: bool = False) -> None:
+                 text_columns: Sequence[int] = (), percent_columns: Sequence[int] = (),
+                 shared_strings: bool = False) -> None:
         self._shared: dict[str, int] | None = {} if shared_strings else None
         self._zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+        self._sheets: list[str] = []
+        self._start(sheet, widths, rows, text_columns, percent_columns)
+
+    def _start(self, sheet: str, widths: Sequence[int], rows: int, text_columns: Sequence[int],
+               percent_columns: Sequence[int]) -> None:
+        self._sheets.append(sheet)
         self._letters = [column_letter(i) for i in range(len(widths))]
         self._text_columns = frozenset(text_columns)
-        self._sheet_name = sheet
+        self._percent_columns = frozenset(percent_columns)
         self._row = 0
-        self._stream: IO[bytes] = self._zip.open("xl/worksheets/sheet1.xml", "w", force_zip64=True)
+        part = f"xl/worksheets/sheet{len(self._sheets)}.xml"
+        self._stream: IO[bytes] = self._zip.open(part, "w", force_zip64=True)
         cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{w}" customWidth="1"/>' for i, w in enumerate(widths))
         last = f"{self._letters[-1]}{max(rows + 1, 1)}"
         self._stream.write(SHEET_START.format(last=last, cols=cols).encode("utf-8"))
+
+    def add_sheet(self, sheet: str, *, widths: Sequence[int], rows: int, text_columns: Sequence[int] = (),
+                  percent_columns: Sequence[int] = ()) -> None:
+        """Finish the current sheet and start another one."""
+        self._finish_sheet()
+        self._start(sheet, widths, rows, text_columns, percent_columns)
+
+    def _finish_sheet(self) -> None:
+        self._stream.write(b"</sheetData>\n</worksheet>")
+        self._stream.close()
 
     def write_header(self, titles: Sequence[str]) -> None:
         """The bold first row."""
@@ -120,7 +138,11 @@ class SheetWriter:
         for index, value in enumerate(values):
             if value is None or value == "":
                 continue
-            parts.append(self._cell(f"{self._letters[index]}{row}", value, index in self._text_columns))
+            reference = f"{self._letters[index]}{row}"
+            if index in self._percent_columns and isinstance(value, int | float):
+                parts.append(f'<c r="{reference}" s="{STYLE_PERCENT}"><v>{value!r}</v></c>')
+            else:
+                parts.append(self._cell(reference, value, index in self._text_columns))
         parts.append("</row>\n")
         self._stream.write("".join(parts).encode("utf-8"))
 
@@ -141,11 +163,18 @@ class SheetWriter:
 
     def close(self) -> None:
         """Finish the sheet and write the workbook's other parts."""
-        self._stream.write(b"</sheetData>\n</worksheet>")
-        self._stream.close()
-        for name, text in (("[Content_Types].xml", CONTENT_TYPES), ("_rels/.rels", ROOT_RELS),
-                           ("xl/workbook.xml", WORKBOOK.format(name=_text(self._sheet_name))),
-                           ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS), ("xl/styles.xml", STYLES)):
+        self._finish_sheet()
+        numbers = range(1, len(self._sheets) + 1)
+        types = "".join(f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/'
+                        f'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>\n' for n in numbers)
+        relations = "".join(f'<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/'
+                            f'2006/relationships/worksheet" Target="worksheets/sheet{n}.xml"/>\n' for n in numbers)
+        sheets = "".join(f'<sheet name="{_text(name)}" sheetId="{n}" r:id="rId{n}"/>'
+                         for n, name in zip(numbers, self._sheets, strict=True))
+        for name, text in (("[Content_Types].xml", CONTENT_TYPES.format(sheets=types)), ("_rels/.rels", ROOT_RELS),
+                           ("xl/workbook.xml", WORKBOOK.format(sheets=sheets)),
+                           ("xl/_rels/workbook.xml.rels", WORKBOOK_RELS.format(sheets=relations)),
+                           ("xl/styles.xml", STYLES)):
             self._zip.writestr(name, text)
         self._write_shared_strings()
         self._zip.close()

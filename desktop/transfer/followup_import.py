@@ -1,0 +1,295 @@
+"""Importing historical follow-up visits from Excel: the same rules as the form, one transaction.
+
+The sheet is read and each cell checked first; then, in one BEGIN IMMEDIATE transaction, each
+row's resident is found (by 身份证号 or 档案编号; a 姓名 given must agree), and the visits are
+added through `add_visit` — the form's own checks — patient by patient in date order, so the
+"previous visit" behind each suggestion is the one before it in the file or already stored.
+
+A visit is identified by resident + disease + date + method: a row matching a stored visit
+with the same values counts as already there (importing a file twice adds nothing); with other
+values it is rejected, since corrections are made on the visit itself.
+
+Someone not under management for the row's disease is enrolled only when the row (or another
+row of the same person and disease) gives 确诊日期: management then starts on 纳入管理日期 if
+given, else on the earliest visit date in the file (never before the diagnosis), with the
+enrolment form's checks. Without 确诊日期 the row is rejected as 未纳入管理.
+
+"All or nothing" rolls back when any row is rejected, so every rejected row is still listed;
+a dry run always rolls back. A cancel or failure leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from desktop.changes import Changes
+from desktop.clock import now
+from desktop.db import Database
+from desktop.errors import UserFacingError, ValidationError
+from desktop.jobs import ProgressFn, raise_if_aborted
+from desktop.models import ChronicEnrolment, FollowupVisit, Resident
+from desktop.rules.text import to_half_width
+from desktop.services import audit
+from desktop.services.audit import Action
+from desktop.services.chronic import EnrolmentInput, _check_enrolment, _record_diagnosis
+from desktop.services.followups import add_visit
+from desktop.services.permissions import Actor, Permission, require
+from desktop.transfer.followup_residents import find_people
+from desktop.transfer.followup_rows import REQUIRED_COLUMNS, TEXT_FIELDS, VISIT_FIELDS, VisitRow, VisitRowReader
+from desktop.transfer.resident_import import ImportMode, ImportResult, RejectedRow, _not_written, _Rollback
+from desktop.transfer.workbook import Roster
+
+READ_SHARE = 0.3
+CHECK_EVERY = 200
+_COMPARED = ("sbp", "dbp", "heart_rate", "weight", "fasting_glucose", "hba1c")
+
+
+@dataclass(frozen=True)
+class VisitImportResult(ImportResult):
+    """What a follow-up import did: visits added (`imported`), already stored (`unchanged`), enrolments made."""
+
+    enrolled: int = 0
+
+    def message(self) -> str:
+        counts = (f"新增随访 {self.imported} 次，已存在 {self.unchanged} 次，新纳入管理 {self.enrolled} 人，"
+                  f"有错误 {len(self.rejected)} 行")
+        if self.dry_run:
+            return f"试导入完成（未写入）：{counts}。"
+        if not self.written:
+            return f"有 {len(self.rejected)} 行有错误，按“全部成功才导入”未导入任何数据。请修正错误清单中的行后重新导入。"
+        return f"导入完成：{counts}。"
+
+
+@dataclass
+class FollowupImport:
+    """The import job: `FollowupImport(db, actor, path, mode)(abort=..., progress=...)`."""
+
+    db: Database
+    actor: Actor
+    path: Path
+    mode: ImportMode = ImportMode.ALL_OR_NOTHING
+    dry_run: bool = False
+
+    def __call__(self, *, abort: threading.Event, progress: ProgressFn) -> VisitImportResult:
+        require(self.actor, Permission.IMPORT_FOLLOWUPS)
+        progress(0.0, "正在读取表格……")
+        with Roster(Path(self.path), VISIT_FIELDS) as roster:
+            reader = _reader(roster)
+            rows, rejected = _read_all(roster, reader, abort, progress)
+        layout = reader.layout
+        base = VisitImportResult(0, 0, 0, tuple(rejected), written=False, dry_run=self.dry_run, mode=self.mode,
+                                 headers=tuple(c.header for c in layout.columns),
+                                 text_columns=tuple(c.index for f, c in layout.mapped.items() if f in TEXT_FIELDS))
+        try:
+            with self.db.write() as session:
+                writer = _VisitWriter(session, self.actor, reader, today=now().date())
+                result = writer.write(rows, base, abort, progress)
+                if self.dry_run or (result.rejected and self.mode is ImportMode.ALL_OR_NOTHING):
+                    raise _Rollback(result)
+                self._audit(session, result)
+        except _Rollback as rollback:
+            refused = _not_written(rollback.result)
+            return refused if refused.dry_run else replace(refused, enrolled=0)
+        progress(1.0, "导入完成")
+        return replace(result, written=True,
+                       changes=Changes(followups=True, audit=True, residents=result.enrolled > 0))
+
+    def _audit(self, session: Session, result: VisitImportResult) -> None:
+        name = Path(self.path).name
+        audit.record(session, self.actor, Action.IMPORT, entity_type="followup_visit", entity_id=name,
+                     summary=f"导入历史随访《{name}》（{self.mode.label}）：新增随访 {result.imported}，"
+                             f"已存在 {result.unchanged}，新纳入管理 {result.enrolled}，拒绝 {len(result.rejected)}")
+
+
+def _reader(roster: Roster) -> VisitRowReader:
+    mapped = roster.layout.mapped
+    missing = [VISIT_FIELDS.titles[f] for f in REQUIRED_COLUMNS if f not in mapped]
+    if "id_number" not in mapped and "record_no" not in mapped:
+        missing.append("身份证号（或 档案编号）")
+    if missing:
+        raise UserFacingError(f"表中没有找到“{'”“'.join(missing)}”列。请检查表头（第 {roster.layout.last_header_row} 行）。")
+    return VisitRowReader(roster.layout)
+
+
+def _read_all(roster: Roster, reader: VisitRowReader, abort: threading.Event,
+              progress: ProgressFn) -> tuple[list[VisitRow], list[RejectedRow]]:
+    """Read every row; rows whose cells cannot be read are rejected here."""
+    rows, rejected = [], []
+    estimate = max(roster.estimated_rows, 1)
+    for count, (number, values) in enumerate(roster.rows(), start=1):
+        if count % CHECK_EVERY == 0:
+            raise_if_aborted(abort)
+            progress(READ_SHARE * min(count / estimate, 1.0), f"正在读取第 {number} 行……")
+        row = reader.read(number, values)
+        if row.problems:
+            rejected.append(RejectedRow(number, row.problems[0], values))
+        else:
+            rows.append(row)
+    raise_if_aborted(abort)
+    return rows, rejected
+
+
+class _VisitWriter:
+    """Adds the rows' visits inside the caller's write transaction and counts the outcome."""
+
+    def __init__(self, session: Session, actor: Actor, reader: VisitRowReader, *, today: date) -> None:
+        self.session, self.actor, self.reader, self.today = session, actor, reader, today
+        self.rejected: list[RejectedRow] = []
+        self.imported = self.unchanged = self.enrolled = 0
+
+    def reject(self, row: VisitRow, field_name: str, message: str) -> None:
+        self.reject_all(row, {field_name: message})
+
+    def reject_all(self, row: VisitRow, errors: dict[str, str]) -> None:
+        """One rejected row naming each problem's column: `第 N 行，<column>：<reason>；<column>：<reason>`."""
+        reasons = "；".join(self.reader.column_message(f, m) for f, m in errors.items())
+        self.rejected.append(RejectedRow(row.row, f"第 {row.row} 行，{reasons}", row.values))
+
+    def write(self, rows: list[VisitRow], base: VisitImportResult, abort: threading.Event,
+              progress: ProgressFn) -> VisitImportResult:
+        people = find_people(self.session, self.actor, rows)
+        for row, field_name, message in people.problems:
+            self.reject(row, field_name, message)
+        found = self._without_file_duplicates(people.found)
+        stored = _stored_visits(self.session, {resident.id for _, resident in found})
+        self.plan = _EnrolmentPlan(self.session, found)
+        for count, (row, resident) in enumerate(found, start=1):
+            if count % CHECK_EVERY == 0:
+                raise_if_aborted(abort)
+                progress(READ_SHARE + (1 - READ_SHARE) * count / len(found), f"正在写入 {count} / {len(found)}……")
+            existing = stored.get((resident.id, row.disease.value, row.visit_date, row.method.value))
+            if existing is not None:
+                self._compare(row, existing)
+            else:
+                self._add(row, resident)
+        raise_if_aborted(abort)
+        rejected = sorted((*base.rejected, *self.rejected), key=lambda r: r.row)
+        return replace(base, imported=self.imported, unchanged=self.unchanged, enrolled=self.enrolled,
+                       rejected=tuple(rejected))
+
+    def _without_file_duplicates(self, found: list[tuple[VisitRow, Resident]]) -> list[tuple[VisitRow, Resident]]:
+        """The rows in patient and date order; the same visit twice, or two face-to-face the same day, refused."""
+        ordered = sorted(found, key=lambda item: (
+            item[1].id, item[0].disease.value, item[0].visit_date, item[0].method.value, item[0].row))
+        seen: dict[tuple, int] = {}
+        kept = []
+        for row, resident in ordered:
+            same = (resident.id, row.disease, row.visit_date, row.method)
+            face = (resident.id, row.disease, row.visit_date) if row.method.is_face_to_face else None
+            if same in seen:
+                self.reject(row, "visit_date", f"与第 {seen[same]} 行是同一次随访（同一居民、病种、日期和随访方式）。")
+            elif face in seen:
+                self.reject(row, "visit_date", f"与第 {seen[face]} 行同一天都是面访，同一天不能登记两次面访。")
+            else:
+                seen[same] = row.row
+                if face is not None:
+                    seen[face] = row.row
+                kept.append((row, resident))
+        return kept
+
+    def _compare(self, row: VisitRow, stored: dict[str, object]) -> None:
+        """A stored visit with the same key: unchanged when the row's values agree, else rejected."""
+        for name in _COMPARED:
+            given = _number(getattr(row.data, name))
+            if given is not None and (stored[name] is None or abs(given - float(stored[name])) > 1e-6):
+                was = "未填" if stored[name] is None else f"{stored[name]:g}"
+                self.reject(row, name, f"该次随访已登记，已登记的值为 {was}，表中为 {given:g}。如需更正，请在随访记录中修改。")
+                return
+        self.unchanged += 1
+
+    def _add(self, row: VisitRow, resident: Resident) -> None:
+        try:
+            if self.plan.needs_enrolment(resident, row):
+                with self.session.begin_nested():
+                    self.plan.enrol(resident, row, self.today)
+                    add_visit(self.session, self.actor, resident, row.disease, row.data, today=self.today)
+                self.plan.enrolled.add((resident.id, row.disease.value))
+                self.enrolled += 1
+            else:
+                add_visit(self.session, self.actor, resident, row.disease, row.data, today=self.today)
+        except ValidationError as error:
+            self.reject_all(row, error.errors)
+            return
+        except UserFacingError as error:
+            self.reject(row, "disease", error.message)
+            return
+        self.imported += 1
+
+
+class _EnrolmentPlan:
+    """Which (resident, disease) pairs have an enrolment, and how to enrol the others from the file."""
+
+    def __init__(self, session: Session, rows: list[tuple[VisitRow, Resident]]) -> None:
+        self.session = session
+        ids = {resident.id for _, resident in rows}
+        self.enrolled: set[tuple[int, str]] = set()
+        for chunk in _chunks(sorted(ids)):
+            self.enrolled |= set(session.execute(select(ChronicEnrolment.resident_id, ChronicEnrolment.disease).where(
+                ChronicEnrolment.resident_id.in_(chunk), ChronicEnrolment.deleted.is_(False))).all())
+        self.diagnosed: dict[tuple[int, str], date] = {}
+        self.managed: dict[tuple[int, str], date] = {}
+        for row, resident in rows:  # in date order: the earliest visit comes first
+            group = (resident.id, row.disease.value)
+            if row.diagnosed_on is not None:
+                self.diagnosed.setdefault(group, row.diagnosed_on)
+            self.managed.setdefault(group, row.managed_from or row.visit_date)
+            if row.managed_from is not None:
+                self.managed[group] = min(self.managed[group], row.managed_from)
+
+    def needs_enrolment(self, resident: Resident, row: VisitRow) -> bool:
+        group = (resident.id, row.disease.value)
+        if group in self.enrolled:
+            return False
+        if group not in self.diagnosed:
+            raise UserFacingError(f"未纳入管理（{resident.name}未纳入{row.disease.label}管理；"
+                                  f"如需导入时一并纳入管理，请填写“确诊日期”）。")
+        return True
+
+    def enrol(self, resident: Resident, row: VisitRow, today: date) -> None:
+        """Enrol with the form's checks; the diagnosis is recorded on the resident as well."""
+        group = (resident.id, row.disease.value)
+        if resident.status != "active":
+            raise UserFacingError(f"未纳入管理（{resident.name}已不在册，不能纳入管理）。")
+        diagnosed = self.diagnosed[group]
+        data = EnrolmentInput(row.disease, diagnosed_on=diagnosed, managed_from=max(diagnosed, self.managed[group]),
+                              responsible_doctor_id=resident.responsible_doctor_id)
+        _check_enrolment(resident, data, today)
+        self.session.add(ChronicEnrolment(resident_id=resident.id, disease=row.disease.value, diagnosed_on=diagnosed,
+                                          managed_from=data.managed_from,
+                                          responsible_doctor_id=data.responsible_doctor_id))
+        _record_diagnosis(resident, data)
+        self.session.flush()
+
+
+def _stored_visits(session: Session, resident_ids: set[int]) -> dict[tuple[int, str, date, str], dict[str, object]]:
+    """(resident, disease, date, method) -> the compared values of each stored visit of these residents."""
+    columns = [getattr(FollowupVisit, name) for name in _COMPARED]
+    stored: dict[tuple[int, str, date, str], dict[str, object]] = {}
+    for chunk in _chunks(sorted(resident_ids)):
+        query = select(FollowupVisit.resident_id, FollowupVisit.disease, FollowupVisit.visit_date,
+                       FollowupVisit.method, *columns).where(FollowupVisit.resident_id.in_(chunk),
+                                                             FollowupVisit.deleted.is_(False))
+        for rid, disease, day, method, *values in session.execute(query):
+            stored[(rid, disease, day, method)] = dict(zip(_COMPARED, values, strict=True))
+    return stored
+
+
+def _chunks(values: list[int], size: int = 500):
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def _number(value: object) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return float(to_half_width(str(value)).strip())
+    except ValueError:
+        return None
+
