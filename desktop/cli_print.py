@@ -7,8 +7,6 @@ the permission, the village scope and the audit apply as in the window.
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 
 EXIT_OK = 0
@@ -30,6 +28,7 @@ def add_print_parser(commands) -> None:  # commands: argparse._SubParsersAction
 def cmd_print(args: argparse.Namespace) -> int:
     """Build the PDF through the core and write it whole (never a half-written file)."""
     from desktop.cli import _authenticate, _open, _say
+    from desktop.printing.pdf import output_path, save_pdf
     from desktop.printing.service import followup_sheets_pdf
 
     target = output_path(Path(args.out))
@@ -37,32 +36,8 @@ def cmd_print(args: argparse.Namespace) -> int:
     try:
         actor = _authenticate(app, args.user)
         pdf = followup_sheets_pdf(app.db, actor, args.record_no, args.disease, args.year)
-        write_whole(target, pdf)
+        save_pdf(target, pdf)
     finally:
         app.close()
     _say(f"已生成 {target}（{pdf.page_count} 页）")
     return EXIT_OK
-
-
-def output_path(path: Path) -> Path:
-    """The absolute output path, checked before anything is built (or audited)."""
-    from desktop.errors import UserFacingError
-
-    target = path.expanduser().resolve()
-    if not target.parent.is_dir():
-        raise UserFacingError(f"输出文件夹不存在：{target.parent}")
-    return target
-
-
-def write_whole(target: Path, data: bytes) -> None:
-    """Write to a temporary file beside the target, then rename it into place."""
-    from desktop.errors import UserFacingError
-
-    handle, temporary = tempfile.mkstemp(prefix=".printing-", suffix=".pdf", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temporary, target)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise UserFacingError(f"无法写入 {target}：{error.strerror or error}") from error

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
+from desktop.errors import UserFacingError
 from desktop.printing.fonts import ensure_font
 from desktop.printing.sheet import Line, PrintedPdf, Rect, Sheet, Text
 
@@ -58,3 +62,25 @@ def _draw(canvas, sheet: Sheet, font: str) -> None:
             canvas.line(op.x1 * k, top - op.y1 * k, op.x2 * k, top - op.y2 * k)
         elif isinstance(op, Rect):
             canvas.rect(op.x * k, top - (op.y + op.h) * k, op.w * k, op.h * k, stroke=1, fill=0)
+
+
+def output_path(path: Path) -> Path:
+    """The absolute output path, checked before anything is built (or audited)."""
+    target = Path(path).expanduser().resolve()
+    if not target.parent.is_dir():
+        raise UserFacingError(f"输出文件夹不存在：{target.parent}")
+    return target
+
+
+def save_pdf(path: Path, data: bytes) -> Path:
+    """Write the file whole: a temporary file beside the target, then renamed into place."""
+    target = output_path(path)
+    handle, temporary = tempfile.mkstemp(prefix=".printing-", suffix=".pdf", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temporary, target)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise UserFacingError(f"无法写入 {target}：{error.strerror or error}") from error
+    return target
