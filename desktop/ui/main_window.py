@@ -30,12 +30,14 @@ NAVIGATION_ROW_HEIGHT = 38
 def all_pages() -> list[PageSpec]:
     """Every page in navigation order. New areas add their specs here."""
     from desktop.ui.pages.home import HomePage
+    from desktop.ui.pages.indicators import IndicatorsPage
     from desktop.ui.pages.registry_admin import ADMIN_PAGES
     from desktop.ui.pages.residents import ResidentsPage
 
     return [
         PageSpec("home", "工作台", HomePage),
         PageSpec("residents", "居民档案", ResidentsPage, permission=Permission.VIEW_RESIDENTS),
+        PageSpec("indicators", "管理指标", IndicatorsPage, permission=Permission.VIEW_INDICATORS),
         *ADMIN_PAGES,
     ]
 

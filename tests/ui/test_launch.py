@@ -55,4 +55,4 @@ def test_second_start_signs_in_a_village_doctor(tmp_path):
     result = run_driver(tmp_path / "data", "cunyi101", "Demo#2026")
     assert result.returncode == 0, result.stderr
     assert "演示账户" not in result.stdout.split("sign-in shown")[0]
-    assert "main window: 李秀兰（乡村医生） | 工作台,居民档案,分院与村" in result.stdout
+    assert "main window: 李秀兰（乡村医生） | 工作台,居民档案,管理指标,分院与村" in result.stdout

@@ -1,24 +1,44 @@
-"""工作台: the page everyone lands on. Shows the branch and what the signed-in person covers.
+"""工作台: what the signed-in person has to do today — due and overdue follow-ups and 65+ checks.
 
-Due and overdue work (follow-ups, 65+ checks, referrals) plugs in here as those areas arrive.
+Counts per kind, split into 到期 (within the coming week) and 逾期; a count filters the list of
+people below, and Enter or a double-click opens the right form for the person. The scope is
+我负责的 or 全院 for branch staff (optionally one village), 我的村 for village doctors.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel, QVBoxLayout
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QRadioButton,
+    QWidget,
+)
 
 from desktop.backups import list_backups
 from desktop.changes import Changes
+from desktop.clock import now
 from desktop.services.branch import VillageInfo, list_staff, list_villages
+from desktop.services.due import DEFAULT_HORIZON_DAYS, DueItem, DueKind, DueList, DueScope, due_list
+from desktop.services.permissions import Permission
 from desktop.ui.context import UiContext
 from desktop.ui.pages.base import Page
+from desktop.ui.tables import Column, RowTableModel, make_table, notify, selected_row
+from desktop.ui.theme import ACCENT, ERROR, MUTED_TEXT
+
+LINK_STYLE = "QPushButton {{ border: none; text-align: left; padding: 2px 6px; color: {colour}; font-size: 12pt; }}" \
+             "QPushButton:hover {{ text-decoration: underline; }} QPushButton:checked {{ background: #dcebee; }}"
 
 
 @dataclass(frozen=True)
 class HomeSummary:
-    """What the home page shows, gathered in one background call."""
+    """What the home page shows about the branch, gathered in one background call."""
 
     villages: list[VillageInfo]
     staff_count: int
@@ -35,6 +55,37 @@ def load_summary(ctx: UiContext) -> HomeSummary:
     return HomeSummary(villages=villages, staff_count=len(list_staff(ctx.db)), last_backup=last)
 
 
+def _overdue_text(item: DueItem, on) -> str:
+    days = item.days_overdue(on)
+    return f"{days} 天" if days else ""
+
+
+DUE_COLUMNS = (
+    Column("事项", lambda r: r.item.kind.label),
+    Column("档案编号", lambda r: r.item.record_no),
+    Column("姓名", lambda r: r.item.name),
+    Column("所属村", lambda r: r.item.village_name),
+    Column("病种", lambda r: r.item.disease.label if r.item.disease else ""),
+    Column("应完成日期", lambda r: f"{r.item.due_on:%Y-%m-%d}", key=lambda r: r.item.due_on),
+    Column("逾期", lambda r: _overdue_text(r.item, r.on), key=lambda r: r.item.days_overdue(r.on),
+           colour=lambda r: ERROR if r.item.due_on < r.on else None),
+    Column("末次随访", lambda r: f"{r.item.last_visit:%Y-%m-%d}" if r.item.last_visit else ""),
+)
+
+
+@dataclass(frozen=True)
+class DueRow:
+    item: DueItem
+    on: object
+
+
+def _link(colour: str) -> QPushButton:
+    button = QPushButton("–")
+    button.setCheckable(True)
+    button.setStyleSheet(LINK_STYLE.format(colour=colour))
+    return button
+
+
 class HomePage(Page):
     """The landing page (工作台)."""
 
@@ -42,43 +93,196 @@ class HomePage(Page):
 
     def __init__(self, ctx: UiContext) -> None:
         super().__init__(ctx)
-        self.greeting = QLabel(f"{ctx.actor.display_name}（{ctx.actor.role.label}），您好。")
+        self.due: DueList | None = None
+        self.dialog: QWidget | None = None
+        self.filter: tuple[DueKind | None, bool | None] = (None, None)
+        actor = ctx.actor
+        self.greeting = QLabel(f"{actor.display_name}（{actor.role.label}），您好。")
         self.body.addWidget(self.greeting)
-        box = QGroupBox("本院概况" if not ctx.actor.is_village_bound else "我负责的村")
+        box = QGroupBox("本院概况" if not actor.is_village_bound else "我负责的村")
         self.grid = QGridLayout(box)
+        self.grid.setVerticalSpacing(2)
         self.body.addWidget(box)
-        self.todo = QGroupBox("待办事项")
-        todo_layout = QVBoxLayout(self.todo)
-        todo_layout.addWidget(QLabel("随访、体检和转诊的到期提醒将在相应业务模块启用后显示在这里。"))
-        self.body.addWidget(self.todo)
-        self.body.addStretch(1)
+        self.shows_due = actor.can(Permission.VIEW_FOLLOWUPS)
+        if self.shows_due:
+            self._build_scope()
+            self._build_counts()
+            self._build_list()
+        else:
+            self.body.addStretch(1)
+
+    # ----- building
+
+    def _build_scope(self) -> None:
+        bar = QHBoxLayout()
+        self.scopes = QButtonGroup(self)
+        self.scope_buttons: dict[DueScope, QRadioButton] = {}
+        bound, has_staff = self.ctx.actor.is_village_bound, self.ctx.actor.staff_id is not None
+        shown = [DueScope.MY_VILLAGES] if bound else [s for s in (DueScope.MINE, DueScope.BRANCH)
+                                                        if s is not DueScope.MINE or has_staff]
+        bar.addWidget(QLabel("范围"))
+        for scope in shown:
+            button = QRadioButton(scope.label)
+            self.scopes.addButton(button)
+            self.scope_buttons[scope] = button
+            bar.addWidget(button)
+        self.scope_buttons[shown[-1]].setChecked(True)  # the branch for branch staff; 我负责的 one click away
+        self.scopes.buttonToggled.connect(lambda _b, on: on and self.refresh())
+        self.village = QComboBox()
+        self.village.addItem("全部负责村" if bound else "全部村", None)
+        self.village.currentIndexChanged.connect(lambda _i: self.refresh())
+        bar.addSpacing(12)
+        bar.addWidget(self.village)
+        bar.addStretch(1)
+        self.body.addLayout(bar)
+
+    def _build_counts(self) -> None:
+        box = QGroupBox(f"待办（到期：{DEFAULT_HORIZON_DAYS} 天内应完成；逾期：已过应完成日期）")
+        grid = QGridLayout(box)
+        for column, text in enumerate(("事项", "到期", "逾期", "合计")):
+            header = QLabel(text)
+            header.setStyleSheet(f"color: {MUTED_TEXT};")
+            grid.addWidget(header, 0, column)
+        self.count_buttons: dict[tuple[DueKind, bool | None], QPushButton] = {}
+        self.count_group = QButtonGroup(self)
+        self.count_group.setExclusive(False)
+        for row, kind in enumerate(DueKind, start=1):
+            grid.addWidget(QLabel(kind.label), row, 0)
+            for column, (overdue, colour) in enumerate(((False, ACCENT), (True, ERROR), (None, ACCENT)), start=1):
+                button = _link(colour)
+                button.clicked.connect(lambda _c=False, k=kind, o=overdue: self.choose(k, o))
+                self.count_buttons[(kind, overdue)] = button
+                grid.addWidget(button, row, column)
+        grid.setColumnStretch(4, 1)
+        self.body.addWidget(box)
+
+    def _build_list(self) -> None:
+        bar = QHBoxLayout()
+        self.list_label = QLabel("正在加载…")
+        self.show_all = QPushButton("显示全部")
+        self.show_all.clicked.connect(lambda: self.choose(None, None))
+        bar.addWidget(self.list_label)
+        bar.addStretch(1)
+        bar.addWidget(QLabel("双击或回车打开随访表/体检表"))
+        bar.addWidget(self.show_all)
+        self.body.addLayout(bar)
+        self.model = RowTableModel(DUE_COLUMNS, self)
+        self.view = make_table(self.model)
+        self.view.activated.connect(lambda _index: self.open_selected())
+        for section, width in enumerate((110, 150, 70, 80, 80, 96, 60)):
+            self.view.horizontalHeader().resizeSection(section, width)
+        self.body.addWidget(self.view, 1)
+
+    # ----- loading
 
     def activated(self) -> None:
-        self.ctx.tasks.run_db(lambda: load_summary(self.ctx), on_success=self._show, parent=self)
+        self.ctx.tasks.run_db(lambda: load_summary(self.ctx), on_success=self._show_summary, parent=self)
+        if self.shows_due:
+            self.refresh()
 
     def on_changes(self, changes: Changes) -> None:
         if changes.branch:
-            self.activated()
+            self.ctx.tasks.run_db(lambda: load_summary(self.ctx), on_success=self._show_summary, parent=self)
+        if self.shows_due and (changes.followups or changes.residents):
+            self.refresh()
 
-    def _show(self, summary: HomeSummary) -> None:
+    def scope(self) -> DueScope:
+        return next(scope for scope, button in self.scope_buttons.items() if button.isChecked())
+
+    def refresh(self) -> None:
+        """Reload the due list for the chosen scope and village (database thread)."""
+        ctx, scope, village_id, on = self.ctx, self.scope(), self.village.currentData(), now().date()
+        ctx.tasks.run_db(lambda: due_list(ctx.db, ctx.actor, on=on, scope=scope, village_id=village_id),
+                         on_success=self._show_due, parent=self)
+
+    def _show_summary(self, summary: HomeSummary) -> None:
+        """The branch's facts, three to a line (for village doctors: their villages)."""
         while self.grid.count():
             item = self.grid.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
-        branch = self.ctx.branch
+        branch, villages = self.ctx.branch, summary.villages
         facts = [
             ("分院", f"{branch.name}（{branch.record_prefix}）"),
             ("总院", branch.head_hospital_name),
-            ("村（居）委会", f"{len(summary.villages)} 个"),
-            ("村卫生室", f"{sum(len(v.clinic_names) for v in summary.villages)} 个"),
+            ("村（居）委会", f"{len(villages)} 个"),
+            ("村卫生室", f"{sum(len(v.clinic_names) for v in villages)} 个"),
             ("在岗人员", f"{summary.staff_count} 人"),
             ("最近备份", summary.last_backup),
         ]
-        for row, (name, value) in enumerate(facts):
-            self.grid.addWidget(QLabel(name), row, 0)
-            self.grid.addWidget(QLabel(value), row, 1)
         if self.ctx.actor.is_village_bound:
-            names = "、".join(f"{v.name}（{v.code}）" for v in summary.villages)
-            self.grid.addWidget(QLabel("负责村"), len(facts), 0)
-            self.grid.addWidget(QLabel(names), len(facts), 1)
-        self.grid.setColumnStretch(1, 1)
+            facts.append(("负责村", "、".join(f"{v.name}（{v.code}）" for v in villages)))
+        for index, (name, value) in enumerate(facts):
+            label = QLabel(name)
+            label.setStyleSheet(f"color: {MUTED_TEXT};")
+            self.grid.addWidget(label, index // 3, (index % 3) * 2)
+            self.grid.addWidget(QLabel(value), index // 3, (index % 3) * 2 + 1)
+        for column in (1, 3, 5):
+            self.grid.setColumnStretch(column, 1)
+        if self.shows_due and self.village.count() == 1:
+            self.village.blockSignals(True)
+            for village in villages:
+                self.village.addItem(f"{village.code} {village.name}", village.id)
+            self.village.blockSignals(False)
+
+    def _show_due(self, due: DueList) -> None:
+        self.due = due
+        for kind, (total, late) in due.counts().items():
+            for overdue, value in ((False, total - late), (True, late), (None, total)):
+                self.count_buttons[(kind, overdue)].setText(f"{value:,}")
+        self._apply_filter()
+
+    # ----- filtering and opening
+
+    def counts(self) -> dict[DueKind, tuple[int, int]]:
+        """(due, of which overdue) per kind as the page shows them."""
+        return {kind: (int(self.count_buttons[(kind, None)].text().replace(",", "")),
+                       int(self.count_buttons[(kind, True)].text().replace(",", ""))) for kind in DueKind}
+
+    def choose(self, kind: DueKind | None, overdue: bool | None) -> None:
+        """Show only one kind (and only 到期 or only 逾期), or everyone with (None, None)."""
+        self.filter = (kind, overdue)
+        for key, button in self.count_buttons.items():
+            button.setChecked(key == (kind, overdue))
+        self._apply_filter()
+
+    def _apply_filter(self) -> None:
+        if self.due is None:
+            return
+        kind, overdue = self.filter
+        on = self.due.on
+        rows = [DueRow(item, on) for item in self.due.items
+                if (kind is None or item.kind is kind) and (overdue is None or (item.due_on < on) == overdue)]
+        self.model.set_rows(rows)
+        what = "全部待办" if kind is None else kind.label + {None: "", False: " · 到期", True: " · 逾期"}[overdue]
+        self.list_label.setText(f"{what}：共 {len(rows):,} 人")
+        self.show_all.setEnabled(kind is not None)
+
+    def shown_items(self) -> list[DueItem]:
+        return [row.item for row in self.model.rows()]
+
+    def open_selected(self) -> None:
+        row: DueRow | None = selected_row(self.view)
+        if row is not None:
+            self.open_item(row.item)
+
+    def open_item(self, item: DueItem) -> None:
+        """The visit form for a chronic item, the health-check form for a 65+ check (read-only roles: the panel)."""
+        ctx = self.ctx
+        if not ctx.actor.can(Permission.EDIT_FOLLOWUPS):
+            from desktop.ui.chronic_panel import open_chronic_panel
+
+            self.dialog = open_chronic_panel(ctx, self, item.resident_id)
+        elif item.kind is DueKind.ELDERLY_CHECK:
+            from desktop.ui.health_check_form import open_health_check_form
+
+            open_health_check_form(ctx, self, item.resident_id, shown=self._shown)
+        else:
+            from desktop.ui.followup_form import open_followup_form
+
+            open_followup_form(ctx, self, item.resident_id, item.disease, shown=self._shown)
+
+    def _shown(self, dialog: QWidget) -> None:
+        self.dialog = dialog
+        dialog.accepted.connect(lambda: notify(self, f"{dialog.windowTitle()}：已保存。"))
+

@@ -282,7 +282,7 @@ class ResidentsPage(Page):
         self._build_filters()
         self.model = ResidentListModel(self._fetch_page, self)
         self.model.sort_changed = self.refresh
-        actions = [self.open_action, self.status_action, self.household_action, self.new_action]
+        actions = [self.open_action, self.status_action, self.household_action, self.chronic_action, self.new_action]
         self.view = make_table(self.model, actions=[a for a in actions if a.isVisible()])
         self.view.activated.connect(lambda _index: self.open_selected())
         self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
@@ -299,6 +299,8 @@ class ResidentsPage(Page):
         self.open_action = page_action(self, "修改/查看" if self.can_edit else "查看", self.open_selected)
         self.status_action = page_action(self, "标记迁出/死亡", self.mark_status)
         self.household_action = page_action(self, "户", self.open_household)
+        self.chronic_action = page_action(self, "慢病/随访", self.open_chronic)
+        self.chronic_action.setVisible(actor.can(Permission.VIEW_FOLLOWUPS))
         self.import_action = page_action(self, "导入…", self.import_residents)
         self.export_action = page_action(self, "导出…", self.export_residents)
         for action, allowed in ((self.new_action, self.can_edit), (self.status_action, self.can_edit),
@@ -467,7 +469,7 @@ class ResidentsPage(Page):
 
     def _update_actions(self) -> None:
         chosen = self.selected_id() is not None
-        for action in (self.open_action, self.status_action, self.household_action):
+        for action in (self.open_action, self.status_action, self.household_action, self.chronic_action):
             action.setEnabled(chosen)
 
     # ----- actions
@@ -512,6 +514,13 @@ class ResidentsPage(Page):
         if shown is None:
             return None
         return self._show_dialog(HouseholdDialog(self.ctx, shown.row, parent=self))
+
+    def open_chronic(self):
+        """The selected resident's chronic management (enrolments, visits, health checks)."""
+        from desktop.ui.chronic_panel import ChronicPanel
+
+        resident_id = self.selected_id()
+        return None if resident_id is None else self._show_dialog(ChronicPanel(self.ctx, resident_id, parent=self))
 
     def import_residents(self) -> None:
         from desktop.ui.resident_transfer import run_import_dialog

@@ -1,0 +1,190 @@
+"""One resident's chronic management as plain rows: enrolments, visits, health checks.
+
+What the chronic panel and the visit and health-check forms show. Reading is scoped to the
+actor's villages. `record_visit_details` stores a visit with the form's free-text parts
+(referral reason and institution, adverse-reaction note) in the visit's own transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from desktop.changes import Changes
+from desktop.clock import now
+from desktop.db import Database
+from desktop.errors import UserFacingError
+from desktop.models import ChronicEnrolment, FollowupVisit, HealthCheck, Resident, Staff, Village
+from desktop.rules.dates import age_on
+from desktop.rules.followup import Classification, Disease
+from desktop.rules.visit_checks import VisitInput
+from desktop.services import audit
+from desktop.services.audit import Action
+from desktop.services.followups import SavedVisit, add_visit
+from desktop.services.permissions import Actor, Permission, require
+from desktop.services.residents import ensure_in_scope
+
+
+@dataclass(frozen=True)
+class PatientCard:
+    """Who the panel and forms are about."""
+
+    resident_id: int
+    record_no: str
+    name: str
+    sex: str
+    birth_date: date
+    village_name: str
+    status: str
+
+    def age(self, on: date) -> int:
+        return age_on(self.birth_date, on)
+
+
+@dataclass(frozen=True)
+class EnrolmentRow:
+    id: int
+    disease: Disease
+    diagnosed_on: date
+    managed_from: date
+    doctor_name: str
+    ended_on: date | None
+    end_reason: str | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_on is None
+
+
+@dataclass(frozen=True)
+class VisitRow:
+    id: int
+    disease: Disease
+    visit_date: date
+    method: str
+    sbp: int | None
+    dbp: int | None
+    fasting_glucose: float | None
+    classification: Classification
+    suggested: Classification
+    next_step: str
+    next_visit_date: date
+    doctor_name: str
+    emergency_reasons: tuple[str, ...]
+    medications: tuple[tuple[str, str, str], ...]
+    target_weight: float | None
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    id: int
+    check_date: date
+    sbp: int | None
+    dbp: int | None
+    bmi: float | None
+    self_care_total: int | None
+    evaluation_abnormal: bool
+    doctor_name: str
+
+
+@dataclass(frozen=True)
+class ChronicRecord:
+    """Everything about one resident's chronic management, newest first within each list."""
+
+    card: PatientCard
+    enrolments: tuple[EnrolmentRow, ...]
+    visits: tuple[VisitRow, ...]
+    checks: tuple[CheckRow, ...]
+
+    def open_enrolment(self, disease: Disease) -> EnrolmentRow | None:
+        return next((e for e in self.enrolments if e.disease is disease and e.is_open), None)
+
+    def visits_for(self, disease: Disease) -> tuple[VisitRow, ...]:
+        return tuple(v for v in self.visits if v.disease is disease)
+
+    def previous_visit(self, disease: Disease, before: date) -> VisitRow | None:
+        """The latest visit for the disease dated before `before` (what the rules compare with)."""
+        return next((v for v in self.visits_for(disease) if v.visit_date < before), None)
+
+
+def _card(session: Session, actor: Actor, resident_id: int) -> PatientCard:
+    row = session.execute(
+        select(Resident.id, Resident.record_no, Resident.name, Resident.sex, Resident.birth_date, Village.name,
+               Resident.status, Resident.village_id, Resident.deleted)
+        .join(Village, Village.id == Resident.village_id).where(Resident.id == resident_id)
+    ).first()
+    if row is None or row.deleted:
+        raise UserFacingError("该档案不存在，请刷新后重试。")
+    ensure_in_scope(actor, row.village_id)
+    return PatientCard(*row[:7])
+
+
+def _enrolments(session: Session, resident_id: int) -> tuple[EnrolmentRow, ...]:
+    rows = session.execute(
+        select(ChronicEnrolment, Staff.name).outerjoin(Staff, Staff.id == ChronicEnrolment.responsible_doctor_id)
+        .where(ChronicEnrolment.resident_id == resident_id, ChronicEnrolment.deleted.is_(False))
+        .order_by(ChronicEnrolment.managed_from.desc(), ChronicEnrolment.id.desc())
+    ).all()
+    return tuple(EnrolmentRow(e.id, Disease(e.disease), e.diagnosed_on, e.managed_from, doctor or "",
+                              e.ended_on, e.end_reason) for e, doctor in rows)
+
+
+def _visit_row(v: FollowupVisit) -> VisitRow:
+    medications = tuple((m.get("name", ""), m.get("times_per_day", ""), m.get("dose", "")) for m in v.medications)
+    return VisitRow(v.id, Disease(v.disease), v.visit_date, v.method, v.sbp, v.dbp, v.fasting_glucose,
+                    Classification(v.classification), Classification(v.suggested_classification), v.next_step,
+                    v.next_visit_date, v.doctor_name, tuple(v.emergency_reasons), medications, v.target_weight)
+
+
+def _visits(session: Session, resident_id: int) -> tuple[VisitRow, ...]:
+    visits = session.scalars(
+        select(FollowupVisit).where(FollowupVisit.resident_id == resident_id, FollowupVisit.deleted.is_(False))
+        .order_by(FollowupVisit.visit_date.desc(), FollowupVisit.id.desc()))
+    return tuple(_visit_row(v) for v in visits)
+
+
+def _checks(session: Session, resident_id: int) -> tuple[CheckRow, ...]:
+    checks = session.scalars(
+        select(HealthCheck).where(HealthCheck.resident_id == resident_id, HealthCheck.deleted.is_(False))
+        .order_by(HealthCheck.check_date.desc(), HealthCheck.id.desc()))
+    return tuple(CheckRow(c.id, c.check_date, c.sbp, c.dbp, c.bmi, c.self_care_total, c.evaluation_abnormal,
+                          c.doctor_name) for c in checks)
+
+
+def chronic_record(db: Database, actor: Actor, resident_id: int) -> ChronicRecord:
+    """The resident's enrolments, visits and checks (village doctors: their villages only)."""
+    require(actor, Permission.VIEW_FOLLOWUPS)
+    with db.read() as session:
+        card = _card(session, actor, resident_id)
+        return ChronicRecord(card, _enrolments(session, resident_id), _visits(session, resident_id),
+                             _checks(session, resident_id))
+
+
+@dataclass(frozen=True)
+class VisitDetails:
+    """Free-text parts of the paper form that the visit checks do not interpret."""
+
+    referral_reason: str = ""
+    referral_to: str = ""
+    adverse_reaction_note: str = ""
+
+
+def record_visit_details(db: Database, actor: Actor, resident_id: int, disease: Disease, data: VisitInput,
+                         details: VisitDetails = VisitDetails()) -> SavedVisit:
+    """Store a visit from the form together with its free-text details, in one transaction."""
+    require(actor, Permission.EDIT_FOLLOWUPS)
+    with db.write() as session:
+        resident = session.get(Resident, resident_id)
+        if resident is None or resident.deleted:
+            raise UserFacingError("该档案不存在，请刷新后重试。")
+        visit = add_visit(session, actor, resident, disease, data, today=now().date())
+        visit.referral_reason = details.referral_reason.strip()[:200] or None
+        visit.referral_to = details.referral_to.strip()[:100] or None
+        visit.adverse_reaction_note = details.adverse_reaction_note.strip()[:200] or None
+        audit.record(session, actor, Action.CREATE, entity_type="followup_visit", entity_id=visit.uuid,
+                     summary=f"{resident.name}（{resident.record_no}）{disease.label}随访 {visit.visit_date:%Y-%m-%d}")
+        return SavedVisit(visit.id, Classification(visit.classification), visit.next_visit_date,
+                          tuple(visit.emergency_reasons), Changes(followups=True, audit=True))

@@ -1,0 +1,273 @@
+"""管理指标: a year's hypertension, diabetes and 65+ indicators, per village, with each figure's people.
+
+The table shows numerator, denominator and value with the definition beside each; a click on a
+figure lists the people in its denominator, whether each counts and why not (只看未计入 leaves
+the list a clerk works through before the county's check). A double-click opens the person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.changes import Changes
+from desktop.clock import now
+from desktop.services.branch import VillageInfo, list_villages
+from desktop.services.indicators import DEFINITIONS, Figure, IndicatorReport, PersonVerdict, indicator_report
+from desktop.services.permissions import Permission
+from desktop.ui.context import UiContext
+from desktop.ui.pages.base import Page
+from desktop.ui.tables import Column, RowTableModel, make_table, notify, page_action, selected_row
+from desktop.ui.theme import ERROR, MUTED_TEXT
+
+YEARS_SHOWN = 6
+CODES = tuple(DEFINITIONS)
+
+
+def value_text(figure: Figure | None) -> str:
+    if figure is None or figure.value is None:
+        return "—"
+    return f"{figure.value * 100:.1f}%"
+
+
+def figure_text(figure: Figure | None) -> str:
+    """'n/d（x%）' for the per-village table."""
+    if figure is None:
+        return ""
+    return f"{figure.numerator}/{figure.denominator:g}（{value_text(figure)}）"
+
+
+FIGURE_COLUMNS = (
+    Column("指标", lambda f: f.name),
+    Column("分子", lambda f: f"{f.numerator:,}", key=lambda f: f.numerator),
+    Column("分母", lambda f: f"{f.denominator:,g}", key=lambda f: f.denominator),
+    Column("数值", value_text, key=lambda f: f.value or 0.0),
+    Column("定义", lambda f: DEFINITIONS[f.code].definition, colour=lambda _f: MUTED_TEXT),
+)
+
+
+@dataclass(frozen=True)
+class VillageRow:
+    village_id: int
+    name: str
+    figures: dict[str, Figure]
+
+
+def _village_column(code: str) -> Column:
+    return Column(DEFINITIONS[code].name.replace("患者", "").replace("管理人群", ""),
+                  lambda r: figure_text(r.figures.get(code)),
+                  key=lambda r: (r.figures[code].value or 0.0) if code in r.figures else -1.0)
+
+
+VILLAGE_COLUMNS = (Column("村", lambda r: r.name), *(_village_column(code) for code in CODES))
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    verdict: PersonVerdict
+    village: str
+
+
+PEOPLE_COLUMNS = (
+    Column("档案编号", lambda p: p.verdict.record_no),
+    Column("姓名", lambda p: p.verdict.name),
+    Column("所属村", lambda p: p.village),
+    Column("是否计入", lambda p: "计入" if p.verdict.counts else "未计入",
+           colour=lambda p: None if p.verdict.counts else ERROR),
+    Column("未计入原因", lambda p: p.verdict.reason or ""),
+)
+
+
+def indicators_export():
+    """The Excel export of indicators once it is available, else None."""
+    try:
+        from desktop.transfer import indicators_export as module
+    except ImportError:
+        return None
+    return getattr(module, "export_indicators", None) or (module if callable(module) else None)
+
+
+class IndicatorsPage(Page):
+    """Indicators for a year, with the per-village breakdown and the drill-down list."""
+
+    title = "管理指标"
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, parent)
+        self.report: IndicatorReport | None = None
+        self.dialog: QWidget | None = None
+        self.drill: tuple[str, int | None] | None = None
+        self._loaded = False
+        self.export_action = page_action(self, "导出 Excel…", self.export)
+        self.export_action.setVisible(indicators_export() is not None
+                                      and ctx.actor.can(Permission.EXPORT_FOLLOWUPS))
+        self._build_filters()
+        self.figures = RowTableModel(FIGURE_COLUMNS, self)
+        self.figure_view = make_table(self.figures, sortable=False)
+        self.figure_view.setWordWrap(True)
+        self.figure_view.clicked.connect(self._figure_clicked)
+        header = self.figure_view.horizontalHeader()
+        for section, width in enumerate((190, 70, 80, 70)):
+            header.resizeSection(section, width)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.figure_view)
+        splitter.addWidget(self._build_tabs())
+        splitter.setSizes([230, 470])
+        self.body.addWidget(splitter, 1)
+
+    def _build_filters(self) -> None:
+        bar = QHBoxLayout()
+        self.year = QComboBox()
+        this_year = now().year
+        for year in range(this_year, this_year - YEARS_SHOWN, -1):
+            self.year.addItem(f"{year} 年", year)
+        self.village = QComboBox()
+        self.village.addItem("全部负责村" if self.ctx.actor.is_village_bound else "全院", None)
+        self.status = QLabel("")
+        self.status.setStyleSheet(f"color: {MUTED_TEXT};")
+        for combo in (self.year, self.village):
+            combo.currentIndexChanged.connect(lambda _i: self.refresh())
+        for widget in (QLabel("年度"), self.year, QLabel("村"), self.village, self.status):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        self.body.addLayout(bar)
+
+    def _build_tabs(self) -> QTabWidget:
+        self.tabs = QTabWidget()
+        self.villages = RowTableModel(VILLAGE_COLUMNS, self)
+        self.village_view = make_table(self.villages)
+        self.village_view.clicked.connect(self._village_clicked)
+        self.village_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.tabs.addTab(self.village_view, "分村情况（点击数字查看名单）")
+        people = QWidget()
+        layout = QVBoxLayout(people)
+        bar = QHBoxLayout()
+        self.people_title = QLabel("点击上表中的指标查看名单。")
+        self.only_missing = QCheckBox("只看未计入")
+        self.only_missing.toggled.connect(lambda _on: self._show_people())
+        bar.addWidget(self.people_title, 1)
+        bar.addWidget(self.only_missing)
+        layout.addLayout(bar)
+        self.people = RowTableModel(PEOPLE_COLUMNS, self)
+        self.people_view = make_table(self.people)
+        self.people_view.activated.connect(lambda _index: self.open_person())
+        for section, width in enumerate((150, 80, 90, 70)):
+            self.people_view.horizontalHeader().resizeSection(section, width)
+        layout.addWidget(self.people_view)
+        self.tabs.addTab(people, "名单")
+        return self.tabs
+
+    # ----- loading
+
+    def activated(self) -> None:
+        if not self._loaded:
+            self._loaded = True
+            self.ctx.tasks.run_db(lambda: list_villages(self.ctx.db), on_success=self._set_villages, parent=self)
+            self.refresh()
+
+    def on_changes(self, changes: Changes) -> None:
+        if self._loaded and (changes.followups or changes.residents):
+            self.refresh()
+
+    def refresh(self) -> None:
+        ctx, year, village_id = self.ctx, self.year.currentData(), self.village.currentData()
+        self.status.setText("正在计算…")
+        ctx.tasks.run_db(lambda: indicator_report(ctx.db, ctx.actor, year, village_id=village_id),
+                         on_success=self._show_report, parent=self, label="正在计算管理指标…")
+
+    def _set_villages(self, villages: list[VillageInfo]) -> None:
+        if self.ctx.actor.is_village_bound:
+            villages = [v for v in villages if v.id in self.ctx.actor.village_ids]
+        self.village.blockSignals(True)
+        for village in villages:
+            self.village.addItem(f"{village.code} {village.name}", village.id)
+        self.village.blockSignals(False)
+
+    def _show_report(self, report: IndicatorReport) -> None:
+        self.report = report
+        self.figures.set_rows([report.branch(code) for code in CODES])
+        self.figure_view.resizeRowsToContents()
+        per_village: dict[int, dict[str, Figure]] = {}
+        for figure in report.figures:
+            if figure.village_id is not None:
+                per_village.setdefault(figure.village_id, {})[figure.code] = figure
+        self.villages.set_rows([VillageRow(vid, report.village_names.get(vid, str(vid)), figures)
+                                for vid, figures in sorted(per_village.items(), key=lambda kv: kv[0])])
+        period = report.period
+        self.status.setText(f"统计期 {period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}")
+        if self.drill is not None:
+            self._show_people()
+
+    # ----- drill-down
+
+    def _figure_clicked(self, index: QModelIndex) -> None:
+        figure: Figure = self.figures.row_at(index.row())
+        self.show_people(figure.code, self.village.currentData())
+
+    def _village_clicked(self, index: QModelIndex) -> None:
+        if index.column() == 0:
+            return
+        row: VillageRow = self.villages.row_at(index.row())
+        self.show_people(CODES[index.column() - 1], row.village_id)
+
+    def show_people(self, code: str, village_id: int | None) -> None:
+        """List the people behind a figure (one village, or everyone in the shown scope)."""
+        self.drill = (code, village_id)
+        self.tabs.setCurrentIndex(1)
+        self._show_people()
+
+    def _show_people(self) -> None:
+        if self.report is None or self.drill is None:
+            return
+        code, village_id = self.drill
+        names = self.report.village_names
+        where = names.get(village_id, "") if village_id is not None else self.village.currentText()
+        definition = DEFINITIONS[code]
+        if not definition.has_people:
+            self.people.set_rows([])
+            self.people_title.setText(f"{definition.name}（{where}）：分母为按患病率估算的人数，没有人员名单；"
+                                      "分子为年末在管患者，名单见规范管理率。")
+            return
+        everyone = [v for v in self.report.people.get(code, ()) if village_id is None or v.village_id == village_id]
+        shown = [v for v in everyone if not (self.only_missing.isChecked() and v.counts)]
+        self.people.set_rows([PersonRow(v, names.get(v.village_id, "")) for v in shown])
+        counted = sum(v.counts for v in everyone)
+        self.people_title.setText(f"{definition.name}（{where}）：分母 {len(everyone):,} 人，计入 {counted:,} 人，"
+                                  f"未计入 {len(everyone) - counted:,} 人；显示 {len(shown):,} 人")
+
+    def open_person(self) -> None:
+        from desktop.ui.chronic_panel import open_chronic_panel
+
+        row: PersonRow | None = selected_row(self.people_view)
+        if row is not None:
+            self.dialog = open_chronic_panel(self.ctx, self, row.verdict.resident_id)
+
+    # ----- export
+
+    def export(self) -> None:
+        """Write the year's indicators and their lists to a workbook (on the database thread)."""
+        function = indicators_export()
+        if function is None:
+            return
+        year, village_id = self.year.currentData(), self.village.currentData()
+        path, _ = QFileDialog.getSaveFileName(self, "导出管理指标", f"管理指标{year}.xlsx", "Excel 工作簿 (*.xlsx)")
+        if not path:
+            return
+        ctx = self.ctx
+        ctx.tasks.run_db(lambda: function(ctx.db, ctx.actor, year, path, village_id=village_id),
+                         on_success=lambda _r: notify(self, f"管理指标已导出到 {path}"), parent=self,
+                         label="正在导出管理指标…")
