@@ -100,7 +100,7 @@ def _pair(now: Callable[[VisitRecord], object], target: Callable[[VisitRecord], 
     """A now / target row: the value now, a slash, the target."""
     def fill(sheet: Sheet, cell: Cell, visit: VisitRecord | None) -> None:
         left, right = cell.split_h(0.5, 0.5)
-        write(sheet, Cell(cell.x, cell.y, cell.w, cell.h), "/", VALUE_SIZE)
+        write(sheet, cell, "/", VALUE_SIZE)
         if visit is not None:
             for part, get in ((left, now), (right, target)):
                 value = get(visit)
@@ -238,7 +238,7 @@ def _tail_rows(disease: Disease) -> list[Row]:
     if disease is Disease.HYPERTENSION:
         drugs += [Row("用药情况", "其他药物", 7, _medicine(3, rest=True)),
                   Row("用药情况", "用法用量", 7, _dosage(3))]
-    else:
+    else:  # insulin is one text: "种类；用法和用量", split at the first "；"
         drugs += [Row("用药情况", "胰岛素 种类", 7, _text(lambda v: (v.insulin or "").split("；")[0])),
                   Row("用药情况", "胰岛素 用法和用量", 7, _text(lambda v: "；".join((v.insulin or "").split("；")[1:])))]
     return drugs + [
@@ -281,7 +281,7 @@ def diabetes_rows() -> list[Row]:
         Row(signs, "足背动脉搏动", 11, _foot_pulse),
         Row(signs, "其他", 7, _text(lambda v: v.signs_other or "")),
         *_life_rows(Disease.DIABETES),
-        Row("辅助检查", "空腹血糖值\n（mmol/L）", 8, _text(lambda v: v.fasting_glucose)),
+        Row("辅助检查", "空腹血糖值（mmol/L）", 8, _text(lambda v: v.fasting_glucose)),
         Row("辅助检查", "其他检查*", 10, _glucose_tests),
         Row(None, "服药依从性", 7, _coded(_ADHERENCE, lambda v: v.medication_adherence)),
         Row(None, "药物不良反应", 7, _adverse),

@@ -162,6 +162,33 @@ def test_a_filled_visit_prints_every_part_of_the_form(registry_app: App, tmp_pat
     assert row_values(pages[0], "心率（次/分钟）", re.compile(r"\d+")) == ["72"] * 4
 
 
+def test_a_diabetes_visit_prints_glucose_hba1c_hypoglycaemia_foot_pulse_and_insulin(registry_app: App,
+                                                                                       tmp_path: Path) -> None:
+    db, doctor = registry_app.db, actor_for(registry_app.db, "gongwei1")
+    resident_id = create_resident(db, actor_for(db, "luru1"), person("单秀英", "1958-02-20", sequence=24)).resident_id
+    enrol(db, doctor, resident_id, EnrolmentInput(Disease.DIABETES, date(2020, 5, 1), date(2020, 5, 10)))
+    record_visit(db, doctor, resident_id, Disease.DIABETES, VisitInput(
+        visit_date=date(YEAR, 3, 2), method="2", sbp=132, dbp=80, weight=61.5, target_weight=58, fasting_glucose=6.2,
+        hba1c=6.8, hba1c_date=date(YEAR, 2, 26), hypoglycemia="偶尔", foot_pulse="2", symptoms=("多饮", "多尿"),
+        medication_adherence="2", doctor_name="刘晓梅", lifestyle={"staple_grams_per_day": "300",
+                                                                 "staple_grams_per_day_target": "250"},
+        medications=(("二甲双胍片", "3", "0.5g"),)))
+    with db.write() as session:
+        visit = session.scalars(select(FollowupVisit).where(FollowupVisit.resident_id == resident_id)).one()
+        visit.foot_pulse_side, visit.insulin = "左侧", "门冬胰岛素；每日 1 次 早餐前 8 单位"
+        record_no = session.get(Resident, resident_id).record_no
+    pdf = followup_sheets_pdf(db, doctor, record_no, Disease.DIABETES, YEAR)
+    (page,) = page_texts(saved(pdf, tmp_path, "diabetes.pdf"))
+    compact = re.sub(r"\s+", "", page)
+    for expected in ("2型糖尿病患者随访服务记录表", "姓名：单秀英", "糖化血红蛋白6.8%", "检查日期：2月26日", "侧别：左侧",
+                     "300/250", "二甲双胍片", "每日3次每次0.5g", "门冬胰岛素", "每日1次早餐前8单位"):
+        assert expected in compact, expected
+    assert row_values(page, "空腹血糖值", re.compile(r"\d+\.\d")) == ["6.2"]
+    assert row_values(page, "低血糖反应", re.compile(r"3频繁\s+(\d)(?=\s|$)")) == ["2"]
+    assert row_values(page, "随访方式", re.compile(r"3电话\s+(\d)(?=\s|$)")) == ["2"]
+    assert row_values(page, "服药依从性", re.compile(r"3不服药\s+(\d)(?=\s|$)")) == ["2"]
+
+
 def test_a_year_without_visits_prints_one_blank_form(registry_app: App, tmp_path: Path) -> None:
     record_no, _ = _filled_patient(registry_app)
     pdf = followup_sheets_pdf(registry_app.db, actor_for(registry_app.db, "gongwei1"), record_no, "hypertension", 2023)
