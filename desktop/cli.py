@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from desktop import APP_TITLE, __version__
+from desktop.cli_followups import add_followups_parsers, cmd_followups, cmd_indicators
 from desktop.cli_print import add_print_parser, cmd_print
 from desktop.cli_residents import add_residents_parser, cmd_residents
 from desktop.errors import DatabaseCorrupt, UserFacingError, ValidationError
@@ -61,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     audit_commands.add_parser("verify", help="校验审计链：完整时退出码 0，否则指出第一条断点并退出 1")
     add_residents_parser(commands)
+    add_followups_parsers(commands)
     add_print_parser(commands)
     return parser
 
@@ -228,6 +230,8 @@ COMMANDS: dict[str, Handler] = {
     "restore": cmd_restore,
     "audit": cmd_audit,
     "residents": cmd_residents,
+    "followups": cmd_followups,
+    "indicators": cmd_indicators,
     "print": cmd_print,
 }
 
