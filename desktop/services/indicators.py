@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from desktop.clock import now
@@ -117,17 +117,18 @@ def _managed(session: Session, disease: Disease, period: Period, scope: list) ->
     ).all()
 
 
-def _visits(session: Session, disease: Disease, period: Period, ids: set[int]) -> dict[int, list[VisitFact]]:
+def _visits(session: Session, period: Period) -> dict[tuple[str, int], list[VisitFact]]:
+    """(disease, resident id) -> the visits in the period; both diseases in one pass over the year's visits."""
     rows = session.execute(
-        select(FollowupVisit.resident_id, FollowupVisit.visit_date, FollowupVisit.method, FollowupVisit.sbp,
-               FollowupVisit.dbp, FollowupVisit.fasting_glucose)
-        .where(FollowupVisit.disease == disease.value, FollowupVisit.deleted.is_(False),
+        select(FollowupVisit.disease, FollowupVisit.resident_id, FollowupVisit.visit_date, FollowupVisit.method,
+               FollowupVisit.sbp, FollowupVisit.dbp, FollowupVisit.fasting_glucose)
+        .where(FollowupVisit.deleted.is_(False),
                FollowupVisit.visit_date >= period.start, FollowupVisit.visit_date <= period.end)
     ).all()
-    visits: dict[int, list[VisitFact]] = defaultdict(list)
-    for rid, day, method, sbp, dbp, glucose in rows:
-        if rid in ids:
-            visits[rid].append(VisitFact(day, VisitMethod(method), sbp, dbp, glucose))
+    methods = {method.value: method for method in VisitMethod}
+    visits: dict[tuple[str, int], list[VisitFact]] = defaultdict(list)
+    for disease, rid, day, method, sbp, dbp, glucose in rows:
+        visits[(disease, rid)].append(VisitFact(day, methods[method], sbp, dbp, glucose))
     return visits
 
 
@@ -144,15 +145,28 @@ def _checked(session: Session, period: Period) -> dict[int, bool]:
     return result
 
 
+@dataclass(frozen=True)
+class YearFacts:
+    """What every indicator of a period reads: its visits and its health checks, read once."""
+
+    visits: dict[tuple[str, int], list[VisitFact]]
+    checked: dict[int, bool]
+
+    @classmethod
+    def read(cls, session: Session, period: Period) -> YearFacts:
+        return cls(_visits(session, period), _checked(session, period))
+
+
 def chronic_verdicts(session: Session, disease: Disease, period: Period, scope: list,
-                     rules: FollowupRules = DEFAULT_RULES) -> tuple[list[PersonVerdict], list[PersonVerdict]]:
+                     rules: FollowupRules = DEFAULT_RULES, *,
+                     facts: YearFacts | None = None) -> tuple[list[PersonVerdict], list[PersonVerdict]]:
     """(standard-management verdicts, control verdicts), one per managed patient."""
     patients = _managed(session, disease, period, scope)
-    visits = _visits(session, disease, period, {p[0] for p in patients})
-    checked = _checked(session, period)
+    facts = facts or YearFacts.read(session, period)
+    visits, checked = facts.visits, facts.checked
     standard, controlled = [], []
     for rid, record_no, name, village_id, birth in patients:
-        mine = visits.get(rid, [])
+        mine = visits.get((disease.value, rid), [])
         s = standard_management(disease, mine, had_annual_check=rid in checked, rules=rules)
         c = control(disease, mine, age=age_on(birth, period.end), rules=rules)
         standard.append(PersonVerdict(rid, record_no, name, village_id, s.counts, s.reason))
@@ -160,13 +174,14 @@ def chronic_verdicts(session: Session, disease: Disease, period: Period, scope: 
     return standard, controlled
 
 
-def elderly_verdicts(session: Session, period: Period, scope: list) -> list[PersonVerdict]:
+def elderly_verdicts(session: Session, period: Period, scope: list,
+                     checked: dict[int, bool] | None = None) -> list[PersonVerdict]:
     born_by = years_before(period.end, ELDERLY_AGE)
     people = session.execute(
         select(Resident.id, Resident.record_no, Resident.name, Resident.village_id)
         .where(Resident.birth_date <= born_by, Resident.status == "active", *scope)
     ).all()
-    checked = _checked(session, period)
+    checked = _checked(session, period) if checked is None else checked
     verdicts = []
     for rid, record_no, name, village_id in people:
         if rid not in checked:
@@ -182,12 +197,10 @@ def elderly_verdicts(session: Session, period: Period, scope: list) -> list[Pers
 def _adults(session: Session, period: Period, scope: list) -> dict[int, int]:
     born_by = years_before(period.end, ADULT_AGE)
     rows = session.execute(
-        select(Resident.village_id).where(Resident.birth_date <= born_by, Resident.status == "active", *scope)
-    ).scalars().all()
-    counts: dict[int, int] = defaultdict(int)
-    for village_id in rows:
-        counts[village_id] += 1
-    return counts
+        select(Resident.village_id, func.count())
+        .where(Resident.birth_date <= born_by, Resident.status == "active", *scope).group_by(Resident.village_id)
+    ).all()
+    return {village_id: count for village_id, count in rows}
 
 
 def _figures(code: str, verdicts: Iterable[PersonVerdict]) -> list[Figure]:
@@ -223,12 +236,13 @@ def indicator_report(db: Database, actor: Actor, year: int, *, village_id: int |
     people: dict[str, tuple[PersonVerdict, ...]] = {}
     with db.read() as session:
         adults = _adults(session, period, scope)
+        facts = YearFacts.read(session, period)
         for disease, prefix in ((Disease.HYPERTENSION, "ht"), (Disease.DIABETES, "dm")):
-            standard, controlled = chronic_verdicts(session, disease, period, scope, rules)
+            standard, controlled = chronic_verdicts(session, disease, period, scope, rules, facts=facts)
             people[f"{prefix}_standard"], people[f"{prefix}_control"] = tuple(standard), tuple(controlled)
             figures += _figures(f"{prefix}_standard", standard) + _figures(f"{prefix}_control", controlled)
             figures += _coverage(f"{prefix}_coverage", standard, adults, prevalence[disease])
-        people["elderly_care"] = tuple(elderly_verdicts(session, period, scope))
+        people["elderly_care"] = tuple(elderly_verdicts(session, period, scope, facts.checked))
         figures += _figures("elderly_care", people["elderly_care"])
         names = dict(session.execute(select(Village.id, Village.name)).all())
     return IndicatorReport(period, tuple(figures), people, names)
