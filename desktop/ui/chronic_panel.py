@@ -25,7 +25,7 @@ from desktop.rules.dates import DateError, parse_date
 from desktop.rules.followup import Disease, VisitMethod
 from desktop.services.branch import StaffInfo, list_staff
 from desktop.services.chronic import END_REASONS, EnrolmentInput, end_enrolment, enrol
-from desktop.services.chronic_query import ChronicRecord, EnrolmentRow, VisitRow, chronic_record
+from desktop.services.chronic_query import CheckRow, ChronicRecord, EnrolmentRow, VisitRow, chronic_record
 from desktop.services.permissions import Permission
 from desktop.ui.context import UiContext
 from desktop.ui.form_dialog import FormDialog, Work
@@ -73,13 +73,13 @@ CHECK_COLUMNS = (
 
 
 def print_functions():
-    """(show_print_preview, followup_sheets_pdf) once printing is available, else None."""
+    """(show_print_preview, followup_sheets_pdf, self_care_pdf) once printing is available, else None."""
     try:
-        from desktop.printing import followup_sheets_pdf
+        from desktop.printing.service import followup_sheets_pdf, self_care_pdf
         from desktop.ui.print_preview import show_print_preview
     except ImportError:
         return None
-    return show_print_preview, followup_sheets_pdf
+    return show_print_preview, followup_sheets_pdf, self_care_pdf
 
 
 def _parse(field: str, label: str, text: str) -> date:
@@ -211,7 +211,11 @@ class ChronicPanel(QDialog):
         self.checks = RowTableModel(CHECK_COLUMNS, self)
         self.check_view = make_table(self.checks)
         self.new_check_button = self._button("新增体检…", self.new_check)
-        return _group("健康体检", self.check_view, [self.new_check_button])
+        self.print_check_button = self._button("打印自理能力评估表…", self.print_self_care, edit=False)
+        self.print_check_button.setVisible(print_functions() is not None)
+        self.check_hint = QLabel()
+        self.check_hint.setStyleSheet(f"color: {MUTED_TEXT};")
+        return _group("健康体检", self.check_view, [self.new_check_button, self.print_check_button, self.check_hint])
 
     # ----- loading
 
@@ -236,6 +240,7 @@ class ChronicPanel(QDialog):
             self.disease.setCurrentIndex(self.disease.findData(open_diseases[0].value))
         self._show_visits()
         self.checks.set_rows(self.record.checks)
+        self.print_check_button.setEnabled(any(c.self_care_total is not None for c in self.record.checks))
         self.enrol_button.setEnabled(len(open_diseases) < len(DISEASES))
         self.end_button.setEnabled(bool(open_diseases))
 
@@ -292,12 +297,29 @@ class ChronicPanel(QDialog):
         functions = print_functions()
         if functions is None or self.record is None:
             return
-        show_print_preview, followup_sheets_pdf = functions
+        show_print_preview, followup_sheets_pdf, _self_care = functions
         visit: VisitRow | None = selected_row(self.visit_view) or next(iter(self.visits.rows()), None)
         year = visit.visit_date.year if visit else now().year
         ctx, record_no, disease = self.ctx, self.record.card.record_no, self.shown_disease()
         title = f"{disease.label}患者随访服务记录表 — {self.record.card.name} {year}年"
         show_print_preview(ctx, self, title, lambda: followup_sheets_pdf(ctx.db, ctx.actor, record_no, disease, year))
+
+
+    def print_self_care(self) -> None:
+        """Preview the 65+ self-care assessment of the selected check (the latest assessed one by default)."""
+        functions = print_functions()
+        if functions is None or self.record is None:
+            return
+        show_print_preview, _sheets, self_care_pdf = functions
+        chosen: CheckRow | None = selected_row(self.check_view)
+        check = chosen if chosen and chosen.self_care_total is not None else next(
+            (c for c in self.record.checks if c.self_care_total is not None), None)
+        if check is None:
+            self.check_hint.setText("没有做过生活自理能力评估的体检。")
+            return
+        ctx, check_id = self.ctx, check.id
+        title = f"老年人生活自理能力评估表 — {self.record.card.name} {check.check_date:%Y-%m-%d}"
+        show_print_preview(ctx, self, title, lambda: self_care_pdf(ctx.db, ctx.actor, check_id))
 
 
 def open_chronic_panel(ctx: UiContext, parent: QWidget, resident_id: int) -> ChronicPanel:

@@ -364,21 +364,32 @@ def test_residents_page_opens_the_chronic_panel_and_its_dialogs(qtbot, themed, d
     panel.done(0)
 
 
-def test_print_button_hidden_until_printing_exists(qtbot, themed, demo_app, tasks, monkeypatch) -> None:
-    monkeypatch.setattr(chronic_panel, "print_functions", lambda: None)
+def test_print_buttons_open_the_preview_and_hide_without_printing(qtbot, themed, demo_app, tasks,
+                                                                    monkeypatch) -> None:
+    from desktop.ui.print_preview import PrintPreviewDialog
+
     ctx = make_context(demo_app, tasks, "gongwei1")
-    panel = ChronicPanel(ctx, patient(demo_app, HT))
+    panel = ChronicPanel(ctx, patient(demo_app, HT, elderly=True))
     qtbot.addWidget(panel)
-    assert panel.print_button.isHidden()
-    calls: list[tuple] = []
-    monkeypatch.setattr(chronic_panel, "print_functions",
-                        lambda: (lambda *args: calls.append(args), lambda *args: b"%PDF"))
-    shown = ChronicPanel(ctx, patient(demo_app, HT))
-    qtbot.addWidget(shown)
-    qtbot.waitUntil(shown.is_loaded, timeout=WAIT_MS)
-    assert not shown.print_button.isHidden()
-    shown.print_button.click()
-    assert calls and calls[0][2].startswith("高血压患者随访服务记录表")
+    panel.show()
+    qtbot.waitUntil(panel.is_loaded, timeout=WAIT_MS)
+    assert not panel.print_button.isHidden() and not panel.print_check_button.isHidden()
+    panel.print_button.click()
+    qtbot.waitUntil(lambda: bool(panel.findChildren(PrintPreviewDialog)), timeout=WAIT_MS)
+    preview = panel.findChildren(PrintPreviewDialog)[0]
+    latest = panel.record.visits_for(HT)[0].visit_date.year
+    assert "高血压患者随访服务记录表" in preview.windowTitle() and f"{latest}年" in preview.windowTitle()
+    preview.close()
+    settle(qtbot, ctx)
+    assert any(c.self_care_total is not None for c in panel.record.checks)  # a 65+ patient of the demo
+    panel.print_check_button.click()
+    qtbot.waitUntil(lambda: any("自理能力评估表" in d.windowTitle()
+                                for d in panel.findChildren(PrintPreviewDialog)), timeout=WAIT_MS)
+    monkeypatch.setattr(chronic_panel, "print_functions", lambda: None)
+    bare = ChronicPanel(ctx, patient(demo_app, HT))
+    qtbot.addWidget(bare)
+    assert bare.print_button.isHidden() and bare.print_check_button.isHidden()
+    settle(qtbot, ctx)
 
 
 # ----- indicators
@@ -436,6 +447,27 @@ def test_indicators_for_an_earlier_year_and_one_village(qtbot, themed, demo_app,
     assert [(f.numerator, f.denominator) for f in page.figures.rows()] == \
         [(report.branch(c).numerator, report.branch(c).denominator) for c in CODES]
     assert [row.village_id for row in page.villages.rows()] == [village_id]
+
+
+def test_export_writes_the_indicators_workbook(qtbot, themed, demo_app, tasks, monkeypatch, tmp_path) -> None:
+    import openpyxl
+
+    from desktop.ui.pages import indicators as indicators_module
+
+    target = tmp_path / "管理指标.xlsx"
+    monkeypatch.setattr(indicators_module.QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *_args, **_kw: (str(target), "")))
+    page = open_indicators(qtbot, demo_app, tasks)
+    assert page.export_action.isVisible()
+    page.export_action.trigger()
+    qtbot.waitUntil(lambda: "已导出" in page.export_note.text(), timeout=WAIT_MS)
+    book = openpyxl.load_workbook(target, read_only=True)
+    assert book.sheetnames[0] == "指标汇总" and "高血压患者规范管理率" in book.sheetnames
+    names = {cell for row in book["指标汇总"].iter_rows(min_row=2, values_only=True) for cell in row}
+    assert {f.name for f in page.figures.rows()} <= names
+    book.close()
+    assessor = open_indicators(qtbot, demo_app, tasks, "kaohe1")
+    assert not assessor.export_action.isVisible()
 
 
 def test_indicators_page_in_the_navigation(qtbot, themed, demo_app, tasks) -> None:

@@ -8,6 +8,7 @@ the list a clerk works through before the county's check). A double-click opens 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import (
@@ -92,12 +93,12 @@ PEOPLE_COLUMNS = (
 
 
 def indicators_export():
-    """The Excel export of indicators once it is available, else None."""
+    """The Excel export job (`IndicatorsExport`) once it is available, else None."""
     try:
-        from desktop.transfer import indicators_export as module
+        from desktop.transfer.indicators_export import IndicatorsExport
     except ImportError:
         return None
-    return getattr(module, "export_indicators", None) or (module if callable(module) else None)
+    return IndicatorsExport
 
 
 class IndicatorsPage(Page):
@@ -141,9 +142,12 @@ class IndicatorsPage(Page):
         self.status.setStyleSheet(f"color: {MUTED_TEXT};")
         for combo in (self.year, self.village):
             combo.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.export_note = QLabel("")
+        self.export_note.setStyleSheet(f"color: {MUTED_TEXT};")
         for widget in (QLabel("年度"), self.year, QLabel("村"), self.village, self.status):
             bar.addWidget(widget)
         bar.addStretch(1)
+        bar.addWidget(self.export_note)
         self.body.addLayout(bar)
 
     def _build_tabs(self) -> QTabWidget:
@@ -259,15 +263,19 @@ class IndicatorsPage(Page):
     # ----- export
 
     def export(self) -> None:
-        """Write the year's indicators and their lists to a workbook (on the database thread)."""
-        function = indicators_export()
-        if function is None:
+        """Write the year's indicators and each figure's people to a workbook (a job with progress)."""
+        export_job = indicators_export()
+        if export_job is None:
             return
         year, village_id = self.year.currentData(), self.village.currentData()
         path, _ = QFileDialog.getSaveFileName(self, "导出管理指标", f"管理指标{year}.xlsx", "Excel 工作簿 (*.xlsx)")
         if not path:
             return
         ctx = self.ctx
-        ctx.tasks.run_db(lambda: function(ctx.db, ctx.actor, year, path, village_id=village_id),
-                         on_success=lambda _r: notify(self, f"管理指标已导出到 {path}"), parent=self,
-                         label="正在导出管理指标…")
+        job = export_job(ctx.db, ctx.actor, Path(path), year=year, village_id=village_id)
+        ctx.tasks.run_job(job, label="正在导出管理指标…", parent=self, on_success=self._exported)
+
+    def _exported(self, result) -> None:
+        self.ctx.bus.publish(result.changes)
+        self.export_note.setText(result.message())
+        notify(self, result.message())
