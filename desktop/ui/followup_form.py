@@ -101,7 +101,7 @@ class FollowupForm(SectionedForm):
         self.suggestion: Suggestion | None = None
         self._next_auto = ""
         self.setMinimumWidth(1240)
-        self.resize(1300, 720)
+        self.resize(1300, 700)
         self._visit_fields()
         self._lifestyle_fields()
         self._treatment_fields()

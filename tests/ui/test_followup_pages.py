@@ -269,6 +269,26 @@ def test_a_danger_sign_alone_raises_the_prompt_and_diabetes_uses_glucose(qtbot, 
     form.done(0)
 
 
+def test_a_visit_entered_with_the_keyboard_only(qtbot, themed, demo_app, tasks) -> None:
+    form = visit_form(qtbot, demo_app, tasks, username="luru1")
+    form.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is form.visit_date, timeout=WAIT_MS)
+    qtbot.keyClick(form.visit_date, Qt.Key.Key_Return)
+    assert QApplication.focusWidget() is form.method
+    form.sbp.setFocus()
+    qtbot.keyClicks(form.sbp, "150")
+    qtbot.keyClick(form.sbp, Qt.Key.Key_Return)
+    assert QApplication.focusWidget() is form.dbp
+    qtbot.keyClicks(form.dbp, "92")
+    qtbot.keyClick(form.dbp, Qt.Key.Key_Return)
+    assert QApplication.focusWidget() is form.weight
+    qtbot.keyClick(form.weight, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not form.isVisible(), timeout=WAIT_MS)
+    stored = sql(demo_app, "SELECT sbp, dbp, method, doctor_name FROM followup_visit WHERE resident_id = ? "
+                           "ORDER BY id DESC LIMIT 1", form.record.card.resident_id)
+    assert stored == [(150, 92, "1", "黄小燕")]
+
+
 def test_out_of_range_values_are_named_under_their_fields(qtbot, themed, demo_app, tasks) -> None:
     form = visit_form(qtbot, demo_app, tasks)
     type_bp(qtbot, form, "90", "120")
