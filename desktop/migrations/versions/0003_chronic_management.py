@@ -134,7 +134,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_followup_visit')),
     sa.UniqueConstraint('uuid', name=op.f('uq_followup_visit_uuid'))
     )
-    op.create_index('ix_followup_visit_day', 'followup_visit', ['visit_date'], unique=False)
+    op.create_index('ix_followup_visit_day', 'followup_visit',
+                    ['visit_date', 'deleted', 'disease', 'resident_id', 'method', 'sbp', 'dbp', 'fasting_glucose'],
+                    unique=False)
     op.create_index('ix_followup_visit_enrolment_day', 'followup_visit', ['enrolment_id', 'visit_date'], unique=False)
     op.create_index('ix_followup_visit_resident_day', 'followup_visit', ['resident_id', 'disease', 'visit_date'], unique=False)
     op.create_index('ix_followup_visit_sync_state', 'followup_visit', ['sync_state'], unique=False)
