@@ -20,13 +20,14 @@ from desktop.clock import now
 from desktop.db import Database
 from desktop.errors import UserFacingError, ValidationError
 from desktop.models import ChronicEnrolment, FollowupVisit, Resident
-from desktop.rules.followup import DEFAULT_RULES, Classification, Disease, FollowupRules
+from desktop.rules.followup import Classification, Disease, FollowupRules
 from desktop.rules.visit_checks import CleanVisit, PatientFacts, VisitInput, check_visit
 from desktop.services import audit
 from desktop.services.audit import Action
 from desktop.services.chronic import open_enrolment
 from desktop.services.permissions import Actor, Permission, require
 from desktop.services.residents import ensure_in_scope
+from desktop.services.settings import followup_rules_in
 
 EmergencyHandler = Callable[[Session, Actor, FollowupVisit], None]
 _emergency_handlers: list[EmergencyHandler] = []
@@ -106,13 +107,16 @@ def _assign(visit: FollowupVisit, clean: CleanVisit, data: VisitInput) -> None:
 
 
 def add_visit(session: Session, actor: Actor, resident: Resident, disease: Disease, data: VisitInput, *,
-              today: date, rules: FollowupRules = DEFAULT_RULES) -> FollowupVisit:
-    """Check and insert one visit in the caller's transaction (shared by the form and imports)."""
+              today: date, rules: FollowupRules | None = None) -> FollowupVisit:
+    """Check and insert one visit in the caller's transaction (shared by the form and imports).
+
+    `rules` defaults to the branch's stored follow-up rules; an import reads them once and passes them.
+    """
     ensure_in_scope(actor, resident.village_id)
     day = _visit_day(data.visit_date)
     enrolment = _enrolment_for(session, resident, disease, day or today)
     facts = _facts(session, resident, enrolment, day or today, None)
-    clean = check_visit(disease, data, facts, today=today, rules=rules)
+    clean = check_visit(disease, data, facts, today=today, rules=rules or followup_rules_in(session))
     _refuse_second_face_to_face(session, resident.id, disease, clean, None)
     visit = FollowupVisit(enrolment_id=enrolment.id, resident_id=resident.id, disease=disease.value,
                           doctor_id=data.doctor_id)

@@ -23,9 +23,8 @@ from desktop.rules.dates import age_on
 from desktop.rules.followup import DEFAULT_RULES, Disease, FollowupRules, VisitMethod
 from desktop.rules.population import ELDERLY_AGE, years_before
 from desktop.services.permissions import Actor, Permission, require
+from desktop.services.settings import followup_rules_in, prevalence_in
 
-# Estimated prevalence among resident adults (18+) [configurable].
-DEFAULT_PREVALENCE = {Disease.HYPERTENSION: 0.275, Disease.DIABETES: 0.112}
 ADULT_AGE = 18
 
 
@@ -226,15 +225,19 @@ class IndicatorReport:
 
 def indicator_report(db: Database, actor: Actor, year: int, *, village_id: int | None = None,
                      prevalence: dict[Disease, float] | None = None,
-                     rules: FollowupRules = DEFAULT_RULES) -> IndicatorReport:
-    """Every indicator for the year, per village and for the whole scope, with each person's verdict."""
+                     rules: FollowupRules | None = None) -> IndicatorReport:
+    """Every indicator for the year, per village and for the whole scope, with each person's verdict.
+
+    The rules and prevalence default to the branch's stored settings.
+    """
     require(actor, Permission.VIEW_INDICATORS)
     period = Period.for_year(year, now().date())
-    prevalence = prevalence or DEFAULT_PREVALENCE
     scope = _scoped(actor, village_id)
     figures: list[Figure] = []
     people: dict[str, tuple[PersonVerdict, ...]] = {}
     with db.read() as session:
+        prevalence = prevalence or prevalence_in(session)
+        rules = rules or followup_rules_in(session)
         adults = _adults(session, period, scope)
         facts = YearFacts.read(session, period)
         for disease, prefix in ((Disease.HYPERTENSION, "ht"), (Disease.DIABETES, "dm")):

@@ -40,6 +40,7 @@ from desktop.services.audit import Action
 from desktop.services.chronic import EnrolmentInput, _check_enrolment, _record_diagnosis
 from desktop.services.followups import add_visit
 from desktop.services.permissions import Actor, Permission, require
+from desktop.services.settings import followup_rules_in
 from desktop.transfer.followup_residents import find_people
 from desktop.transfer.followup_rows import REQUIRED_COLUMNS, TEXT_FIELDS, VISIT_FIELDS, VisitRow, VisitRowReader
 from desktop.transfer.resident_import import ImportMode, ImportResult, RejectedRow, _not_written, _Rollback
@@ -140,6 +141,7 @@ class _VisitWriter:
 
     def __init__(self, session: Session, actor: Actor, reader: VisitRowReader, *, today: date) -> None:
         self.session, self.actor, self.reader, self.today = session, actor, reader, today
+        self.rules = followup_rules_in(session)
         self.rejected: list[RejectedRow] = []
         self.imported = self.unchanged = self.enrolled = 0
 
@@ -203,16 +205,19 @@ class _VisitWriter:
                 return
         self.unchanged += 1
 
+    def _add_visit(self, resident: Resident, row: VisitRow) -> None:
+        add_visit(self.session, self.actor, resident, row.disease, row.data, today=self.today, rules=self.rules)
+
     def _add(self, row: VisitRow, resident: Resident) -> None:
         try:
             if self.plan.needs_enrolment(resident, row):
                 with self.session.begin_nested():
                     self.plan.enrol(resident, row, self.today)
-                    add_visit(self.session, self.actor, resident, row.disease, row.data, today=self.today)
+                    self._add_visit(resident, row)
                 self.plan.enrolled.add((resident.id, row.disease.value))
                 self.enrolled += 1
             else:
-                add_visit(self.session, self.actor, resident, row.disease, row.data, today=self.today)
+                self._add_visit(resident, row)
         except ValidationError as error:
             self.reject_all(row, error.errors)
             return

@@ -22,11 +22,12 @@ from desktop.changes import Changes
 from desktop.clock import now
 from desktop.errors import ValidationError
 from desktop.rules.dates import DateError, parse_date
-from desktop.rules.followup import Disease, VisitMethod
+from desktop.rules.followup import DEFAULT_RULES, Disease, FollowupRules, VisitMethod
 from desktop.services.branch import StaffInfo, list_staff
 from desktop.services.chronic import END_REASONS, EnrolmentInput, end_enrolment, enrol
 from desktop.services.chronic_query import CheckRow, ChronicRecord, EnrolmentRow, VisitRow, chronic_record
 from desktop.services.permissions import Permission
+from desktop.services.settings import followup_rules
 from desktop.ui.context import UiContext
 from desktop.ui.form_dialog import FormDialog, Work
 from desktop.ui.resident_form import combo, date_edit
@@ -160,6 +161,7 @@ class ChronicPanel(QDialog):
         self.ctx, self.resident_id = ctx, resident_id
         self.record: ChronicRecord | None = None
         self.staff: list[StaffInfo] = []
+        self.rules = DEFAULT_RULES
         self.dialog: QDialog | None = None
         self.setWindowTitle("慢病管理")
         self.resize(1100, 700)
@@ -221,15 +223,16 @@ class ChronicPanel(QDialog):
 
     def reload(self) -> None:
         ctx, resident_id = self.ctx, self.resident_id
-        ctx.tasks.run_db(lambda: (chronic_record(ctx.db, ctx.actor, resident_id), list_staff(ctx.db)),
+        ctx.tasks.run_db(lambda: (chronic_record(ctx.db, ctx.actor, resident_id), list_staff(ctx.db),
+                                  followup_rules(ctx.db)),
                          on_success=self._loaded, parent=self)
 
     def on_changes(self, changes: Changes) -> None:
         if changes.followups or changes.residents:
             self.reload()
 
-    def _loaded(self, result: tuple[ChronicRecord, list[StaffInfo]]) -> None:
-        self.record, self.staff = result
+    def _loaded(self, result: tuple[ChronicRecord, list[StaffInfo], FollowupRules]) -> None:
+        self.record, self.staff, self.rules = result
         card = self.record.card
         sex = {"1": "男", "2": "女"}.get(card.sex, "")
         self.header.setText(f"{card.name}　{sex}　{card.age(now().date())}岁　{card.record_no}　{card.village_name}")
@@ -282,7 +285,7 @@ class ChronicPanel(QDialog):
         from desktop.ui.followup_form import FollowupForm
 
         if self.record is not None:
-            return self._open(FollowupForm(self.ctx, self.record, self.shown_disease(), parent=self))
+            return self._open(FollowupForm(self.ctx, self.record, self.shown_disease(), parent=self, rules=self.rules))
         return None
 
     def new_check(self):

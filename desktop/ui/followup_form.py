@@ -26,10 +26,12 @@ from PySide6.QtWidgets import (
 from desktop.clock import now
 from desktop.rules.dates import DateError, parse_date
 from desktop.rules.followup import (
+    DEFAULT_RULES,
     DIABETES_DANGER_SIGNS,
     HYPERTENSION_DANGER_SIGNS,
     Classification,
     Disease,
+    FollowupRules,
     NextStep,
     Readings,
     Suggestion,
@@ -48,6 +50,7 @@ from desktop.rules.visit_checks import (
 )
 from desktop.services.chronic_query import ChronicRecord, VisitDetails, chronic_record, record_visit_details
 from desktop.services.followups import SavedVisit
+from desktop.services.settings import followup_rules
 from desktop.ui.chronic_widgets import (
     EMERGENCY_STYLE,
     NOTE_STYLE,
@@ -93,10 +96,11 @@ def _typed_date(text: str) -> date | None:
 class FollowupForm(SectionedForm):
     """A new follow-up visit for one managed patient and disease."""
 
-    def __init__(self, ctx: UiContext, record: ChronicRecord, disease: Disease, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: UiContext, record: ChronicRecord, disease: Disease, parent: QWidget | None = None,
+                 rules: FollowupRules = DEFAULT_RULES) -> None:
         card = record.card
         super().__init__(ctx, f"{disease.label}患者随访服务记录表 — {card.name}", 3, parent)
-        self.record, self.disease, self.today = record, disease, now().date()
+        self.record, self.disease, self.today, self.rules = record, disease, now().date(), rules
         self.is_diabetes = disease is Disease.DIABETES
         self.suggestion: Suggestion | None = None
         self._next_auto = ""
@@ -254,7 +258,8 @@ class FollowupForm(SectionedForm):
         self.suggestion = suggest(
             self.disease, self.readings(), visit_date=day, age=self.record.card.age(day),
             adverse_reaction=self.adverse.isChecked(), new_complication=self.complication.isChecked(),
-            previous=previous.classification if previous else None, danger_signs=self.danger.values())
+            previous=previous.classification if previous else None, danger_signs=self.danger.values(),
+            rules=self.rules)
         if not self._chosen_by_hand:
             self.classification.blockSignals(True)
             self.classification.setCurrentIndex(self.classification.findData(self.suggestion.classification.value))
@@ -280,7 +285,7 @@ class FollowupForm(SectionedForm):
         step = self.suggestion.next_step
         if overridden and step in (NextStep.ROUTINE, NextStep.RECHECK_IN_TWO_WEEKS):
             step = NextStep.ROUTINE if self.chosen() is Classification.CONTROLLED else NextStep.RECHECK_IN_TWO_WEEKS
-        planned = f"{next_visit_date(day, step):%Y-%m-%d}"
+        planned = f"{next_visit_date(day, step, self.rules):%Y-%m-%d}"
         if self.next_visit.text().strip() in ("", self._next_auto):
             self.next_visit.setText(planned)
         self._next_auto = planned
@@ -358,12 +363,16 @@ class FollowupForm(SectionedForm):
 
 def open_followup_form(ctx: UiContext, parent: QWidget, resident_id: int, disease: Disease,
                        shown: Callable[[FollowupForm], None] | None = None) -> None:
-    """Load the patient's record on the database thread, then open a new visit form."""
+    """Load the patient's record and the branch's follow-up rules on the database thread, then open the form."""
 
-    def show(record: ChronicRecord) -> None:
-        form = FollowupForm(ctx, record, disease, parent=parent)
+    def show(loaded: tuple[ChronicRecord, FollowupRules]) -> None:
+        record, rules = loaded
+        form = FollowupForm(ctx, record, disease, parent=parent, rules=rules)
         if shown is not None:
             shown(form)
         form.open()
 
-    ctx.tasks.run_db(lambda: chronic_record(ctx.db, ctx.actor, resident_id), on_success=show, parent=parent)
+    def load() -> tuple[ChronicRecord, FollowupRules]:
+        return chronic_record(ctx.db, ctx.actor, resident_id), followup_rules(ctx.db)
+
+    ctx.tasks.run_db(load, on_success=show, parent=parent)

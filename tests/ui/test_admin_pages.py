@@ -15,6 +15,7 @@ from desktop.demo import DEMO_PASSWORD, build_demo
 from desktop.errors import AccountLocked, AuthenticationFailed
 from desktop.services.auth import record_sign_out, sign_in
 from desktop.services.permissions import Actor, Role
+from desktop.services.settings import followup_rules
 from desktop.ui import form_dialog
 from desktop.ui import tasks as tasks_module
 from desktop.ui.context import ChangeBus, UiContext
@@ -329,6 +330,45 @@ def test_branch_page_hides_admin_buttons_from_the_director(qtbot, make_ctx) -> N
     qtbot.waitUntil(lambda: page.village_model.rowCount() == 13, timeout=WAIT_MS)
     assert not page.add_action.isVisible() and not page.idle_box.isVisible()
     assert page.add_village() is None
+
+
+def test_branch_page_changes_the_followup_rules_from_the_keyboard(qtbot, make_ctx) -> None:
+    ctx = make_ctx()
+    page = open_page(qtbot, ctx, BranchPage)
+    qtbot.waitUntil(lambda: page.rules_button.isEnabled(), timeout=WAIT_MS)
+    assert page.rules_text.text() == "全部按国家规范默认值。"
+    dialog = page.edit_rules()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.edits["sbp_target"], timeout=WAIT_MS)
+    qtbot.keyClick(dialog.edits["sbp_target"], Qt.Key.Key_Return)
+    qtbot.keyClick(dialog.edits["dbp_target"], Qt.Key.Key_Return)
+    qtbot.keyClick(dialog.edits["elderly_age"], Qt.Key.Key_Return)
+    target = dialog.edits["elderly_sbp_target"]
+    assert QApplication.focusWidget() is target
+    qtbot.keyClick(target, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(target, "200")
+    dialog.edits["prevalence_diabetes"].setText("百分之十")
+    qtbot.keyClick(target, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.errors.message("prevalence_diabetes") == "2型糖尿病患病率“百分之十”不是数字。"
+    dialog.edits["prevalence_diabetes"].setText("0.12")
+    qtbot.keyClick(target, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert dialog.errors.message("elderly_sbp_target") == "老年患者收缩压控制目标 200 mmHg 应在 110–160 之间。"
+    assert dialog.isVisible()
+    screenshot(dialog, "followup_rules_dialog_error")
+    target.setText("140")
+    qtbot.keyClick(target, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "老年患者收缩压控制目标：140 mmHg（默认 150）" in page.rules_text.text(), timeout=WAIT_MS)
+    assert "2型糖尿病患病率：0.12（默认 0.112）" in page.rules_text.text()
+    assert not dialog.isVisible()
+    assert followup_rules(ctx.db).elderly_sbp_target == 140
+
+
+def test_director_sees_the_followup_rules_but_cannot_change_them(qtbot, make_ctx) -> None:
+    ctx = make_ctx("yuanzhang")
+    page = open_page(qtbot, ctx, BranchPage)
+    qtbot.waitUntil(lambda: page.rules_text.text() != "", timeout=WAIT_MS)
+    assert not page.rules_button.isVisible() and page.edit_rules() is None
 
 
 def test_backup_page_makes_a_backup_that_is_listed(qtbot, make_ctx) -> None:

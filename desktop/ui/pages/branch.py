@@ -1,4 +1,4 @@
-"""分院与村: the branch card, its villages and clinics, its staff, and the idle-lock setting."""
+"""分院与村: the branch card, its villages and clinics, its staff, the idle-lock setting and the follow-up rules."""
 
 from __future__ import annotations
 
@@ -19,12 +19,14 @@ from PySide6.QtWidgets import (
 
 from desktop.changes import Changes
 from desktop.errors import ValidationError
+from desktop.rules.followup import Disease, FollowupRules
 from desktop.services import branch as branch_service
 from desktop.services import settings as settings_service
 from desktop.services.branch import StaffInfo, VillageInfo, VillageInput
 from desktop.services.permissions import Permission
 from desktop.ui.context import UiContext
 from desktop.ui.errors import show_error
+from desktop.ui.followup_rules_dialog import FollowupRulesDialog, rules_summary
 from desktop.ui.form_dialog import FormDialog, Work, combine_errors, hint_label
 from desktop.ui.forms import FieldErrors
 from desktop.ui.pages.base import Page
@@ -59,12 +61,15 @@ class BranchData:
     villages: list[VillageInfo]
     staff: list[StaffInfo]
     idle_minutes: int
+    rules: FollowupRules
+    prevalence: dict[Disease, float]
 
 
 def load_branch_data(ctx: UiContext) -> BranchData:
-    """Villages, staff and the idle-lock minutes (runs on the database thread)."""
+    """Villages, staff, the idle-lock minutes and the follow-up rules (runs on the database thread)."""
     minutes = int(settings_service.get_setting(ctx.db, settings_service.IDLE_LOCK_MINUTES))
-    return BranchData(branch_service.list_villages(ctx.db), branch_service.list_staff(ctx.db), minutes)
+    return BranchData(branch_service.list_villages(ctx.db), branch_service.list_staff(ctx.db), minutes,
+                      settings_service.followup_rules(ctx.db), settings_service.prevalence(ctx.db))
 
 
 def _selectable(text: str) -> QLabel:
@@ -81,7 +86,8 @@ class BranchPage(Page):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.can_manage = ctx.actor.can(Permission.MANAGE_BRANCH)
-        self.dialog: VillageDialog | None = None
+        self.dialog: VillageDialog | FollowupRulesDialog | None = None
+        self.data: BranchData | None = None
         self.add_action = page_action(self, "新增村", self.add_village, shortcut="Ctrl+N")
         self.rename_action = page_action(self, "改名", self.rename_village)
         for action in (self.add_action, self.rename_action):
@@ -91,6 +97,7 @@ class BranchPage(Page):
         self.idle_box = self._idle_box()
         self.idle_box.setVisible(self.can_manage)
         top.addWidget(self.idle_box, 2)
+        top.addWidget(self._rules_box(), 2)
         self.body.addLayout(top)
         tables = QHBoxLayout()
         tables.addWidget(self._villages_box(), 2)
@@ -136,6 +143,21 @@ class BranchPage(Page):
         layout.addStretch(1)
         return box
 
+    def _rules_box(self) -> QGroupBox:
+        box = QGroupBox("随访规则与患病率")
+        layout = QVBoxLayout(box)
+        self.rules_text = _selectable("")
+        self.rules_text.setWordWrap(True)
+        self.rules_button = QPushButton("修改随访规则…")
+        self.rules_button.setVisible(self.can_manage)
+        self.rules_button.setEnabled(False)
+        self.rules_button.clicked.connect(self.edit_rules)
+        layout.addWidget(self.rules_text)
+        layout.addWidget(hint_label("控制目标、紧急转诊阈值、随访间隔和患病率可按本省（县）要求调整。"))
+        layout.addWidget(self.rules_button, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addStretch(1)
+        return box
+
     def _villages_box(self) -> QGroupBox:
         box = QGroupBox("村（居）委会")
         layout = QVBoxLayout(box)
@@ -176,6 +198,9 @@ class BranchPage(Page):
         self.village_model.set_rows(data.villages)
         self.staff_model.set_rows(data.staff)
         self.idle_minutes.setValue(data.idle_minutes)
+        self.data = data
+        self.rules_text.setText(rules_summary(data.rules, data.prevalence))
+        self.rules_button.setEnabled(True)
         if not self._loaded:
             fit_columns(self.village_view)
             fit_columns(self.staff_view)
@@ -202,7 +227,13 @@ class BranchPage(Page):
             return None
         return self._open(VillageDialog(self.ctx, village=village, parent=self))
 
-    def _open(self, dialog: VillageDialog) -> VillageDialog:
+    def edit_rules(self) -> FollowupRulesDialog | None:
+        """Open the follow-up rules and prevalence (admin only, once the page has loaded)."""
+        if self.data is None or not self.can_manage:
+            return None
+        return self._open(FollowupRulesDialog(self.ctx, self.data.rules, self.data.prevalence, parent=self))
+
+    def _open(self, dialog: VillageDialog | FollowupRulesDialog) -> VillageDialog | FollowupRulesDialog:
         self.dialog = dialog
         dialog.accepted.connect(lambda: notify(self, f"{dialog.windowTitle()}：已保存。"))
         dialog.open()

@@ -1,0 +1,86 @@
+"""随访规则与患病率: the branch's follow-up targets and thresholds and the prevalence per disease."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtWidgets import QLineEdit, QWidget
+
+from desktop.rules.followup import DEFAULT_RULES, Disease, FollowupRules
+from desktop.rules.text import to_half_width
+from desktop.services.settings import (
+    DEFAULT_PREVALENCE,
+    PREVALENCE_FIELDS,
+    PREVALENCE_LABELS,
+    RULE_BOUNDS,
+    rule_problems,
+    set_followup_rules,
+)
+from desktop.ui.context import UiContext
+from desktop.ui.form_dialog import FormDialog, Work, combine_errors, hint_label
+
+
+def rules_summary(rules: FollowupRules, rates: dict[Disease, float]) -> str:
+    """One line per setting that differs from the national default (or a note that none does)."""
+    lines = [f"{label}：{getattr(rules, name):g} {unit}（默认 {getattr(DEFAULT_RULES, name):g}）"
+             for name, (label, unit, _low, _high) in RULE_BOUNDS.items()
+             if getattr(rules, name) != getattr(DEFAULT_RULES, name)]
+    lines += [f"{PREVALENCE_LABELS[d]}：{rates[d]:g}（默认 {DEFAULT_PREVALENCE[d]:g}）"
+              for d in DEFAULT_PREVALENCE if rates[d] != DEFAULT_PREVALENCE[d]]
+    return "\n".join(lines) or "全部按国家规范默认值。"
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(to_half_width(text).strip())
+    except ValueError:
+        return None
+
+
+class FollowupRulesDialog(FormDialog):
+    """Every configurable target, threshold and interval, with the prevalence per disease."""
+
+    def __init__(self, ctx: UiContext, rules: FollowupRules, rates: dict[Disease, float],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(ctx, "随访规则与患病率", parent)
+        self.edits: dict[str, QLineEdit] = {}
+        for name, (label, unit, low, high) in RULE_BOUNDS.items():
+            self._add(name, f"{label}（{unit}）", f"{getattr(rules, name):g}", f"{low:g}–{high:g}")
+        for disease, name in PREVALENCE_FIELDS.items():
+            self._add(name, PREVALENCE_LABELS[disease], f"{rates[disease]:g}", "0–1，如 0.275")
+        self.form.addRow("", hint_label("控制目标：低于该值为控制满意。老年患者指年龄不低于“老年患者年龄”者。"
+                                        "患病率用于估算辖区患者数（健康管理率的分母）。"))
+        self.finish()
+
+    def _add(self, name: str, label: str, value: str, hint: str) -> None:
+        edit = QLineEdit(value)
+        edit.setPlaceholderText(hint)
+        edit.setToolTip(hint)
+        self.edits[name] = self.add_field(label, name, edit)
+
+    def values(self) -> tuple[FollowupRules, dict[Disease, float]]:
+        """The typed rules and prevalence; a field that is not a number is named in the error."""
+        numbers = {name: _number(edit.text()) for name, edit in self.edits.items()}
+        combine_errors({name: f"{_label(name)}“{self.edits[name].text().strip()}”不是数字。"
+                        for name, number in numbers.items() if number is None})
+        rules = replace(DEFAULT_RULES, **{name: _typed(name, numbers[name]) for name in RULE_BOUNDS})
+        rates = {disease: numbers[name] for disease, name in PREVALENCE_FIELDS.items()}
+        return rules, rates
+
+    def submit(self) -> Work:
+        rules, rates = self.values()
+        combine_errors(rule_problems(rules, rates))
+        ctx = self.ctx
+        return lambda: set_followup_rules(ctx.db, ctx.actor, rules, rates)
+
+
+def _typed(name: str, number: float) -> int | float:
+    """Whole numbers for the whole-number rules (a fraction stays, for the service to refuse)."""
+    whole = isinstance(getattr(DEFAULT_RULES, name), int) and number == int(number)
+    return int(number) if whole else number
+
+
+def _label(name: str) -> str:
+    if name in RULE_BOUNDS:
+        return RULE_BOUNDS[name][0]
+    return next(PREVALENCE_LABELS[d] for d, field in PREVALENCE_FIELDS.items() if field == name)
