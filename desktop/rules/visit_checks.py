@@ -33,8 +33,11 @@ VISIT_LABELS = {
     "fasting_glucose": "空腹血糖", "hba1c": "糖化血红蛋白", "hba1c_date": "糖化血红蛋白检查日期",
     "medication_adherence": "服药依从性", "classification": "此次随访分类", "override_reason": "更改分类的理由",
     "next_visit_date": "下次随访日期", "doctor_name": "随访医生", "hypoglycemia": "低血糖反应",
-    "foot_pulse": "足背动脉搏动", "medications": "用药情况",
+    "foot_pulse": "足背动脉搏动", "medications": "用药情况", "referral_reason": "转诊原因",
+    "referral_to": "转诊机构及科别", "adverse_reaction_note": "药物不良反应说明",
 }
+# Free-text parts of the form that the rules do not interpret: field -> longest length stored.
+TEXT_LIMITS = {"referral_reason": 200, "referral_to": 100, "adverse_reaction_note": 200}
 HYPERTENSION_SYMPTOMS = {
     "1": "无症状", "2": "头痛头晕", "3": "恶心呕吐", "4": "眼花耳鸣", "5": "呼吸困难", "6": "心悸胸闷",
     "7": "鼻衄出血不止", "8": "四肢发麻", "9": "下肢水肿",
@@ -79,6 +82,9 @@ class VisitInput:
     doctor_name: str = ""
     doctor_id: int | None = None
     lifestyle: dict[str, object] = field(default_factory=dict)
+    referral_reason: str = ""
+    referral_to: str = ""
+    adverse_reaction_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,6 +115,9 @@ class CleanVisit:
     medications: tuple[dict, ...]
     doctor_name: str
     lifestyle: dict[str, object]
+    referral_reason: str | None = None
+    referral_to: str | None = None
+    adverse_reaction_note: str | None = None
 
     @property
     def emergency(self) -> bool:
@@ -143,6 +152,13 @@ class _Cleaner:
         if name in WHOLE_NUMBER_FIELDS and number != int(number):
             self.errors.setdefault(name, f"{VISIT_LABELS[name]}应为整数。")
         return number
+
+    def text(self, name: str, value: object) -> str | None:
+        """Free text, trimmed; None when empty; an error naming the field when too long to store."""
+        text = " ".join(str(value or "").split())
+        if len(text) > TEXT_LIMITS[name]:
+            self.errors.setdefault(name, f"{VISIT_LABELS[name]}最多 {TEXT_LIMITS[name]} 字（现 {len(text)} 字），请精简。")
+        return text[:TEXT_LIMITS[name]] or None
 
     def code(self, name: str, value: str, codes: dict[str, str]) -> str | None:
         text = str(value or "").strip()
@@ -225,6 +241,7 @@ def check_visit(
         next_visit_date=_next_visit(next_day, suggestion, classification, day or today, rules),
         medications=_clean_medications(check, data.medications), doctor_name=doctor[:50],
         lifestyle=_clean_lifestyle(check, data.lifestyle),
+        **{name: check.text(name, getattr(data, name)) for name in TEXT_LIMITS},
     )
     if check.errors:
         raise ValidationError(check.errors)

@@ -1,8 +1,7 @@
 """One resident's chronic management as plain rows: enrolments, visits, health checks.
 
 What the chronic panel and the visit and health-check forms show. Reading is scoped to the
-actor's villages. `record_visit_details` stores a visit with the form's free-text parts
-(referral reason and institution, adverse-reaction note) in the visit's own transaction.
+actor's villages.
 """
 
 from __future__ import annotations
@@ -13,17 +12,11 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desktop.changes import Changes
-from desktop.clock import now
 from desktop.db import Database
 from desktop.errors import UserFacingError
 from desktop.models import ChronicEnrolment, FollowupVisit, HealthCheck, Resident, Staff, Village
 from desktop.rules.dates import age_on
 from desktop.rules.followup import Classification, Disease
-from desktop.rules.visit_checks import VisitInput
-from desktop.services import audit
-from desktop.services.audit import Action
-from desktop.services.followups import SavedVisit, add_visit
 from desktop.services.permissions import Actor, Permission, require
 from desktop.services.residents import ensure_in_scope
 
@@ -161,30 +154,3 @@ def chronic_record(db: Database, actor: Actor, resident_id: int) -> ChronicRecor
         card = _card(session, actor, resident_id)
         return ChronicRecord(card, _enrolments(session, resident_id), _visits(session, resident_id),
                              _checks(session, resident_id))
-
-
-@dataclass(frozen=True)
-class VisitDetails:
-    """Free-text parts of the paper form that the visit checks do not interpret."""
-
-    referral_reason: str = ""
-    referral_to: str = ""
-    adverse_reaction_note: str = ""
-
-
-def record_visit_details(db: Database, actor: Actor, resident_id: int, disease: Disease, data: VisitInput,
-                         details: VisitDetails = VisitDetails()) -> SavedVisit:
-    """Store a visit from the form together with its free-text details, in one transaction."""
-    require(actor, Permission.EDIT_FOLLOWUPS)
-    with db.write() as session:
-        resident = session.get(Resident, resident_id)
-        if resident is None or resident.deleted:
-            raise UserFacingError("该档案不存在，请刷新后重试。")
-        visit = add_visit(session, actor, resident, disease, data, today=now().date())
-        visit.referral_reason = details.referral_reason.strip()[:200] or None
-        visit.referral_to = details.referral_to.strip()[:100] or None
-        visit.adverse_reaction_note = details.adverse_reaction_note.strip()[:200] or None
-        audit.record(session, actor, Action.CREATE, entity_type="followup_visit", entity_id=visit.uuid,
-                     summary=f"{resident.name}（{resident.record_no}）{disease.label}随访 {visit.visit_date:%Y-%m-%d}")
-        return SavedVisit(visit.id, Classification(visit.classification), visit.next_visit_date,
-                          tuple(visit.emergency_reasons), Changes(followups=True, audit=True))

@@ -104,6 +104,8 @@ def _assign(visit: FollowupVisit, clean: CleanVisit, data: VisitInput) -> None:
     visit.next_visit_date, visit.medications, visit.lifestyle = (
         clean.next_visit_date, list(clean.medications), dict(clean.lifestyle))
     visit.emergency_reasons, visit.doctor_name = list(clean.suggestion.emergency), clean.doctor_name
+    visit.referral_reason, visit.referral_to, visit.adverse_reaction_note = (
+        clean.referral_reason, clean.referral_to, clean.adverse_reaction_note)
 
 
 def add_visit(session: Session, actor: Actor, resident: Resident, disease: Disease, data: VisitInput, *,

@@ -48,8 +48,8 @@ from desktop.rules.visit_checks import (
     LIFESTYLE_CODES,
     VisitInput,
 )
-from desktop.services.chronic_query import ChronicRecord, VisitDetails, chronic_record, record_visit_details
-from desktop.services.followups import SavedVisit
+from desktop.services.chronic_query import ChronicRecord, chronic_record
+from desktop.services.followups import SavedVisit, record_visit
 from desktop.services.settings import followup_rules
 from desktop.ui.chronic_widgets import (
     EMERGENCY_STYLE,
@@ -178,6 +178,7 @@ class FollowupForm(SectionedForm):
         self.adverse_note.setPlaceholderText("药物及反应")
         self.add_to(form, "药物不良反应", "adverse_reaction", pair(self.adverse, self.adverse_note),
                     [self.adverse, self.adverse_note])
+        self.aliases["adverse_reaction_note"] = "adverse_reaction"
         self.hypoglycemia = _code_combo(HYPOGLYCEMIA)
         if self.is_diabetes:
             self.add_to(form, "低血糖反应", "hypoglycemia", self.hypoglycemia)
@@ -347,15 +348,15 @@ class FollowupForm(SectionedForm):
             classification=self.classification.currentData(), override_reason=self.override_reason.text(),
             next_visit_date=self.next_visit.text(), medications=self.medication_rows(),
             doctor_name=self.doctor.text(), doctor_id=self.ctx.actor.staff_id, lifestyle=lifestyle,
+            referral_reason=self.referral_reason.text(), referral_to=self.referral_to.text(),
+            adverse_reaction_note=self.adverse_note.text(),
         )
 
     def submit(self) -> Work:
         ctx, resident_id, disease, data = self.ctx, self.record.card.resident_id, self.disease, self.data()
-        details = VisitDetails(referral_reason=self.referral_reason.text(), referral_to=self.referral_to.text(),
-                               adverse_reaction_note=self.adverse_note.text())
 
         def work() -> tuple[SavedVisit, object]:
-            saved = record_visit_details(ctx.db, ctx.actor, resident_id, disease, data, details)
+            saved = record_visit(ctx.db, ctx.actor, resident_id, disease, data)
             return saved, saved.changes
 
         return work

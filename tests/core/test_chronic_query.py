@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -14,7 +15,7 @@ from desktop.errors import PermissionDenied, ValidationError
 from desktop.rules.followup import Classification, Disease
 from desktop.rules.visit_checks import VisitInput
 from desktop.services.chronic import EnrolmentInput, end_enrolment, enrol
-from desktop.services.chronic_query import VisitDetails, chronic_record, record_visit_details
+from desktop.services.chronic_query import chronic_record
 from desktop.services.followups import record_visit
 from desktop.services.residents import create_resident
 
@@ -72,12 +73,16 @@ def _stored(app: App) -> list[tuple]:
 def test_details_are_stored_with_the_visit_and_a_refused_visit_stores_nothing(registry_app: App) -> None:
     resident_id = _patient(registry_app)
     doctor = actor_for(registry_app.db, "gongwei1")
-    details = VisitDetails(referral_reason="血压 182/112", referral_to="县人民医院", adverse_reaction_note="")
-    saved = record_visit_details(registry_app.db, doctor, resident_id, HT, _visit("2025-02-01", 182, 112), details)
+    details = {"referral_reason": " 血压 182/112\n", "referral_to": "县人民医院", "adverse_reaction_note": "  "}
+    saved = record_visit(registry_app.db, doctor, resident_id, HT, replace(_visit("2025-02-01", 182, 112), **details))
     assert saved.emergency_reasons and saved.changes.followups
     with pytest.raises(ValidationError) as refused:
-        record_visit_details(registry_app.db, doctor, resident_id, HT, _visit("2025-02-03", 80, 90), details)
+        record_visit(registry_app.db, doctor, resident_id, HT, replace(_visit("2025-02-03", 80, 90), **details))
     assert "收缩压" in refused.value.errors["sbp"]
+    too_long = replace(_visit("2025-02-04", 130, 80), referral_to="县" * 101)
+    with pytest.raises(ValidationError) as refused:
+        record_visit(registry_app.db, doctor, resident_id, HT, too_long)
+    assert refused.value.errors == {"referral_to": "转诊机构及科别最多 100 字（现 101 字），请精简。"}
     rows = _stored(registry_app)
     assert len(rows) == 1
     assert rows[0][:4] == (182, "血压 182/112", "县人民医院", None)
