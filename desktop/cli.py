@@ -13,10 +13,9 @@ from desktop import APP_TITLE, __version__
 from desktop.cli_followups import add_followups_parsers, cmd_followups, cmd_indicators
 from desktop.cli_print import add_print_parser, cmd_print
 from desktop.cli_residents import add_residents_parser, cmd_residents
+from desktop.cli_session import PASSWORD_ENV, authenticate, open_data, say
 from desktop.errors import DatabaseCorrupt, UserFacingError, ValidationError
 from desktop.paths import DataPaths, resolve_data_dir
-
-PASSWORD_ENV = "TOWNSHIP_DESK_PASSWORD"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -67,10 +66,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _say(text: str) -> None:
-    print(text, flush=True)
-
-
 def _password_from_env_or_prompt(*, confirm: bool) -> str:
     password = os.environ.get(PASSWORD_ENV)
     if password:
@@ -81,29 +76,6 @@ def _password_from_env_or_prompt(*, confirm: bool) -> str:
     if confirm and getpass.getpass("再次输入密码：") != password:
         raise UserFacingError("两次输入的密码不一致。")
     return password
-
-
-def _open(args: argparse.Namespace):  # -> App, imported lazily to keep `--help` quick
-    from desktop.app import open_app
-    from desktop.logs import configure_logging
-
-    data_dir = resolve_data_dir(args.data_dir)
-    configure_logging(DataPaths(data_dir), verbose=args.verbose)
-    return open_app(data_dir)
-
-
-def _authenticate(app, username: str | None):  # -> Actor
-    from desktop.services.auth import sign_in
-
-    if not username:
-        raise UserFacingError("该命令需要 --user 用户名（密码取自环境变量 TOWNSHIP_DESK_PASSWORD）。")
-    password = os.environ.get(PASSWORD_ENV)
-    if not password:
-        raise UserFacingError(f"请通过环境变量 {PASSWORD_ENV} 提供 {username} 的密码。")
-    result = sign_in(app.db, username, password)
-    if result.must_change_password:
-        raise UserFacingError("该账户仍在使用初始密码，请先在程序中登录并修改密码。")
-    return result.actor
 
 
 def _parse_village(text: str):  # -> VillageInput
@@ -118,7 +90,7 @@ def _parse_village(text: str):  # -> VillageInput
 def cmd_init(args: argparse.Namespace) -> int:
     from desktop.services.branch import BranchSetup, setup_branch
 
-    app = _open(args)
+    app = open_data(args)
     if app.is_set_up():
         from desktop.errors import AlreadySetUp
 
@@ -134,8 +106,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         villages=tuple(_parse_village(v) for v in args.village),
     )
     branch = setup_branch(app.db, setup)
-    _say(f"已设置分院：{branch.name}（{branch.record_prefix}），数据目录 {app.paths.root}")
-    _say(f"管理员 {args.admin} 首次登录时须修改初始密码。")
+    say(f"已设置分院：{branch.name}（{branch.record_prefix}），数据目录 {app.paths.root}")
+    say(f"管理员 {args.admin} 首次登录时须修改初始密码。")
     return EXIT_OK
 
 
@@ -145,13 +117,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     if args.residents is not None and not 0 <= args.residents <= 1_000_000:
         raise UserFacingError("--residents 应在 0 到 1000000 之间。")
-    app = _open(args)
+    app = open_data(args)
     target = DEFAULT_RESIDENTS if args.residents is None else args.residents
     result = build_demo(app.db, seed=args.seed, residents=target, progress=print_progress)
-    _say(("已创建演示分院" if result.created else "演示分院已存在") + f"，数据目录 {app.paths.root}")
+    say(("已创建演示分院" if result.created else "演示分院已存在") + f"，数据目录 {app.paths.root}")
     if result.residents_added:
-        _say(f"新增演示居民 {result.residents_added} 人")
-    _say(result.sign_in_text())
+        say(f"新增演示居民 {result.residents_added} 人")
+    say(result.sign_in_text())
     return EXIT_OK
 
 
@@ -160,17 +132,17 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     paths = DataPaths(resolve_data_dir(args.data_dir))
     if not paths.database.exists():
-        _say(f"数据目录中没有数据库：{paths.database}")
+        say(f"数据目录中没有数据库：{paths.database}")
         return EXIT_FAILED
     revision = check_openable(paths.database)
     problems = run_check(paths.database, full=True)
     if problems:
-        _say("数据库完整性检查未通过：")
+        say("数据库完整性检查未通过：")
         for problem in problems[:20]:
-            _say(f"  {problem}")
+            say(f"  {problem}")
         _suggest_restore(args)
         return EXIT_FAILED
-    _say(f"数据库完好（integrity_check 通过，结构版本 {revision}）：{paths.database}")
+    say(f"数据库完好（integrity_check 通过，结构版本 {revision}）：{paths.database}")
     return EXIT_OK
 
 
@@ -179,14 +151,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from desktop.services.backup import record_backup
     from desktop.services.permissions import Permission, require
 
-    app = _open(args)
-    actor = _authenticate(app, args.user) if args.user else None
+    app = open_data(args)
+    actor = authenticate(app, args.user) if args.user else None
     if actor is not None:
         require(actor, Permission.BACKUP)
     target = create_backup(app.paths, reason="manual", out=Path(args.out).resolve() if args.out else None)
     if actor is not None:
         record_backup(app.db, actor, target)
-    _say(f"已备份并校验：{target}")
+    say(f"已备份并校验：{target}")
     return EXIT_OK
 
 
@@ -197,20 +169,20 @@ def cmd_restore(args: argparse.Namespace) -> int:
     aside, restored_by = restore_from(paths, Path(args.file).resolve(), username=args.user,
                                       password=os.environ.get(PASSWORD_ENV))
     if aside is not None:
-        _say(f"原数据库已另存为：{aside}")
-    _say(f"已从备份恢复：{args.file}（操作人 {restored_by}）")
+        say(f"原数据库已另存为：{aside}")
+    say(f"已从备份恢复：{args.file}（操作人 {restored_by}）")
     return EXIT_OK
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from desktop.services.audit import verify_chain
 
-    app = _open(args)
+    app = open_data(args)
     report = verify_chain(app.db)
     if report.intact:
-        _say(f"审计日志完整：共 {report.checked} 条。")
+        say(f"审计日志完整：共 {report.checked} 条。")
         return EXIT_OK
-    _say(f"审计日志在第 {report.first_bad_seq} 条处断裂：{report.problem}")
+    say(f"审计日志在第 {report.first_bad_seq} 条处断裂：{report.problem}")
     return EXIT_FAILED
 
 

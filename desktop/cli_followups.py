@@ -12,6 +12,8 @@ import threading
 from datetime import date
 from pathlib import Path
 
+from desktop.cli_session import authenticate, open_data, say
+
 MAX_REASONS_SHOWN = 50
 EXIT_OK, EXIT_FAILED = 0, 1
 USER_HELP = "操作人用户名（密码取自环境变量 TOWNSHIP_DESK_PASSWORD）"
@@ -52,13 +54,12 @@ def add_followups_parsers(commands) -> None:  # commands: argparse._SubParsersAc
 
 def cmd_followups(args: argparse.Namespace) -> int:
     """Run the chosen `followups` action."""
-    from desktop.cli import _authenticate, _open
 
     if args.followups_command == "template":
         return _template(args)
-    app = _open(args)
+    app = open_data(args)
     try:
-        actor = _authenticate(app, args.user)
+        actor = authenticate(app, args.user)
         action = {"import": _import, "export": _export, "due": _due}[args.followups_command]
         return action(app, actor, args)
     finally:
@@ -67,17 +68,12 @@ def cmd_followups(args: argparse.Namespace) -> int:
 
 def cmd_indicators(args: argparse.Namespace) -> int:
     """Print (or export) a year's indicators, or one indicator's people."""
-    from desktop.cli import _authenticate, _open
 
-    app = _open(args)
+    app = open_data(args)
     try:
-        return _indicators(app, _authenticate(app, args.user), args)
+        return _indicators(app, authenticate(app, args.user), args)
     finally:
         app.close()
-
-
-def _say(text: str) -> None:
-    print(text, flush=True)
 
 
 def _village_id(app, actor, code: str | None) -> int | None:
@@ -89,7 +85,7 @@ def _village_id(app, actor, code: str | None) -> int | None:
 def _template(args: argparse.Namespace) -> int:
     from desktop.transfer.followup_template import followup_template
 
-    _say(f"已生成历史随访导入模板：{followup_template(Path(args.out).resolve())}")
+    say(f"已生成历史随访导入模板：{followup_template(Path(args.out).resolve())}")
     return EXIT_OK
 
 
@@ -102,13 +98,13 @@ def _import(app, actor, args: argparse.Namespace) -> int:
     job = FollowupImport(app.db, actor, Path(args.file), mode, dry_run=args.dry_run)
     result = job(abort=threading.Event(), progress=print_progress)
     for rejected in result.rejected[:MAX_REASONS_SHOWN]:
-        _say(rejected.reason)
+        say(rejected.reason)
     if len(result.rejected) > MAX_REASONS_SHOWN:
-        _say(f"……另有 {len(result.rejected) - MAX_REASONS_SHOWN} 行有错误（完整清单请用 --errors 输出）。")
+        say(f"……另有 {len(result.rejected) - MAX_REASONS_SHOWN} 行有错误（完整清单请用 --errors 输出）。")
     if args.errors and result.rejected:
-        _say(f"错误清单已写入：{write_error_workbook(result, Path(args.errors))}")
-    _say(result.message())
-    _say(result.summary_line())
+        say(f"错误清单已写入：{write_error_workbook(result, Path(args.errors))}")
+    say(result.message())
+    say(result.summary_line())
     return EXIT_FAILED if result.rejected and mode is ImportMode.ALL_OR_NOTHING else EXIT_OK
 
 
@@ -118,7 +114,7 @@ def _export(app, actor, args: argparse.Namespace) -> int:
 
     job = FollowupExport(app.db, actor, Path(args.out).resolve(), year=args.year,
                          village_id=_village_id(app, actor, args.village))
-    _say(job(abort=threading.Event(), progress=print_progress).message())
+    say(job(abort=threading.Event(), progress=print_progress).message())
     return EXIT_OK
 
 
@@ -143,16 +139,16 @@ def _due(app, actor, args: argparse.Namespace) -> int:
     for item in listed.items:
         late = item.days_overdue(on)
         if args.json:
-            _say(json.dumps({"record_no": item.record_no, "name": item.name, "village": item.village_name,
+            say(json.dumps({"record_no": item.record_no, "name": item.name, "village": item.village_name,
                              "kind": item.kind.value, "disease": item.disease.value if item.disease else None,
                              "due_on": item.due_on.isoformat(), "days_overdue": late}, ensure_ascii=False))
         else:
             what = f"{item.kind.label}（{item.disease.label}）" if item.disease else item.kind.label
-            _say(f"{item.record_no}  {item.name}  {item.village_name}  {what}  {item.due_on:%Y-%m-%d}"
+            say(f"{item.record_no}  {item.name}  {item.village_name}  {what}  {item.due_on:%Y-%m-%d}"
                  + (f"  逾期 {late} 天" if late else ""))
     if not args.json:
         counts = "，".join(f"{kind.label} {due}（逾期 {late}）" for kind, (due, late) in listed.counts().items())
-        _say(f"截至 {on:%Y-%m-%d}：共 {len(listed.items)} 项。{counts}")
+        say(f"截至 {on:%Y-%m-%d}：共 {len(listed.items)} 项。{counts}")
     return EXIT_OK
 
 
@@ -181,7 +177,7 @@ def _indicators_out(app, actor, args: argparse.Namespace, village_id: int | None
     from desktop.transfer.indicators_export import IndicatorsExport
 
     job = IndicatorsExport(app.db, actor, Path(args.out).resolve(), year=args.year, village_id=village_id)
-    _say(job(abort=threading.Event(), progress=print_progress).message())
+    say(job(abort=threading.Event(), progress=print_progress).message())
     return EXIT_OK
 
 
@@ -191,20 +187,20 @@ def _figures(report, code: str | None, *, as_json: bool) -> None:
     for each in ([code] if code else list(DEFINITIONS)):
         figure = report.branch(each)
         if as_json:
-            _say(json.dumps({"code": each, "name": figure.name, "numerator": figure.numerator,
+            say(json.dumps({"code": each, "name": figure.name, "numerator": figure.numerator,
                              "denominator": figure.denominator, "value": figure.value}, ensure_ascii=False))
         else:
             value = "—" if figure.value is None else f"{figure.value * 100:.1f}%"
-            _say(f"{figure.name}（{each}）：{figure.numerator} / {figure.denominator:g} = {value}")
+            say(f"{figure.name}（{each}）：{figure.numerator} / {figure.denominator:g} = {value}")
 
 
 def _people(report, code: str, *, as_json: bool) -> None:
     for verdict in sorted(report.people[code], key=lambda v: v.record_no):
         if as_json:
-            _say(json.dumps({"record_no": verdict.record_no, "name": verdict.name, "counted": verdict.counts,
+            say(json.dumps({"record_no": verdict.record_no, "name": verdict.name, "counted": verdict.counts,
                              "reason": verdict.reason}, ensure_ascii=False))
         else:
-            _say(f"{verdict.record_no}  {verdict.name}  {'计入' if verdict.counts else '未计入：' + (verdict.reason or '')}")
+            say(f"{verdict.record_no}  {verdict.name}  {'计入' if verdict.counts else '未计入：' + (verdict.reason or '')}")
     if not as_json:
         counted = sum(v.counts for v in report.people[code])
-        _say(f"共 {len(report.people[code])} 人，计入 {counted} 人。")
+        say(f"共 {len(report.people[code])} 人，计入 {counted} 人。")

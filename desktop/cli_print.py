@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from desktop.cli_session import authenticate, open_data, say
+
 EXIT_OK = 0
 DISEASES = ("hypertension", "diabetes")
 
@@ -27,17 +29,16 @@ def add_print_parser(commands) -> None:  # commands: argparse._SubParsersAction
 
 def cmd_print(args: argparse.Namespace) -> int:
     """Build the PDF through the core and write it whole (never a half-written file)."""
-    from desktop.cli import _authenticate, _open, _say
     from desktop.printing.pdf import output_path, save_pdf
     from desktop.printing.service import followup_sheets_pdf
 
     target = output_path(Path(args.out))
-    app = _open(args)
+    app = open_data(args)
     try:
-        actor = _authenticate(app, args.user)
+        actor = authenticate(app, args.user)
         pdf = followup_sheets_pdf(app.db, actor, args.record_no, args.disease, args.year)
         save_pdf(target, pdf)
     finally:
         app.close()
-    _say(f"已生成 {target}（{pdf.page_count} 页）")
+    say(f"已生成 {target}（{pdf.page_count} 页）")
     return EXIT_OK

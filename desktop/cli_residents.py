@@ -11,6 +11,8 @@ import json
 import threading
 from pathlib import Path
 
+from desktop.cli_session import authenticate, open_data, say
+
 MAX_REASONS_SHOWN = 50
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -42,11 +44,10 @@ def add_residents_parser(commands) -> None:  # commands: argparse._SubParsersAct
 
 def cmd_residents(args: argparse.Namespace) -> int:
     """Run the chosen `residents` action."""
-    from desktop.cli import _authenticate, _open
 
-    app = _open(args)
+    app = open_data(args)
     try:
-        actor = _authenticate(app, args.user)
+        actor = authenticate(app, args.user)
         action = {"import": _import, "export": _export, "search": _search}[args.residents_command]
         return action(app, actor, args)
     finally:
@@ -54,7 +55,6 @@ def cmd_residents(args: argparse.Namespace) -> int:
 
 
 def _import(app, actor, args: argparse.Namespace) -> int:
-    from desktop.cli import _say
     from desktop.jobs import print_progress
     from desktop.transfer.resident_import import ImportMode, ResidentImport, write_error_workbook
 
@@ -62,18 +62,17 @@ def _import(app, actor, args: argparse.Namespace) -> int:
     job = ResidentImport(app.db, actor, Path(args.file), mode, dry_run=args.dry_run)
     result = job(abort=threading.Event(), progress=print_progress)
     for rejected in result.rejected[:MAX_REASONS_SHOWN]:
-        _say(rejected.reason)
+        say(rejected.reason)
     if len(result.rejected) > MAX_REASONS_SHOWN:
-        _say(f"……另有 {len(result.rejected) - MAX_REASONS_SHOWN} 行有错误（完整清单请用 --errors 输出）。")
+        say(f"……另有 {len(result.rejected) - MAX_REASONS_SHOWN} 行有错误（完整清单请用 --errors 输出）。")
     if args.errors and result.rejected:
-        _say(f"错误清单已写入：{write_error_workbook(result, Path(args.errors))}")
-    _say(result.message())
-    _say(result.summary_line())
+        say(f"错误清单已写入：{write_error_workbook(result, Path(args.errors))}")
+    say(result.message())
+    say(result.summary_line())
     return EXIT_FAILED if result.rejected and mode is ImportMode.ALL_OR_NOTHING else EXIT_OK
 
 
 def _export(app, actor, args: argparse.Namespace) -> int:
-    from desktop.cli import _say
     from desktop.jobs import print_progress
     from desktop.services.resident_query import ResidentFilter
     from desktop.transfer.resident_export import ResidentExport, village_filter
@@ -81,12 +80,11 @@ def _export(app, actor, args: argparse.Namespace) -> int:
     flt = village_filter(app.db, actor, args.village) if args.village else ResidentFilter(status=None)
     result = ResidentExport(app.db, actor, Path(args.out).resolve(), flt)(abort=threading.Event(),
                                                                            progress=print_progress)
-    _say(result.message())
+    say(result.message())
     return EXIT_OK
 
 
 def _search(app, actor, args: argparse.Namespace) -> int:
-    from desktop.cli import _say
     from desktop.errors import UserFacingError
     from desktop.rules.idnumbers import mask_id
     from desktop.rules.population import SEX_LABELS
@@ -98,13 +96,13 @@ def _search(app, actor, args: argparse.Namespace) -> int:
     for row in rows:
         masked = mask_id(row.id_number) if row.id_number else ""
         if args.json:
-            _say(json.dumps({"record_no": row.record_no, "name": row.name, "sex": SEX_LABELS.get(row.sex, row.sex),
+            say(json.dumps({"record_no": row.record_no, "name": row.name, "sex": SEX_LABELS.get(row.sex, row.sex),
                              "birth_date": row.birth_date.isoformat(), "village_code": row.village_code,
                              "village": row.village_name, "id_number": masked, "status": row.status},
                             ensure_ascii=False))
         else:
-            _say(f"{row.record_no}  {row.name}  {SEX_LABELS.get(row.sex, row.sex)}  {row.birth_date:%Y-%m-%d}  "
+            say(f"{row.record_no}  {row.name}  {SEX_LABELS.get(row.sex, row.sex)}  {row.birth_date:%Y-%m-%d}  "
                  f"{row.village_code} {row.village_name}  {masked}")
     if not rows and not args.json:
-        _say("没有找到匹配的居民。")
+        say("没有找到匹配的居民。")
     return EXIT_OK

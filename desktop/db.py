@@ -22,8 +22,7 @@ from sqlalchemy.pool import QueuePool
 from desktop.dbfile import (  # noqa: F401 - re-exported: the file-level half of the database
     BUSY_TIMEOUT_MS,
     SCHEMA_HEAD,
-    _alembic_config,
-    _script_directory,
+    alembic_config,
     apply_pragmas,
     backup_to,
     check_openable,
@@ -32,6 +31,7 @@ from desktop.dbfile import (  # noqa: F401 - re-exported: the file-level half of
     open_sqlite,
     read_branch,
     run_check,
+    script_directory,
     stored_revision,
 )
 from desktop.errors import DiskFull
@@ -112,6 +112,6 @@ def upgrade_to_head(database: Database) -> None:
     from alembic import command
 
     with database.engine.begin() as connection:
-        command.upgrade(_alembic_config(connection), "head")
+        command.upgrade(alembic_config(connection), "head")
 
 

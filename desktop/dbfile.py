@@ -77,11 +77,12 @@ def stored_revision(path: Path) -> str | None:
 
 def known_revisions() -> set[str]:
     """Every revision id the bundled migrations know."""
-    script = _script_directory()
+    script = script_directory()
     return {revision.revision for revision in script.walk_revisions()}
 
 
-def _alembic_config(connection: Any = None) -> Any:
+def alembic_config(connection: Any = None) -> Any:
+    """The migrations' Alembic configuration, optionally bound to an open connection."""
     from alembic.config import Config
 
     config = Config()
@@ -90,10 +91,11 @@ def _alembic_config(connection: Any = None) -> Any:
     return config
 
 
-def _script_directory() -> Any:
+def script_directory() -> Any:
+    """The bundled migration scripts (Alembic's ScriptDirectory)."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(_alembic_config())
+    return ScriptDirectory.from_config(alembic_config())
 
 
 def check_openable(path: Path) -> str | None:

@@ -50,7 +50,8 @@ def open_enrolment(
     return session.scalars(query.order_by(ChronicEnrolment.managed_from.desc())).first()
 
 
-def _check_enrolment(resident: Resident, data: EnrolmentInput, today: date) -> None:
+def check_enrolment(resident: Resident, data: EnrolmentInput, today: date) -> None:
+    """Refuse dates that do not fit the resident (ValidationError naming each field); shared with imports."""
     errors: dict[str, str] = {}
     if data.diagnosed_on > today:
         errors["diagnosed_on"] = "确诊日期晚于今天。"
@@ -73,7 +74,7 @@ def enrol(db: Database, actor: Actor, resident_id: int, data: EnrolmentInput) ->
         resident = load_for_write(session, actor, resident_id, None)
         if resident.status != "active":
             raise UserFacingError(f"{resident.name}已不在册，不能纳入管理。")
-        _check_enrolment(resident, data, now().date())
+        check_enrolment(resident, data, now().date())
         if open_enrolment(session, resident.id, data.disease) is not None:
             raise UserFacingError(f"{resident.name}已在{data.disease.label}管理中。")
         enrolment = ChronicEnrolment(
@@ -81,14 +82,15 @@ def enrol(db: Database, actor: Actor, resident_id: int, data: EnrolmentInput) ->
             managed_from=data.managed_from, responsible_doctor_id=data.responsible_doctor_id,
         )
         session.add(enrolment)
-        _record_diagnosis(resident, data)
+        record_diagnosis(resident, data)
         session.flush()
         audit.record(session, actor, Action.CREATE, entity_type="chronic_enrolment", entity_id=enrolment.uuid,
                      summary=f"{resident.name}（{resident.record_no}）纳入{data.disease.label}管理")
         return Changes(followups=True, residents=True, audit=True)
 
 
-def _record_diagnosis(resident: Resident, data: EnrolmentInput) -> None:
+def record_diagnosis(resident: Resident, data: EnrolmentInput) -> None:
+    """Add the disease to the resident's recorded conditions, dated at diagnosis, unless already recorded."""
     kind = CONDITION_OF[data.disease]
     current = [(KeyPopulation(c.kind), c.since) for c in resident.conditions if not c.deleted]
     if all(existing is not kind for existing, _ in current):

@@ -37,13 +37,13 @@ from desktop.models import ChronicEnrolment, FollowupVisit, Resident
 from desktop.rules.text import to_half_width
 from desktop.services import audit
 from desktop.services.audit import Action
-from desktop.services.chronic import EnrolmentInput, _check_enrolment, _record_diagnosis
+from desktop.services.chronic import EnrolmentInput, check_enrolment, record_diagnosis
 from desktop.services.followups import add_visit
 from desktop.services.permissions import Actor, Permission, require
 from desktop.services.settings import followup_rules_in
 from desktop.transfer.followup_residents import find_people
 from desktop.transfer.followup_rows import REQUIRED_COLUMNS, TEXT_FIELDS, VISIT_FIELDS, VisitRow, VisitRowReader
-from desktop.transfer.resident_import import ImportMode, ImportResult, RejectedRow, _not_written, _Rollback
+from desktop.transfer.resident_import import ImportMode, ImportResult, ImportRollback, RejectedRow, as_not_written
 from desktop.transfer.workbook import Roster
 
 READ_SHARE = 0.3
@@ -92,10 +92,10 @@ class FollowupImport:
                 writer = _VisitWriter(session, self.actor, reader, today=now().date())
                 result = writer.write(rows, base, abort, progress)
                 if self.dry_run or (result.rejected and self.mode is ImportMode.ALL_OR_NOTHING):
-                    raise _Rollback(result)
+                    raise ImportRollback(result)
                 self._audit(session, result)
-        except _Rollback as rollback:
-            refused = _not_written(rollback.result)
+        except ImportRollback as rollback:
+            refused = as_not_written(rollback.result)
             return refused if refused.dry_run else replace(refused, enrolled=0)
         progress(1.0, "导入完成")
         return replace(result, written=True,
@@ -264,11 +264,11 @@ class _EnrolmentPlan:
         diagnosed = self.diagnosed[group]
         data = EnrolmentInput(row.disease, diagnosed_on=diagnosed, managed_from=max(diagnosed, self.managed[group]),
                               responsible_doctor_id=resident.responsible_doctor_id)
-        _check_enrolment(resident, data, today)
+        check_enrolment(resident, data, today)
         self.session.add(ChronicEnrolment(resident_id=resident.id, disease=row.disease.value, diagnosed_on=diagnosed,
                                           managed_from=data.managed_from,
                                           responsible_doctor_id=data.responsible_doctor_id))
-        _record_diagnosis(resident, data)
+        record_diagnosis(resident, data)
         self.session.flush()
 
 

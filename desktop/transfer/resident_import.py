@@ -88,8 +88,8 @@ class ImportResult:
         return f"导入完成：{counts}。"
 
 
-class _Rollback(Exception):
-    """Leave the write transaction without committing, carrying the result."""
+class ImportRollback(Exception):
+    """Raised inside an import's write transaction to leave it without committing, carrying the result."""
 
     def __init__(self, result: ImportResult) -> None:
         super().__init__("rollback")
@@ -149,10 +149,10 @@ class ResidentImport:
             with self.db.write() as session:
                 result = self._write(session, readings, base, abort, progress)
                 if self.dry_run or (result.rejected and self.mode is ImportMode.ALL_OR_NOTHING):
-                    raise _Rollback(result)
+                    raise ImportRollback(result)
                 self._audit(session, result)
-        except _Rollback as rollback:
-            return _not_written(rollback.result)
+        except ImportRollback as rollback:
+            return as_not_written(rollback.result)
         progress(1.0, "导入完成")
         return replace(result, written=True, changes=Changes(residents=True, audit=True))
 
@@ -210,8 +210,9 @@ class ResidentImport:
                              f"更新 {result.updated}，未变 {result.unchanged}，拒绝 {len(result.rejected)}")
 
 
-def _not_written(result: ImportResult) -> ImportResult:
-    """A dry run keeps its would-be counts; a refused all-or-nothing import reports nothing imported."""
+def as_not_written(result: ImportResult) -> ImportResult:
+    """The result of an import that was rolled back: a dry run keeps its would-be counts; a refused
+    all-or-nothing import reports nothing imported."""
     if result.dry_run:
         return result
     return replace(result, imported=0, updated=0, unchanged=0)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 
 from desktop.app import open_app
 from desktop.backups import list_backups
-from desktop.db import SCHEMA_HEAD, _script_directory, known_revisions, stored_revision
+from desktop.db import SCHEMA_HEAD, known_revisions, script_directory, stored_revision
 from desktop.errors import DatabaseCorrupt, DatabaseTooNew
 from desktop.models import Account, Base, Village
 from desktop.paths import DB_FILENAME, DataPaths
@@ -30,7 +30,7 @@ def _sha256(path: Path) -> str:
 
 
 def test_schema_head_is_the_alembic_head() -> None:
-    assert _script_directory().get_current_head() == SCHEMA_HEAD
+    assert script_directory().get_current_head() == SCHEMA_HEAD
     assert SCHEMA_HEAD in known_revisions()
 
 

@@ -1,0 +1,41 @@
+"""What every command-line command shares: printing a line, opening the data directory, signing in."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from desktop.errors import UserFacingError
+from desktop.paths import DataPaths, resolve_data_dir
+
+PASSWORD_ENV = "TOWNSHIP_DESK_PASSWORD"
+
+
+def say(text: str) -> None:
+    """Print one line to the terminal at once."""
+    print(text, flush=True)
+
+
+def open_data(args: argparse.Namespace):  # -> App, imported lazily to keep `--help` quick
+    """Open the data directory named by `--data-dir` (or the default), with logging configured."""
+    from desktop.app import open_app
+    from desktop.logs import configure_logging
+
+    data_dir = resolve_data_dir(args.data_dir)
+    configure_logging(DataPaths(data_dir), verbose=args.verbose)
+    return open_app(data_dir)
+
+
+def authenticate(app, username: str | None):  # -> Actor
+    """Sign `--user` in with the password from TOWNSHIP_DESK_PASSWORD; refuse an initial password."""
+    from desktop.services.auth import sign_in
+
+    if not username:
+        raise UserFacingError("该命令需要 --user 用户名（密码取自环境变量 TOWNSHIP_DESK_PASSWORD）。")
+    password = os.environ.get(PASSWORD_ENV)
+    if not password:
+        raise UserFacingError(f"请通过环境变量 {PASSWORD_ENV} 提供 {username} 的密码。")
+    result = sign_in(app.db, username, password)
+    if result.must_change_password:
+        raise UserFacingError("该账户仍在使用初始密码，请先在程序中登录并修改密码。")
+    return result.actor
