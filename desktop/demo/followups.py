@@ -121,11 +121,12 @@ def _plan_visits(patient: _Patient, enrolment_id: int, managed_from: date, rng: 
 def _visit_row(patient: _Patient, enrolment_id: int, day: date, method: VisitMethod, readings: Readings,
                result, rng: random.Random) -> dict:
     weight = round(rng.gauss(64, 9), 1)
+    measured = method.is_face_to_face  # a phone call weighs nobody; target weight goes with a weight
     return {
         "enrolment_id": enrolment_id, "resident_id": patient.resident_id, "disease": patient.disease.value,
         "visit_date": day, "method": method.value, "symptoms": ["1"] if rng.random() < 0.7 else ["2"],
         "sbp": readings.sbp, "dbp": readings.dbp, "heart_rate": readings.heart_rate,
-        "weight": weight if method.is_face_to_face else None, "target_weight": round(weight - 2, 1),
+        "weight": weight if measured else None, "target_weight": round(weight - 2, 1) if measured else None,
         "fasting_glucose": readings.fasting_glucose, "lifestyle": {"salt": "2", "salt_target": "1"},
         "medication_adherence": "1" if rng.random() < 0.8 else "2", "adverse_reaction": False,
         "new_complication": False, "classification": result.classification.value,

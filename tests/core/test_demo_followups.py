@@ -45,6 +45,9 @@ def _check_visits(enrolments: dict, births: dict, visits: list[FollowupVisit], t
             if method.is_face_to_face:
                 assert visit.visit_date not in face_days
                 face_days.add(visit.visit_date)
+                assert visit.weight is not None and visit.target_weight is not None
+            else:
+                assert visit.weight is None and visit.target_weight is None  # nobody is weighed on the phone
             readings = Readings(sbp=visit.sbp, dbp=visit.dbp, fasting_glucose=visit.fasting_glucose)
             expected = suggest(disease, readings, visit_date=visit.visit_date, age=_age(birth, visit.visit_date),
                                previous=previous)
