@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLabel, QLine
 
 from desktop.changes import Changes
 from desktop.clock import now
+from desktop.errors import UserFacingError
 from desktop.rules.population import SEX_LABELS, KeyPopulation, ResidentStatus, age_groups
 from desktop.services.branch import StaffInfo, VillageInfo, list_staff, list_villages
 from desktop.services.permissions import Permission
@@ -39,6 +40,7 @@ from desktop.services.resident_query import (
     rows_for,
 )
 from desktop.ui.context import UiContext
+from desktop.ui.errors import log_error
 from desktop.ui.pages.base import Page
 from desktop.ui.tables import make_table, notify, page_action
 from desktop.ui.theme import ERROR, MUTED_TEXT
@@ -418,7 +420,14 @@ class ResidentsPage(Page):
     def _fetch_page(self, generation: int, page: int, ids: list[int]) -> None:
         self.ctx.tasks.run_db(lambda: load_rows(self.ctx, ids),
                               on_success=lambda rows: self.model.put_page(generation, page, rows),
-                              on_failure=lambda _error: self.model.fail_page(generation, page), parent=self)
+                              on_failure=lambda error: self._page_failed(generation, page, error), parent=self)
+
+    def _page_failed(self, generation: int, page: int, error: BaseException) -> None:
+        """Say so in the count line (a box per failed page would pile up while scrolling); the page is retried."""
+        log_error(error)
+        self.model.fail_page(generation, page)
+        reason = error.message if isinstance(error, UserFacingError) else "读取数据库出错，详情已记入日志"
+        self.count_label.setText(f"部分行读取失败：{reason}。滚动或刷新可重试。")
 
     def _set_lookups(self, lookups: Lookups) -> None:
         self.lookups = lookups
