@@ -11,10 +11,7 @@ import json
 import threading
 from pathlib import Path
 
-from desktop.cli_session import authenticate, open_data, say
-
-MAX_REASONS_SHOWN = 50
-EXIT_OK, EXIT_FAILED = 0, 1
+from desktop.cli_session import EXIT_OK, authenticate, open_data, run_import, say
 
 
 def add_residents_parser(commands) -> None:  # commands: argparse._SubParsersAction
@@ -55,21 +52,11 @@ def cmd_residents(args: argparse.Namespace) -> int:
 
 
 def _import(app, actor, args: argparse.Namespace) -> int:
-    from desktop.jobs import print_progress
-    from desktop.transfer.resident_import import ImportMode, ResidentImport, write_error_workbook
+    from desktop.transfer.resident_import import ImportMode, ResidentImport
 
     mode = ImportMode.VALID_ONLY if args.valid_only else ImportMode.ALL_OR_NOTHING
     job = ResidentImport(app.db, actor, Path(args.file), mode, dry_run=args.dry_run)
-    result = job(abort=threading.Event(), progress=print_progress)
-    for rejected in result.rejected[:MAX_REASONS_SHOWN]:
-        say(rejected.reason)
-    if len(result.rejected) > MAX_REASONS_SHOWN:
-        say(f"……另有 {len(result.rejected) - MAX_REASONS_SHOWN} 行有错误（完整清单请用 --errors 输出）。")
-    if args.errors and result.rejected:
-        say(f"错误清单已写入：{write_error_workbook(result, Path(args.errors))}")
-    say(result.message())
-    say(result.summary_line())
-    return EXIT_FAILED if result.rejected and mode is ImportMode.ALL_OR_NOTHING else EXIT_OK
+    return run_import(job, args)
 
 
 def _export(app, actor, args: argparse.Namespace) -> int:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from desktop.errors import UserFacingError
 from desktop.paths import DataPaths, resolve_data_dir
 
 PASSWORD_ENV = "TOWNSHIP_DESK_PASSWORD"
+MAX_REASONS_SHOWN = 50
+EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def say(text: str) -> None:
@@ -39,3 +42,22 @@ def authenticate(app, username: str | None):  # -> Actor
     if result.must_change_password:
         raise UserFacingError("该账户仍在使用初始密码，请先在程序中登录并修改密码。")
     return result.actor
+
+
+def run_import(job, args: argparse.Namespace) -> int:  # job: an import job of desktop.transfer
+    """Run an import job in the terminal: progress, the first rejected rows, the error workbook, the summary."""
+    import threading
+
+    from desktop.jobs import print_progress
+    from desktop.transfer.resident_import import ImportMode, write_error_workbook
+
+    result = job(abort=threading.Event(), progress=print_progress)
+    for rejected in result.rejected[:MAX_REASONS_SHOWN]:
+        say(rejected.reason)
+    if len(result.rejected) > MAX_REASONS_SHOWN:
+        say(f"……另有 {len(result.rejected) - MAX_REASONS_SHOWN} 行有错误（完整清单请用 --errors 输出）。")
+    if args.errors and result.rejected:
+        say(f"错误清单已写入：{write_error_workbook(result, Path(args.errors))}")
+    say(result.message())
+    say(result.summary_line())
+    return EXIT_FAILED if result.rejected and job.mode is ImportMode.ALL_OR_NOTHING else EXIT_OK
