@@ -106,7 +106,7 @@ def _scoped(actor: Actor, village_id: int | None) -> list:
 
 def _managed(session: Session, disease: Disease, period: Period, scope: list) -> list[tuple]:
     """(resident id, record no, name, village id, birth) of patients under management at the period's end."""
-    return session.execute(
+    return session.connection().execute(
         select(Resident.id, Resident.record_no, Resident.name, Resident.village_id, Resident.birth_date)
         .join(ChronicEnrolment, ChronicEnrolment.resident_id == Resident.id)
         .where(ChronicEnrolment.disease == disease.value, ChronicEnrolment.deleted.is_(False),
@@ -118,7 +118,7 @@ def _managed(session: Session, disease: Disease, period: Period, scope: list) ->
 
 def _visits(session: Session, period: Period) -> dict[tuple[str, int], list[VisitFact]]:
     """(disease, resident id) -> the visits in the period; both diseases in one pass over the year's visits."""
-    rows = session.execute(
+    rows = session.connection().execute(
         select(FollowupVisit.disease, FollowupVisit.resident_id, FollowupVisit.visit_date, FollowupVisit.method,
                FollowupVisit.sbp, FollowupVisit.dbp, FollowupVisit.fasting_glucose)
         .where(FollowupVisit.deleted.is_(False),
@@ -133,7 +133,7 @@ def _visits(session: Session, period: Period) -> dict[tuple[str, int], list[Visi
 
 def _checked(session: Session, period: Period) -> dict[int, bool]:
     """resident id -> whether a check in the period recorded the self-care assessment."""
-    rows = session.execute(
+    rows = session.connection().execute(
         select(HealthCheck.resident_id, HealthCheck.self_care_total)
         .where(HealthCheck.deleted.is_(False),
                and_(HealthCheck.check_date >= period.start, HealthCheck.check_date <= period.end))
@@ -176,7 +176,7 @@ def chronic_verdicts(session: Session, disease: Disease, period: Period, scope: 
 def elderly_verdicts(session: Session, period: Period, scope: list,
                      checked: dict[int, bool] | None = None) -> list[PersonVerdict]:
     born_by = years_before(period.end, ELDERLY_AGE)
-    people = session.execute(
+    people = session.connection().execute(
         select(Resident.id, Resident.record_no, Resident.name, Resident.village_id)
         .where(Resident.birth_date <= born_by, Resident.status == "active", *scope)
     ).all()
@@ -195,7 +195,7 @@ def elderly_verdicts(session: Session, period: Period, scope: list,
 
 def _adults(session: Session, period: Period, scope: list) -> dict[int, int]:
     born_by = years_before(period.end, ADULT_AGE)
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Resident.village_id, func.count())
         .where(Resident.birth_date <= born_by, Resident.status == "active", *scope).group_by(Resident.village_id)
     ).all()
