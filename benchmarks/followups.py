@@ -14,9 +14,7 @@ import of the exported file (every row through the form's checks) in rows per se
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -26,41 +24,11 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from bench_data import demo_branch, private_copy
+
 RESIDENTS = int(os.environ.get("BENCH_RESIDENTS", "50000"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
 DUE_TARGET_MS, INDICATORS_TARGET_MS = 300.0, 1000.0
-
-
-def schema_key() -> str:
-    migrations = Path(__file__).resolve().parents[1] / "desktop" / "migrations" / "versions"
-    return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(migrations.glob("*.py")))).hexdigest()[:10]
-
-
-def data_dir(count: int) -> Path:
-    """The cached demo data directory for `count` residents with follow-ups, built on first use."""
-    from desktop.app import open_app
-    from desktop.demo import build_demo
-
-    parent = Path(tempfile.gettempdir()) / "township-desk-bench"
-    root = parent / f"followups-{count}-{schema_key()}"
-    if (root / "complete").exists():
-        return root
-    parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=parent))
-    print(f"building a demo branch with {count} residents and their follow-ups in {root} (once) ...", flush=True)
-    started = time.perf_counter()
-    app = open_app(building)
-    try:
-        build_demo(app.db, residents=count)
-    finally:
-        app.close()
-    (building / "complete").write_text(str(count))
-    try:
-        building.rename(root)
-    except OSError:  # another run finished first: use its folder
-        shutil.rmtree(building, ignore_errors=True)
-    print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
-    return root
 
 
 def timed_ms(fn: Callable[[], object], repeats: int = REPEATS) -> tuple[float, float, object]:
@@ -126,19 +94,6 @@ def counts(app) -> tuple[int, int, int]:
     return enrolments, patients, visits
 
 
-def copy_branch(source: Path, target: Path) -> Path:
-    """A private copy of the cached data directory's database (the cache itself is never written)."""
-    import sqlite3
-    from contextlib import closing
-
-    from desktop.paths import DB_FILENAME
-
-    target.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(source / DB_FILENAME)) as src, closing(sqlite3.connect(target / DB_FILENAME)) as dst:
-        src.backup(dst)
-    return target
-
-
 def run_import(root: Path, year: int, work: Path) -> None:
     """Export a village doctor's year, delete those visits from a copy, and time importing them back."""
     from sqlalchemy import delete, select
@@ -150,7 +105,7 @@ def run_import(root: Path, year: int, work: Path) -> None:
     from desktop.transfer.followup_import import FollowupImport
     from desktop.transfer.resident_import import ImportMode
 
-    app = open_app(copy_branch(root, work / "copy"))
+    app = open_app(private_copy(root, work / "copy"))
     try:
         doctor, clerk = actor_named(app, "cunyi001"), actor_named(app, "luru1")
         sheet = work / "history.xlsx"
@@ -175,7 +130,7 @@ def main() -> int:
     from desktop.app import open_app
     from desktop.clock import now
 
-    root = data_dir(RESIDENTS)
+    root = demo_branch(RESIDENTS)
     app = open_app(root)
     year = int(os.environ.get("BENCH_YEAR", now().date().year - 1))
     try:

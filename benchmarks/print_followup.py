@@ -11,63 +11,20 @@ then the median and p95 of REPEATS further calls. Also the layout and PDF writin
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from contextlib import closing
 from datetime import date
 from pathlib import Path
+
+from bench_data import demo_branch, private_copy
 
 RESIDENTS = int(os.environ.get("BENCH_RESIDENTS", "50000"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "15"))
 TARGET_MS = 300.0
-
-
-def schema_key() -> str:
-    migrations = Path(__file__).resolve().parents[1] / "desktop" / "migrations" / "versions"
-    return hashlib.sha256(b"".join(p.read_bytes() for p in sorted(migrations.glob("*.py")))).hexdigest()[:10]
-
-
-def cached_branch(count: int) -> Path:
-    """The cached demo data directory for `count` residents with follow-ups, built on first use."""
-    from desktop.app import open_app
-    from desktop.demo import build_demo
-
-    parent = Path(tempfile.gettempdir()) / "township-desk-bench"
-    root = parent / f"followups-{count}-{schema_key()}"
-    if (root / "complete").exists():
-        return root
-    parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=f".{root.name}.", dir=parent))
-    print(f"building a demo branch with {count} residents and their follow-ups in {root} (once) ...", flush=True)
-    started = time.perf_counter()
-    app = open_app(building)
-    try:
-        build_demo(app.db, residents=count)
-    finally:
-        app.close()
-    (building / "complete").write_text(str(count))
-    try:
-        building.rename(root)
-    except OSError:  # another run finished first: use its folder
-        shutil.rmtree(building, ignore_errors=True)
-    print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
-    return root
-
-
-def private_copy(source: Path, target: Path) -> Path:
-    from desktop.paths import DB_FILENAME
-
-    target.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(source / DB_FILENAME)) as src, closing(sqlite3.connect(target / DB_FILENAME)) as dst:
-        src.backup(dst)
-    return target
 
 
 def patients(db, year: int) -> tuple[tuple[str, int], tuple[str, int]]:
@@ -114,7 +71,7 @@ def main() -> int:
 
     year = now().year - 1
     with tempfile.TemporaryDirectory(prefix="print-bench-") as folder:
-        app = open_app(private_copy(cached_branch(RESIDENTS), Path(folder) / "data"))
+        app = open_app(private_copy(demo_branch(RESIDENTS), Path(folder) / "data"))
         try:
             actor = _actor(app.db, actor_of)
             (one, one_visits), (busy, busy_visits) = patients(app.db, year)

@@ -65,3 +65,27 @@ def screenshot(widget, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     widget.grab().save(str(path))
     return path
+
+
+def sql(app: App, query: str, *args: object) -> list[tuple]:
+    """Read the data file directly, independently of the services under test."""
+    import sqlite3
+
+    connection = sqlite3.connect(app.paths.database)
+    try:
+        return connection.execute(query, args).fetchall()
+    finally:
+        connection.close()
+
+
+def settle(qtbot, ctx: UiContext, timeout_ms: int = 15_000) -> None:
+    """Wait until the context's background work is done."""
+    qtbot.waitUntil(lambda: not ctx.tasks.busy, timeout=timeout_ms)
+
+
+def record_error_boxes(monkeypatch: pytest.MonkeyPatch, *modules) -> list[BaseException]:
+    """Send what would open the modal error box in `modules` to a list instead."""
+    shown: list[BaseException] = []
+    for module in modules:
+        monkeypatch.setattr(module, "show_error", lambda _parent, error: shown.append(error))
+    return shown

@@ -7,7 +7,6 @@ from plain SQL on the same file.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -25,14 +24,13 @@ from desktop.services.indicators import indicator_report
 from desktop.ui import chronic_panel, form_dialog
 from desktop.ui import tasks as tasks_module
 from desktop.ui.chronic_panel import ChronicPanel, EndDialog, EnrolDialog
-from desktop.ui.context import UiContext
 from desktop.ui.followup_form import FollowupForm, open_followup_form
 from desktop.ui.health_check_form import HealthCheckForm, open_health_check_form
 from desktop.ui.main_window import MainWindow
 from desktop.ui.pages.home import HomePage
 from desktop.ui.pages.indicators import CODES, IndicatorsPage
 from desktop.ui.pages.residents import ResidentsPage
-from tests.ui.conftest import make_context, screenshot
+from tests.ui.conftest import make_context, record_error_boxes, screenshot, settle, sql
 
 WAIT_MS = 15_000
 HT, DM = Disease.HYPERTENSION, Disease.DIABETES
@@ -41,23 +39,11 @@ HT, DM = Disease.HYPERTENSION, Disease.DIABETES
 @pytest.fixture(autouse=True)
 def no_error_boxes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[BaseException]]:
     """Record what would go to the modal error box; none may appear."""
-    shown: list[BaseException] = []
-    for module in (form_dialog, tasks_module):
-        monkeypatch.setattr(module, "show_error", lambda _parent, error: shown.append(error))
+    shown = record_error_boxes(monkeypatch, form_dialog, tasks_module)
     yield shown
     assert not shown, f"unexpected error boxes: {shown!r}"
 
 
-def sql(app: App, query: str, *args: object) -> list[tuple]:
-    connection = sqlite3.connect(app.paths.database)
-    try:
-        return connection.execute(query, args).fetchall()
-    finally:
-        connection.close()
-
-
-def settle(qtbot, ctx: UiContext) -> None:
-    qtbot.waitUntil(lambda: not ctx.tasks.busy, timeout=WAIT_MS)
 
 
 def commit_text(widget: QWidget, text: str) -> None:

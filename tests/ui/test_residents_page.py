@@ -6,7 +6,6 @@ Expected figures come from plain SQL on the same file, not from the services und
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -22,11 +21,10 @@ from desktop.rules.population import ResidentStatus
 from desktop.services.residents import set_status
 from desktop.ui import form_dialog, household_view
 from desktop.ui import tasks as tasks_module
-from desktop.ui.context import UiContext
 from desktop.ui.main_window import MainWindow
 from desktop.ui.pages.residents import ResidentsPage
 from desktop.ui.resident_form import FROM_ID, ResidentForm, StatusDialog
-from tests.ui.conftest import make_context, screenshot
+from tests.ui.conftest import make_context, record_error_boxes, screenshot, settle, sql
 
 WAIT_MS = 10_000
 
@@ -34,20 +32,10 @@ WAIT_MS = 10_000
 @pytest.fixture(autouse=True)
 def no_error_boxes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[BaseException]]:
     """Record what would go to the modal error box; none may appear."""
-    shown: list[BaseException] = []
-    for module in (form_dialog, household_view, tasks_module):
-        monkeypatch.setattr(module, "show_error", lambda _parent, error: shown.append(error))
+    shown = record_error_boxes(monkeypatch, form_dialog, household_view, tasks_module)
     yield shown
     assert not shown, f"unexpected error boxes: {shown!r}"
 
-
-def sql(app: App, query: str, *args: object) -> list[tuple]:
-    """Read the data file directly, independently of the services under test."""
-    connection = sqlite3.connect(app.paths.database)
-    try:
-        return connection.execute(query, args).fetchall()
-    finally:
-        connection.close()
 
 
 def open_page(qtbot, app: App, tasks, username: str = "luru1") -> ResidentsPage:
@@ -61,9 +49,6 @@ def open_page(qtbot, app: App, tasks, username: str = "luru1") -> ResidentsPage:
     settle(qtbot, page.ctx)
     return page
 
-
-def settle(qtbot, ctx: UiContext) -> None:
-    qtbot.waitUntil(lambda: not ctx.tasks.busy, timeout=WAIT_MS)
 
 
 def shown_ids(page: ResidentsPage) -> list[int]:
