@@ -19,8 +19,10 @@ Endpoints (JSON unless stated):
 - `POST /v1/uploads/{package_id}/commit`: the receipt envelope (bytes identical on every
   repeat); 409 while another request is applying the same package.
 - `GET /v1/feed?after=N&limit=M`: a signed FEED envelope {site_id, after, entries, last_seq}.
-- `GET /v1/own-records?after=CURSOR&limit=M`: {records: [...], next} the site's own records,
-  for recovery after a restored backup.
+- `GET /v1/own-records?after=CURSOR&limit=M`: a signed RECORDS envelope {site_id, records, next}:
+  the site's own records as the head hospital holds them, for recovery after a restored backup.
+
+Error bodies are {"code": one of the CODE_* below, "message": Chinese text for the clerk}.
 """
 
 from __future__ import annotations

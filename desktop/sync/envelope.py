@@ -19,6 +19,7 @@ class EnvelopeKind(StrEnum):
     FEED = "feed"
     CATALOGUE = "catalogue"
     STATE = "state"
+    RECORDS = "records"
 
 
 _KIND_NAMES = {
@@ -26,6 +27,7 @@ _KIND_NAMES = {
     EnvelopeKind.FEED: "下发数据",
     EnvelopeKind.CATALOGUE: "目录",
     EnvelopeKind.STATE: "总院状态",
+    EnvelopeKind.RECORDS: "总院存档记录",
 }
 
 
