@@ -1,0 +1,169 @@
+"""`head-hospital`: run the receiving service and administer it from the server's terminal.
+
+Exit codes: 0 done, 1 refused or failed (a Chinese message on stderr), 2 usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from desktop.errors import UserFacingError
+from head_hospital.db import HeadDatabase, open_database
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _serve(args: argparse.Namespace, db: HeadDatabase) -> int:
+    import uvicorn
+
+    from head_hospital.app import create_app
+
+    _say(f"{db.name} 接收服务：http://{args.host}:{args.port}/  密钥指纹 {db.keys.public.fingerprint}")
+    uvicorn.run(create_app(db), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def _sites_list(args: argparse.Namespace, db: HeadDatabase) -> int:
+    from head_hospital.sites import STATUS_NAMES, list_sites
+
+    for site in list_sites(db):
+        if args.json:
+            _say(json.dumps(site, ensure_ascii=False))
+        else:
+            _say(f"{site['site_id']}\t{site['name']}\t{site['fingerprint']}\t{STATUS_NAMES[site['status']]}"
+                 f"\t最近序号 {site['last_seq']}\t记录 {site['records']}")
+    return 0
+
+
+def _sites_approve(args: argparse.Namespace, db: HeadDatabase) -> int:
+    from head_hospital.sites import approve
+
+    site = approve(db, args.site_id, args.fingerprint)
+    _say(f"已批准站点 {site.site_id}（{site.name}），指纹 {site.fingerprint}")
+    return 0
+
+
+def _sites_revoke(args: argparse.Namespace, db: HeadDatabase) -> int:
+    from head_hospital.sites import revoke
+
+    site = revoke(db, args.site_id)
+    _say(f"已吊销站点 {site.site_id}（{site.name}）的密钥，之后用该密钥签发的请求和数据包一律拒收。")
+    return 0
+
+
+def _import(args: argparse.Namespace, db: HeadDatabase) -> int:
+    from desktop.sync.envelope import EnvelopeKind, open_envelope
+    from head_hospital.usb import import_usb
+
+    result = import_usb(db, Path(args.file), receipt_out=Path(args.receipt_out) if args.receipt_out else None)
+    ingested = result.ingested
+    totals = open_envelope(EnvelopeKind.RECEIPT, ingested.receipt, db.keys.public)["totals"]
+    kind = "重复导入，返回原回执" if ingested.replay else "已导入"
+    _say(f"{kind}：站点 {ingested.site_id} 数据包 {ingested.package_id}；" + "，".join(
+        f"{_RESULT_NAMES[name]} {count}" for name, count in totals.items()))
+    if result.return_file is not None:
+        _say(f"回执文件：{result.return_file}")
+    return 0
+
+
+_RESULT_NAMES = {"applied": "已接收", "duplicate": "重复", "stale": "版本过期", "not_owner": "非本站点记录",
+                 "invalid": "无效"}
+
+
+def _summary(args: argparse.Namespace, db: HeadDatabase) -> int:
+    from head_hospital.summary import county_summary, write_workbook
+
+    summary = county_summary(db, args.period)
+    if args.out:
+        write_workbook(summary, Path(args.out))
+        _say(f"已写出 {args.out}")
+    if args.json:
+        _say(json.dumps(summary, ensure_ascii=False))
+    elif not args.out:
+        for item in summary["indicators"]:
+            rate = "—" if item["rate"] is None else f"{item['rate']:.2%}"
+            _say(f"{item['code']}\t{item['name']}\t{item['numerator']}/{item['denominator']}\t{rate}")
+    return 0
+
+
+def _catalogue_publish(args: argparse.Namespace, db: HeadDatabase) -> int:
+    from head_hospital.feed import publish_catalogue, read_catalogue_file
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserFacingError(f"无法读取目录文件 {args.file}：{error}") from error
+    title, items = read_catalogue_file(args.name, text)
+    version = publish_catalogue(db, args.name, title=title, items=items)
+    _say(f"已发布目录 {args.name} 第 {version} 版（{len(items)} 项），各站点下次同步时收到。")
+    return 0
+
+
+def _keys(args: argparse.Namespace, db: HeadDatabase) -> int:
+    public = db.keys.public
+    if args.json:
+        _say(json.dumps({"name": db.name, "fingerprint": public.fingerprint, "key_id": public.key_id,
+                         **public.to_json()}, ensure_ascii=False))
+    else:
+        _say(public.fingerprint)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="head-hospital", description="县域医共体总院数据接收服务")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(sub: argparse._SubParsersAction, name: str, handler: Callable, help_text: str):
+        child = sub.add_parser(name, help=help_text)
+        child.add_argument("--db", required=True, help="数据库地址（postgresql+psycopg://...）或 SQLite 文件路径")
+        child.set_defaults(handler=handler)
+        return child
+
+    serve = command(commands, "serve", _serve, "启动接收服务")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument("--name", help="总院名称（首次启动时写入）")
+    serve.add_argument("--log-level", default="warning")
+    sites = commands.add_parser("sites", help="站点登记管理").add_subparsers(dest="sites_command", required=True)
+    command(sites, "list", _sites_list, "列出站点").add_argument("--json", action="store_true")
+    approve = command(sites, "approve", _sites_approve, "核对指纹后批准站点")
+    approve.add_argument("site_id")
+    approve.add_argument("--fingerprint", required=True)
+    command(sites, "revoke", _sites_revoke, "吊销站点密钥").add_argument("site_id")
+    usb = command(commands, "import", _import, "导入 U 盘数据包")
+    usb.add_argument("file")
+    usb.add_argument("--receipt-out", help="回执文件写入的目录")
+    summary = command(commands, "summary", _summary, "县域汇总")
+    summary.add_argument("--period", required=True, help="统计期：2026-10 或 2026-Q3")
+    summary.add_argument("--out", help="写出 Excel 文件")
+    summary.add_argument("--json", action="store_true")
+    catalogue = commands.add_parser("catalogue", help="目录").add_subparsers(dest="catalogue_command", required=True)
+    publish = command(catalogue, "publish", _catalogue_publish, "签发目录新版本并下发各站点")
+    publish.add_argument("name")
+    publish.add_argument("file")
+    command(commands, "keys", _keys, "显示总院密钥指纹").add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        db = open_database(args.db, name=getattr(args, "name", None) if args.command == "serve" else None)
+    except UserFacingError as error:
+        print(error.message, file=sys.stderr)
+        return 1
+    try:
+        return args.handler(args, db)
+    except UserFacingError as error:
+        print(error.message, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 1
+    finally:
+        db.dispose()

@@ -1,0 +1,163 @@
+"""Resumable uploads kept in the database: declare, query the offset, append checked chunks, commit.
+
+The package id is the idempotency key: declaring an applied package again answers with its
+stored receipt, and a declared upload survives a restart of the service, so a dropped
+connection costs at most the chunk in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from desktop.sync import api
+from desktop.sync.package import MAX_PACKAGE_BYTES
+from head_hospital.db import HeadDatabase
+from head_hospital.errors import Refused
+from head_hospital.ingest import PACKAGE_ID, Ingested, ingest, stored_receipt
+from head_hospital.models import CHANNEL_NETWORK, Upload, UploadChunk, utc_now
+from head_hospital.models import Package as PackageRow
+
+MAX_CHUNK_BYTES = 16 * api.CHUNK_BYTES
+_SHA256_HEX = set("0123456789abcdef")
+
+
+@dataclass(frozen=True)
+class Declared:
+    """The answer to declaring an upload: where to resume, or the receipt of an applied package."""
+
+    offset: int
+    receipt: bytes | None = None
+
+
+def _check_declaration(package_id: str, size: Any, sha256: Any) -> None:
+    if not isinstance(package_id, str) or not PACKAGE_ID.match(package_id):
+        raise Refused("上传请求中的数据包编号（package_id）格式错误。", code=api.CODE_REJECTED)
+    if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+        raise Refused("上传请求中的大小（size）应为正整数。", code=api.CODE_REJECTED)
+    if size > MAX_PACKAGE_BYTES:
+        raise Refused(f"数据包过大（{size // 1048576} MB，上限 {MAX_PACKAGE_BYTES // 1048576} MB），已拒收。",
+                      code=api.CODE_TOO_LARGE, status=413)
+    if not isinstance(sha256, str) or len(sha256) != 64 or not set(sha256) <= _SHA256_HEX:
+        raise Refused("上传请求中的校验值（sha256）应为 64 位小写十六进制。", code=api.CODE_REJECTED)
+
+
+def declare(db: HeadDatabase, site_id: str, body: dict[str, Any]) -> Declared:
+    """Start (or resume) the upload of a package; an applied package returns its receipt."""
+    package_id, size, sha256 = body.get("package_id"), body.get("size"), body.get("sha256")
+    _check_declaration(package_id, size, sha256)
+    receipt = stored_receipt(db, package_id, sha256, site_id=site_id)
+    if receipt is not None:
+        return Declared(offset=size, receipt=receipt)
+    with db.session() as session:
+        upload = session.get(Upload, package_id, with_for_update=True)
+        if upload is not None and upload.site_id != site_id:
+            raise Refused("该数据包编号已被其他站点使用。", code=api.CODE_REJECTED)
+        if upload is not None and (upload.size, upload.sha256) == (size, sha256):
+            return Declared(offset=upload.received)
+        if upload is not None:  # rebuilt before it was ever applied: start again
+            session.execute(delete(UploadChunk).where(UploadChunk.package_id == package_id))
+            session.delete(upload)
+            session.flush()
+        session.add(Upload(package_id=package_id, site_id=site_id, size=size, sha256=sha256, received=0,
+                           created_at=utc_now()))
+    return Declared(offset=0)
+
+
+def _own_upload(db: HeadDatabase, site_id: str, package_id: str) -> Upload:
+    with db.read() as session:
+        upload = session.get(Upload, package_id)
+    if upload is None or upload.site_id != site_id:
+        raise Refused(f"没有编号为 {package_id} 的上传，请重新开始上传。", code=api.CODE_REJECTED, status=404)
+    return upload
+
+
+def offset(db: HeadDatabase, site_id: str, package_id: str) -> dict[str, int]:
+    """Where the upload stands: {offset, size}."""
+    upload = _own_upload(db, site_id, package_id)
+    return {"offset": upload.received, "size": upload.size}
+
+
+def append_chunk(db: HeadDatabase, site_id: str, package_id: str, *, at: str | None, chunk_sha256: str | None,
+                 chunk: bytes) -> int:
+    """Store one chunk at the current offset after checking its hash; the new offset."""
+    if not chunk or len(chunk) > MAX_CHUNK_BYTES:
+        raise Refused(f"数据块大小应在 1 至 {MAX_CHUNK_BYTES} 字节之间。", code=api.CODE_TOO_LARGE, status=413)
+    if (chunk_sha256 or "").lower() != hashlib.sha256(chunk).hexdigest():
+        raise Refused("数据块校验值不符（传输中损坏），请重发该数据块。", code=api.CODE_HASH_MISMATCH, status=400)
+    try:
+        with db.session() as session:
+            upload = session.get(Upload, package_id, with_for_update=True)
+            if upload is None or upload.site_id != site_id:
+                raise Refused(f"没有编号为 {package_id} 的上传，请重新开始上传。", code=api.CODE_REJECTED, status=404)
+            _check_offset(upload, at, len(chunk))
+            session.execute(insert(UploadChunk).values(package_id=package_id, offset=upload.received, data=chunk))
+            session.execute(update(Upload).where(Upload.package_id == package_id)
+                            .values(received=upload.received + len(chunk)))
+            return upload.received + len(chunk)
+    except IntegrityError as error:  # a concurrent chunk at the same offset won
+        raise _offset_refusal(offset(db, site_id, package_id)["offset"]) from error
+
+
+def _offset_refusal(at: int) -> Refused:
+    return Refused(f"上传位置不符，服务器已收到 {at} 字节，请从该处继续。", code=api.CODE_OFFSET, status=409,
+                   extra={"offset": at})
+
+
+def _check_offset(upload: Upload, at: str | None, length: int) -> None:
+    try:
+        claimed = int(at or "")
+    except ValueError as error:
+        raise _offset_refusal(upload.received) from error
+    if claimed != upload.received:
+        raise _offset_refusal(upload.received)
+    if upload.received + length > upload.size:
+        raise Refused("数据块超出声明的数据包大小。", code=api.CODE_TOO_LARGE, status=413)
+
+
+def _assembled(db: HeadDatabase, upload: Upload) -> bytes:
+    with db.read() as session:
+        parts = session.execute(select(UploadChunk.data).where(UploadChunk.package_id == upload.package_id)
+                                .order_by(UploadChunk.offset)).scalars().all()
+    return b"".join(parts)
+
+
+def discard(db: HeadDatabase, package_id: str) -> None:
+    with db.session() as session:
+        session.execute(delete(UploadChunk).where(UploadChunk.package_id == package_id))
+        session.execute(delete(Upload).where(Upload.package_id == package_id))
+
+
+def commit(db: HeadDatabase, site_id: str, package_id: str) -> Ingested | bytes:
+    """Assemble, check and ingest an upload; the stored receipt bytes if it was applied before."""
+    try:
+        upload = _own_upload(db, site_id, package_id)
+    except Refused:
+        receipt = _applied_receipt(db, site_id, package_id)
+        if receipt is None:
+            raise
+        return receipt
+    if upload.received != upload.size:
+        raise _offset_refusal(upload.received)
+    data = _assembled(db, upload)
+    if len(data) != upload.size or hashlib.sha256(data).hexdigest() != upload.sha256:
+        discard(db, package_id)
+        db.log_event("upload_hash_mismatch", "拼接后的数据包校验值不符", site_id=site_id, package_id=package_id)
+        raise Refused("拼接后的数据包与声明的大小或校验值不符，请重新上传。", code=api.CODE_HASH_MISMATCH)
+    try:
+        return ingest(db, data, channel=CHANNEL_NETWORK, sender_site=site_id, package_id=package_id)
+    except Refused as error:
+        if error.status == 422:
+            discard(db, package_id)
+        raise
+
+
+def _applied_receipt(db: HeadDatabase, site_id: str, package_id: str) -> bytes | None:
+    with db.read() as session:
+        row = session.execute(select(PackageRow.site_id, PackageRow.receipt)
+                              .where(PackageRow.package_id == package_id)).first()
+    return row.receipt if row is not None and row.site_id == site_id else None

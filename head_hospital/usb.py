@@ -1,0 +1,83 @@
+"""Packages that came on a USB stick: open the sealed file, ingest it, write the sealed return file.
+
+The return file `<package_id>.tdreturn` holds the receipt and the site's feed after the
+checkpoint named in the package, sealed to the site's own key so only that site can read it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop.sync import api
+from desktop.sync.crypto import SealBroken, seal, sealed_recipient
+from desktop.sync.envelope import canonical_bytes
+from head_hospital.db import HeadDatabase
+from head_hospital.errors import Refused
+from head_hospital.feed import FEED_MAX, feed_envelope
+from head_hospital.ingest import Ingested, ingest
+from head_hospital.models import CHANNEL_USB, Site
+from head_hospital.sites import site_keys
+
+RETURN_SUFFIX = ".tdreturn"
+
+
+@dataclass(frozen=True)
+class UsbImport:
+    ingested: Ingested
+    return_file: Path | None
+
+
+def open_usb_file(db: HeadDatabase, sealed: bytes, *, source: str) -> bytes:
+    """The package zip inside a sealed USB file; `Refused` (logged) if it is not for this head hospital."""
+    try:
+        recipient = sealed_recipient(sealed)
+        if recipient != db.keys.public.key_id:
+            raise SealBroken(f"该文件是发给另一总院（密钥 {recipient}）的，不是本总院。")
+        return db.keys.open_sealed(sealed)
+    except SealBroken as error:
+        db.log_event("usb_unreadable", f"{source}：{error.message}")
+        raise Refused(error.message, code=api.CODE_REJECTED, extra={"reason": "sealed"}) from error
+
+
+def return_file_bytes(db: HeadDatabase, ingested: Ingested) -> bytes:
+    """The sealed return file: receipt and feed, readable only with the site's key."""
+    with db.read() as session:
+        site = session.get(Site, ingested.site_id)
+        keys = site_keys(site)
+    feed = feed_envelope(db, ingested.site_id, after=ingested.checkpoint, limit=FEED_MAX * 100)
+    content = {"receipt": json.loads(ingested.receipt), "feed": json.loads(feed)}
+    return seal(canonical_bytes(content), keys)
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def import_usb(db: HeadDatabase, path: Path, *, receipt_out: Path | None = None) -> UsbImport:
+    """Ingest one USB file (channel usb) and, with `receipt_out`, write its return file there."""
+    try:
+        sealed = Path(path).read_bytes()
+    except OSError as error:
+        raise Refused(f"无法读取文件 {path}：{error.strerror or error}", code=api.CODE_REJECTED) from error
+    package = open_usb_file(db, sealed, source=Path(path).name)
+    ingested = ingest(db, package, channel=CHANNEL_USB)
+    written = None
+    if receipt_out is not None:
+        written = Path(receipt_out) / f"{ingested.package_id}{RETURN_SUFFIX}"
+        _write_atomically(written, return_file_bytes(db, ingested))
+    return UsbImport(ingested=ingested, return_file=written)
+
