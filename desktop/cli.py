@@ -14,6 +14,7 @@ from desktop.cli_followups import add_followups_parsers, cmd_followups, cmd_indi
 from desktop.cli_print import add_print_parser, cmd_print
 from desktop.cli_residents import add_residents_parser, cmd_residents
 from desktop.cli_session import PASSWORD_ENV, authenticate, open_data, say
+from desktop.cli_sync import add_sync_parsers, cmd_enrol, cmd_sync
 from desktop.errors import DatabaseCorrupt, UserFacingError, ValidationError
 from desktop.paths import DataPaths, resolve_data_dir
 
@@ -63,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     add_residents_parser(commands)
     add_followups_parsers(commands)
     add_print_parser(commands)
+    add_sync_parsers(commands)
     return parser
 
 
@@ -205,6 +207,8 @@ COMMANDS: dict[str, Handler] = {
     "followups": cmd_followups,
     "indicators": cmd_indicators,
     "print": cmd_print,
+    "enrol": cmd_enrol,
+    "sync": cmd_sync,
 }
 
 

@@ -1,8 +1,8 @@
 """The ORM models, one module per area. Importing this package registers every table."""
 
 from desktop.models.audit import AuditEntry
-from desktop.models.chronic import ChronicEnrolment, FollowupVisit, HealthCheck
 from desktop.models.base import Base, SyncMixin, SyncState, TimestampMixin
+from desktop.models.chronic import ChronicEnrolment, FollowupVisit, HealthCheck
 from desktop.models.org import (
     Account,
     Branch,
@@ -13,12 +13,14 @@ from desktop.models.org import (
     account_villages,
 )
 from desktop.models.resident import Household, RecordNumberCounter, Resident, ResidentCondition
+from desktop.models.sync import Catalogue, SyncLogEntry, SyncPackage
 
 __all__ = [
     "Account",
     "AuditEntry",
     "Base",
     "Branch",
+    "Catalogue",
     "ChronicEnrolment",
     "FollowupVisit",
     "HealthCheck",
@@ -28,7 +30,9 @@ __all__ = [
     "ResidentCondition",
     "Setting",
     "Staff",
+    "SyncLogEntry",
     "SyncMixin",
+    "SyncPackage",
     "SyncState",
     "TimestampMixin",
     "Village",

@@ -225,13 +225,14 @@ class IndicatorReport:
 
 def indicator_report(db: Database, actor: Actor, year: int, *, village_id: int | None = None,
                      prevalence: dict[Disease, float] | None = None,
-                     rules: FollowupRules | None = None) -> IndicatorReport:
+                     rules: FollowupRules | None = None, as_of: date | None = None) -> IndicatorReport:
     """Every indicator for the year, per village and for the whole scope, with each person's verdict.
 
-    The rules and prevalence default to the branch's stored settings.
+    The rules and prevalence default to the branch's stored settings. `as_of` ends the period
+    early (a month's or quarter's report counts the year up to its last day).
     """
     require(actor, Permission.VIEW_INDICATORS)
-    period = Period.for_year(year, now().date())
+    period = Period.for_year(year, min(as_of, now().date()) if as_of else now().date())
     scope = _scoped(actor, village_id)
     figures: list[Figure] = []
     people: dict[str, tuple[PersonVerdict, ...]] = {}

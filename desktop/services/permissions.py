@@ -54,6 +54,8 @@ class Permission(StrEnum):
     IMPORT_FOLLOWUPS = "import_followups"
     EXPORT_FOLLOWUPS = "export_followups"
     VIEW_INDICATORS = "view_indicators"
+    SYNC = "sync"
+    ENROL_SITE = "enrol_site"
 
 
 _EVERYONE = {Permission.VIEW_BRANCH}
@@ -63,6 +65,7 @@ _RESIDENT_WORK = {
 }
 _OVERSIGHT = {Permission.VIEW_RESIDENTS, Permission.VIEW_FOLLOWUPS, Permission.VIEW_INDICATORS}
 _IMPORTS = {Permission.IMPORT_RESIDENTS, Permission.IMPORT_FOLLOWUPS}
+_SYNC = {Permission.SYNC}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
@@ -73,16 +76,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_AUDIT,
             Permission.BACKUP,
             Permission.RESTORE,
+            Permission.SYNC,
+            Permission.ENROL_SITE,
         }
     ),
     Role.DIRECTOR: frozenset(
         _EVERYONE | _OVERSIGHT
         | {Permission.VIEW_AUDIT, Permission.BACKUP, Permission.EXPORT_RESIDENTS, Permission.EXPORT_FOLLOWUPS}
+        | _SYNC
     ),
-    Role.PUBLIC_HEALTH_DOCTOR: frozenset(_EVERYONE | _RESIDENT_WORK | _IMPORTS | {Permission.BACKUP}),
+    Role.PUBLIC_HEALTH_DOCTOR: frozenset(_EVERYONE | _RESIDENT_WORK | _IMPORTS | _SYNC | {Permission.BACKUP}),
     Role.FAMILY_DOCTOR: frozenset(_EVERYONE | _RESIDENT_WORK),
     Role.VILLAGE_DOCTOR: frozenset(_EVERYONE | _RESIDENT_WORK),
-    Role.CLERK: frozenset(_EVERYONE | _RESIDENT_WORK | _IMPORTS | {Permission.BACKUP}),
+    Role.CLERK: frozenset(_EVERYONE | _RESIDENT_WORK | _IMPORTS | _SYNC | {Permission.BACKUP}),
     Role.ASSESSOR: frozenset(_EVERYONE | _OVERSIGHT),
 }
 
@@ -103,6 +109,8 @@ PERMISSION_LABELS = {
     Permission.IMPORT_FOLLOWUPS: "导入历史随访",
     Permission.EXPORT_FOLLOWUPS: "导出随访记录",
     Permission.VIEW_INDICATORS: "查看管理指标",
+    Permission.SYNC: "与总院同步数据",
+    Permission.ENROL_SITE: "向总院登记本分院",
 }
 
 

@@ -87,7 +87,7 @@ class IndicatorsExport:
         target = Path(self.path)
         temporary = target.with_name(f".{target.stem}.{uuid4().hex[:8]}.part.xlsx")
         try:
-            people = self._write(temporary, report, abort, progress)
+            people = write_indicators_workbook(temporary, report, abort, progress)
             with self.db.write() as session:
                 audit.record(session, self.actor, Action.EXPORT, entity_type="indicators", entity_id=target.name,
                              summary=f"导出 {self.year} 年管理指标《{target.name}》（明细 {people} 人次）")
@@ -97,28 +97,31 @@ class IndicatorsExport:
         progress(1.0, "导出完成")
         return IndicatorsExportResult(target, self.year, len(DEFINITIONS), people)
 
-    def _write(self, path: Path, report: IndicatorReport, abort: threading.Event, progress: ProgressFn) -> int:
-        rows = summary_rows(report)
-        writer = SheetWriter(path, sheet="指标汇总", widths=[w for _, w in SUMMARY_COLUMNS], rows=len(rows),
-                             percent_columns=(5,))
-        people = 0
-        try:
-            writer.write_header([title for title, _ in SUMMARY_COLUMNS])
-            for row in rows:
+
+def write_indicators_workbook(path: Path, report: IndicatorReport, abort: threading.Event,
+                              progress: ProgressFn) -> int:
+    """The summary sheet and one sheet of people per indicator; returns how many people rows."""
+    rows = summary_rows(report)
+    writer = SheetWriter(path, sheet="指标汇总", widths=[w for _, w in SUMMARY_COLUMNS], rows=len(rows),
+                         percent_columns=(5,))
+    people = 0
+    try:
+        writer.write_header([title for title, _ in SUMMARY_COLUMNS])
+        for row in rows:
+            writer.write_row(row)
+        coded = [code for code, definition in DEFINITIONS.items() if definition.has_people]
+        for done, code in enumerate(coded, start=1):
+            raise_if_aborted(abort)
+            listed = people_rows(report, code)
+            writer.add_sheet(DEFINITIONS[code].name, widths=[w for _, w in PEOPLE_COLUMNS], rows=len(listed),
+                             text_columns=(0,))
+            writer.write_header([title.format(verdict=verdict_title(code)) for title, _ in PEOPLE_COLUMNS])
+            for row in listed:
                 writer.write_row(row)
-            coded = [code for code, definition in DEFINITIONS.items() if definition.has_people]
-            for done, code in enumerate(coded, start=1):
-                raise_if_aborted(abort)
-                listed = people_rows(report, code)
-                writer.add_sheet(DEFINITIONS[code].name, widths=[w for _, w in PEOPLE_COLUMNS], rows=len(listed),
-                                 text_columns=(0,))
-                writer.write_header([title.format(verdict=verdict_title(code)) for title, _ in PEOPLE_COLUMNS])
-                for row in listed:
-                    writer.write_row(row)
-                people += len(listed)
-                progress(0.2 + 0.75 * done / len(coded), f"已写入 {DEFINITIONS[code].name}")
-        except BaseException:
-            writer.discard()
-            raise
-        writer.close()
-        return people
+            people += len(listed)
+            progress(0.2 + 0.75 * done / len(coded), f"已写入 {DEFINITIONS[code].name}")
+    except BaseException:
+        writer.discard()
+        raise
+    writer.close()
+    return people

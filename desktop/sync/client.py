@@ -1,0 +1,196 @@
+"""One sync with the head hospital: handshake, recovery if needed, upload, feed.
+
+Each step commits on its own, so a cut at any point leaves a state the next sync resumes
+from: a built package is sent again under the same id, an upload resumes from the server's
+offset, a receipt that was lost is fetched again by re-committing (the server answers with
+the stored receipt, byte for byte).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from desktop.clock import now
+from desktop.db import Database
+from desktop.models import SyncPackage
+from desktop.services.permissions import Actor, Permission, require
+from desktop.sync.api import (
+    CHUNK_BYTES,
+    CODE_HASH_MISMATCH,
+    CODE_OFFSET,
+    CODE_SUPERSEDED,
+    HEADER_CHUNK_SHA,
+    HEADER_OFFSET,
+)
+from desktop.sync.envelope import EnvelopeKind, open_envelope
+from desktop.sync.feed import apply_feed_page
+from desktop.sync.outbox import Channel, PackageState, build_next, log_event, open_network_package
+from desktop.sync.package import sha256_hex
+from desktop.sync.receipts import ReceiptOutcome, apply_receipt
+from desktop.sync.recovery import recover_from_head
+from desktop.sync.reports import due_reports
+from desktop.sync.site import LAST_ATTEMPT_KEY, Enrolment, checkpoint, last_seq, require_enrolment, set_value
+from desktop.sync.transport import Offline, RetryPolicy, ServerRefused, Transport
+
+log = logging.getLogger("township_desk.sync")
+ProgressFn = Callable[[float, str], None]
+_MAX_ROUNDS = 5
+
+
+@dataclass
+class SyncOutcome:
+    sent: int = 0
+    applied: int = 0
+    rejected: int = 0
+    received: int = 0
+    recovered: int = 0
+
+    def line(self) -> str:
+        return f"sent {self.sent}, applied {self.applied}, rejected {self.rejected}, received {self.received}"
+
+    def message(self) -> str:
+        text = f"已发送 {self.sent} 条，总院接收 {self.applied} 条，退回 {self.rejected} 条，收到下发 {self.received} 条"
+        return text + (f"，从总院恢复 {self.recovered} 条" if self.recovered else "")
+
+
+def _enrolment(db: Database) -> Enrolment:
+    with db.read() as session:
+        return require_enrolment(session)
+
+
+def _note_attempt(db: Database, online: bool, message: str) -> None:
+    with db.write() as session:
+        set_value(session, LAST_ATTEMPT_KEY, {"at": now().isoformat(timespec="seconds"), "online": online,
+                                              "message": message})
+
+
+def sync_now(db: Database, actor: Actor, *, server_url: str | None = None, retry: RetryPolicy | None = None,
+             abort: threading.Event | None = None, progress: ProgressFn | None = None) -> SyncOutcome:
+    """Send everything not acknowledged, take what the head hospital sends down."""
+    require(actor, Permission.SYNC)
+    enrolment = _enrolment(db)
+    transport = Transport(server_url or enrolment.server_url, enrolment.site_id, enrolment.site_keys,
+                          retry=retry or RetryPolicy())
+    progress = progress or (lambda fraction, message: None)
+    outcome = SyncOutcome()
+    try:
+        progress(0.05, "正在连接总院……")
+        state = handshake(transport, enrolment)
+        if int(state.get("last_seq", 0)) > _local_seq(db):
+            progress(0.1, "本机数据早于总院记录（可能恢复过备份），正在从总院恢复……")
+            outcome.recovered = recover_from_head(db, transport, enrolment, int(state["last_seq"]))
+        _send_all(db, transport, outcome, abort, progress)
+        progress(0.85, "正在接收总院下发的数据……")
+        outcome.received = pull_feed(db, transport)
+    except (Offline, ServerRefused) as error:
+        _note_attempt(db, online=not isinstance(error, Offline), message=error.message)
+        raise
+    finally:
+        transport.close()
+    _note_attempt(db, online=True, message=outcome.message())
+    progress(1.0, outcome.message())
+    return outcome
+
+
+def _local_seq(db: Database) -> int:
+    with db.read() as session:
+        return last_seq(session)
+
+
+def handshake(transport: Transport, enrolment: Enrolment) -> dict:
+    response = transport.request("GET", "/state")
+    return open_envelope(EnvelopeKind.STATE, response.content, enrolment.head_keys)
+
+
+def _send_all(db: Database, transport: Transport, outcome: SyncOutcome, abort: threading.Event | None,
+              progress: ProgressFn) -> None:
+    for _ in range(_MAX_ROUNDS):
+        if abort is not None and abort.is_set():
+            return
+        package = _next_package(db)
+        if package is None:
+            return
+        progress(0.2, f"正在发送数据包 #{package.seq}（{package.record_count} 条记录）……")
+        receipt = send_package(db, transport, package)
+        if receipt is None:
+            continue
+        outcome.sent += receipt.sent
+        outcome.applied += receipt.applied
+        outcome.rejected += receipt.rejected
+
+
+def _next_package(db: Database) -> SyncPackage | None:
+    with db.read() as session:
+        package = open_network_package(session)
+    if package is not None:
+        return package
+    with db.read() as session:
+        reports = due_reports(db, session)
+    built = build_next(db, Channel.NETWORK, reports)
+    if built is None:
+        return None
+    with db.read() as session:
+        return session.scalars(select(SyncPackage).where(SyncPackage.package_id == built.package_id)).one()
+
+
+def send_package(db: Database, transport: Transport, package: SyncPackage) -> ReceiptOutcome | None:
+    """Upload (resuming where the server stands) and commit; None when the package was set aside."""
+    content = package.content or b""
+    path = f"/uploads/{package.package_id}"
+    try:
+        started = transport.request("POST", "/uploads", ok=(200, 201), body=json.dumps(
+            {"package_id": package.package_id, "size": len(content), "sha256": sha256_hex(content)}).encode())
+        if started.status_code == 200:
+            return apply_receipt(db, started.content)
+        _upload_from(transport, path, content, int(started.json().get("offset", 0)))
+        committed = transport.request("POST", f"{path}/commit")
+    except ServerRefused as error:
+        if error.code in (CODE_SUPERSEDED, CODE_HASH_MISMATCH):
+            _set_aside(db, package, error.message)
+            return None
+        raise
+    return apply_receipt(db, committed.content)
+
+
+def _upload_from(transport: Transport, path: str, content: bytes, offset: int) -> None:
+    while offset < len(content):
+        chunk = content[offset:offset + CHUNK_BYTES]
+        try:
+            response = transport.request("PATCH", path, body=chunk, ok=(200, 204), headers={
+                HEADER_OFFSET: str(offset), HEADER_CHUNK_SHA: sha256_hex(chunk),
+                "Content-Type": "application/offset+octet-stream"})
+            offset = int(response.json()["offset"]) if response.content else offset + len(chunk)
+        except ServerRefused as error:
+            if error.code != CODE_OFFSET:
+                raise
+            offset = int(error.body.get("offset", 0))
+        except Offline:
+            offset = int(transport.request("GET", path).json()["offset"])
+
+
+def _set_aside(db: Database, package: SyncPackage, message: str) -> None:
+    """The head hospital will not take this package; its records go in the next one."""
+    with db.write() as session:
+        session.execute(update(SyncPackage).where(SyncPackage.id == package.id)
+                        .values(state=PackageState.SUPERSEDED, content=None, message=message))
+        log_event(session, "superseded", f"数据包 #{package.seq} 未被总院接收：{message}；其中记录将随下一个数据包发送。",
+                  package.package_id)
+
+
+def pull_feed(db: Database, transport: Transport) -> int:
+    """Apply feed pages until the head hospital has nothing newer; returns entries applied."""
+    received = 0
+    while True:
+        with db.read() as session:
+            after = checkpoint(session)
+        response = transport.request("GET", f"/feed?after={after}&limit=500")
+        outcome = apply_feed_page(db, response.content)
+        received += outcome.received
+        if outcome.checkpoint <= after:
+            return received

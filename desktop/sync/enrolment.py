@@ -1,0 +1,65 @@
+"""Enrolment: this site makes its keys, tells the head hospital, and pins the head hospital's keys.
+
+The head hospital's admin approves the site only after a person read them the fingerprint
+printed here; until then every signed request is refused as not approved.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from desktop.clock import now
+from desktop.db import Database
+from desktop.errors import UserFacingError
+from desktop.services import audit
+from desktop.services.audit import Action
+from desktop.services.branch import get_branch
+from desktop.services.permissions import Actor, Permission, require
+from desktop.sync.crypto import KeyPair, PublicKeys
+from desktop.sync.outbox import log_event
+from desktop.sync.site import CONFIG_KEY, Enrolment, enrolment, set_value
+from desktop.sync.transport import RetryPolicy, Transport
+
+
+@dataclass(frozen=True)
+class EnrolResult:
+    site_id: str
+    fingerprint: str
+    head_name: str
+    head_fingerprint: str
+    status: str
+
+
+def enrol(db: Database, actor: Actor, server_url: str, *, retry: RetryPolicy | None = None) -> EnrolResult:
+    """Register this site with the head hospital at `server_url` (again: same keys, same answer)."""
+    require(actor, Permission.ENROL_SITE)
+    branch = get_branch(db)
+    if branch is None:
+        raise UserFacingError("尚未设置分院信息，不能登记。")
+    with db.read() as session:
+        existing = enrolment(session)
+    keys = existing.site_keys if existing else KeyPair.generate()
+    transport = Transport(server_url, branch.site_id, keys, retry=retry or RetryPolicy(attempts=3))
+    try:
+        request = {"site_id": branch.site_id, "name": branch.name, "county_code": branch.county_code,
+                   "township_code": branch.township_code, "keys": keys.public.to_json()}
+        response = transport.request("POST", "/enrol", body=json.dumps(request, ensure_ascii=False).encode(),
+                                     headers={"Content-Type": "application/json"}, signed=False)
+    finally:
+        transport.close()
+    answer = response.json()
+    head_keys = PublicKeys.from_json(answer["head_keys"])
+    if existing and existing.head_keys != head_keys:
+        raise UserFacingError("该地址的总院密钥与登记时记录的不同，已停止登记。请核实总院地址，或请总院管理员确认其密钥。")
+    pinned = Enrolment(site_id=branch.site_id, server_url=server_url, head_name=str(answer.get("head_name", "")),
+                       head_keys=head_keys, site_keys=keys,
+                       enrolled_at=existing.enrolled_at if existing else now().isoformat(timespec="seconds"))
+    with db.write() as session:
+        set_value(session, CONFIG_KEY, pinned.to_json())
+        log_event(session, "enrol", f"向总院（{pinned.head_name}，{server_url}）登记，本分院密钥指纹 "
+                                    f"{keys.public.fingerprint}，状态 {answer.get('status')}")
+        audit.record(session, actor, Action.UPDATE, entity_type="sync", entity_id="enrolment",
+                     summary=f"向总院登记：{server_url}，密钥指纹 {keys.public.fingerprint}")
+    return EnrolResult(branch.site_id, keys.public.fingerprint, pinned.head_name, head_keys.fingerprint,
+                       str(answer.get("status", "")))

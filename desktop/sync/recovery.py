@@ -1,0 +1,53 @@
+"""Recovery when this database went back in time (a backup was restored).
+
+The head hospital has seen a later package seq than this database remembers, so records
+sent after the backup was taken exist only there. They are fetched back (verified page by
+page), edits made since the restore are lifted above the head hospital's versions so they
+are sent, the seq jumps past the head hospital's, and open packages are set aside.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import update
+
+from desktop.db import Database
+from desktop.models import SyncPackage
+from desktop.sync.apply import apply_records
+from desktop.sync.envelope import EnvelopeKind, open_envelope
+from desktop.sync.outbox import PackageState, log_event
+from desktop.sync.package import SyncRecord
+from desktop.sync.site import SEQ_KEY, Enrolment, last_seq, set_value
+
+if TYPE_CHECKING:
+    from desktop.sync.transport import Transport
+
+_PAGE = 2000
+
+
+def recover_from_head(db: Database, transport: Transport, enrolment: Enrolment, head_seq: int) -> int:
+    """Bring back this site's records from the head hospital; returns how many were written."""
+    records: list[SyncRecord] = []
+    cursor = ""
+    while True:
+        response = transport.request("GET", f"/own-records?after={cursor}&limit={_PAGE}")
+        body = open_envelope(EnvelopeKind.RECORDS, response.content, enrolment.head_keys)
+        for item in body.get("records", []):
+            if item.get("owner_site") != enrolment.site_id:
+                continue
+            records.append(SyncRecord(type=item["type"], uuid=item["uuid"], version=int(item["version"]),
+                                      deleted=bool(item["deleted"]), owner_site=item["owner_site"],
+                                      data=dict(item["data"])))
+        cursor = body.get("next") or ""
+        if not cursor:
+            break
+    with db.write() as session:
+        local = last_seq(session)
+        result = apply_records(session, records, lift_local_edits=True)
+        set_value(session, SEQ_KEY, max(local, head_seq))
+        session.execute(update(SyncPackage).where(SyncPackage.state.in_(PackageState.OPEN))
+                        .values(state=PackageState.SUPERSEDED, content=None))
+        log_event(session, "recover", f"本机数据早于总院记录（数据包序号 {local} < {head_seq}，可能恢复过备份）："
+                                      f"从总院取回 {result.applied} 条，保留本机修改 {result.kept_local} 条。")
+    return result.applied

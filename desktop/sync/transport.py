@@ -1,0 +1,113 @@
+"""HTTP to the head hospital: signed requests, retries with capped exponential backoff and
+full jitter, and the errors a clerk can read. Never retries 401, 403 or 422."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from desktop.clock import now
+from desktop.errors import UserFacingError
+from desktop.sync.api import API_PREFIX, CODE_BUSY, sign_request
+from desktop.sync.crypto import KeyPair
+
+log = logging.getLogger("township_desk.sync")
+
+
+class Offline(UserFacingError):
+    """The head hospital cannot be reached now; everything stays queued."""
+
+
+class ServerRefused(UserFacingError):
+    """The head hospital answered with a refusal that retrying will not change."""
+
+    def __init__(self, message: str, *, status: int, code: str, body: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.body = status, code, body or {}
+
+
+@dataclass
+class RetryPolicy:
+    """Capped exponential backoff with full jitter (sleep uniformly in [0, min(cap, base·2^n)])."""
+
+    attempts: int = 6
+    base: float = 0.5
+    cap: float = 30.0
+    sleep: Callable[[float], None] = time.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    def pause(self, attempt: int) -> None:
+        self.sleep(self.rng.uniform(0, min(self.cap, self.base * 2 ** attempt)))
+
+
+_NEVER_RETRY = frozenset({400, 401, 403, 404, 413, 422})
+
+
+@dataclass
+class Transport:
+    """Signed requests to one head hospital."""
+
+    base_url: str
+    site_id: str
+    keys: KeyPair
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout: float = 60.0
+    _client: Any = None
+
+    def __post_init__(self) -> None:
+        import httpx
+
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise UserFacingError(f"总院地址 {self.base_url!r} 不对，应形如 http://主机:端口。")
+        self._client = httpx.Client(base_url=self.base_url.rstrip("/"),
+                                    timeout=httpx.Timeout(self.timeout, connect=10.0), trust_env=False)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def request(self, method: str, path: str, *, body: bytes = b"", headers: dict[str, str] | None = None,
+                ok: tuple[int, ...] = (200,), signed: bool = True) -> Any:
+        """One request with retries on network failures, 5xx and 409 busy; returns the response."""
+        import httpx
+
+        for attempt in range(self.retry.attempts):
+            target = f"{API_PREFIX}{path}"
+            all_headers = dict(headers or {})
+            if signed:
+                stamp = now().isoformat(timespec="seconds")
+                all_headers |= sign_request(self.keys, self.site_id, method, target, stamp, body)
+            try:
+                response = self._client.request(method, target, content=body, headers=all_headers)
+            except httpx.HTTPError as error:
+                log.info("request %s %s failed: %s", method, target, error)
+                failure: Exception = Offline(f"无法连接总院（{type(error).__name__}），数据已保留在本机，稍后自动重试。")
+            else:
+                if response.status_code in ok:
+                    return response
+                failure = self._refusal(response)
+                if response.status_code in _NEVER_RETRY or (response.status_code == 409 and
+                                                               failure.code != CODE_BUSY):
+                    raise failure
+            if attempt + 1 < self.retry.attempts:
+                self.retry.pause(attempt)
+        raise failure
+
+    @staticmethod
+    def _refusal(response: Any) -> ServerRefused:
+        try:
+            body = response.json()
+            code, message = body.get("code", ""), body.get("message", "")
+        except (ValueError, json.JSONDecodeError, AttributeError):
+            body, code, message = {}, "", ""
+        if isinstance(body, dict) and "detail" in body and isinstance(body["detail"], dict):
+            body = body["detail"]
+            code, message = body.get("code", code), body.get("message", message)
+        text = message or f"总院返回错误 {response.status_code}"
+        return ServerRefused(text, status=response.status_code, code=code, body=body)
