@@ -92,12 +92,9 @@ class HeadDatabase:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A reading transaction, always rolled back."""
+        """A reading transaction, ended without writing; loaded objects stay readable afterwards."""
         with Session(self.engine, expire_on_commit=False) as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def log_event(self, event_name: str, message: str, *, site_id: str | None = None,
                   package_id: str | None = None) -> None:

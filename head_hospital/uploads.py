@@ -95,10 +95,10 @@ def append_chunk(db: HeadDatabase, site_id: str, package_id: str, *, at: str | N
             if upload is None or upload.site_id != site_id:
                 raise Refused(f"没有编号为 {package_id} 的上传，请重新开始上传。", code=api.CODE_REJECTED, status=404)
             _check_offset(upload, at, len(chunk))
+            reached = upload.received + len(chunk)
             session.execute(insert(UploadChunk).values(package_id=package_id, offset=upload.received, data=chunk))
-            session.execute(update(Upload).where(Upload.package_id == package_id)
-                            .values(received=upload.received + len(chunk)))
-            return upload.received + len(chunk)
+            session.execute(update(Upload).where(Upload.package_id == package_id).values(received=reached))
+            return reached
     except IntegrityError as error:  # a concurrent chunk at the same offset won
         raise _offset_refusal(offset(db, site_id, package_id)["offset"]) from error
 

@@ -1,0 +1,157 @@
+"""Helpers for the head hospital tests: sites with fresh keys, packages, signed requests."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+
+from desktop.sync import api
+from desktop.sync.crypto import KeyPair
+from desktop.sync.envelope import EnvelopeKind, open_envelope
+from desktop.sync.package import PackageHeader, SyncRecord, build_package
+from head_hospital.db import HeadDatabase
+from head_hospital.models import EventLog, Package, Record
+from head_hospital.sites import approve, enrol
+
+
+@dataclass
+class Branch:
+    """A site as the tests play it: its id, keys and next package seq."""
+
+    site_id: str
+    keys: KeyPair
+    name: str = "青山镇卫生院"
+    seq: int = 0
+    sent: list[str] = field(default_factory=list)
+
+    def record(self, record_type: str = "village", *, version: int = 1, record_id: str | None = None,
+               owner: str | None = None, deleted: bool = False, **data: Any) -> SyncRecord:
+        body = data or default_data(record_type)
+        return SyncRecord(type=record_type, uuid=record_id or str(uuid.uuid4()), version=version, deleted=deleted,
+                          owner_site=owner or self.site_id, data=body)
+
+    def package(self, db: HeadDatabase | None, records: Iterable[SyncRecord], *, seq: int | None = None,
+                package_id: str | None = None, recipient: str | None = None, checkpoint: int = 0,
+                reports: dict[str, bytes] | None = None, keys: KeyPair | None = None) -> bytes:
+        """A signed package to the head hospital of `db` (or to `recipient`)."""
+        if seq is None:
+            self.seq += 1
+            seq = self.seq
+        header = PackageHeader(package_id=package_id or str(uuid.uuid4()), site_id=self.site_id, seq=seq,
+                               created_at=now_text(), recipient_key_id=recipient or db.keys.public.key_id,
+                               checkpoint=checkpoint)
+        return build_package(header, records, keys or self.keys, reports)
+
+
+def default_data(record_type: str) -> dict[str, Any]:
+    if record_type == "village":
+        return {"code": "101", "name": "上坝村"}
+    if record_type == "resident":
+        return {"record_no": "51342202101000001", "name": "张三", "sex": "1", "birth_date": "1950-01-02",
+                "village_uuid": str(uuid.uuid4()), "registered_on": "2026-01-05"}
+    if record_type == "staff":
+        return {"name": "李医生", "post": "村医"}
+    return {}
+
+
+def now_text() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def new_branch(db: HeadDatabase, site_id: str | None = None, *, approved: bool = True,
+               name: str = "青山镇卫生院") -> Branch:
+    """A site enrolled with fresh keys (and approved with its fingerprint unless told otherwise)."""
+    branch = Branch(site_id=site_id or f"513422-{uuid.uuid4().hex[:8]}", keys=KeyPair.generate(), name=name)
+    enrol(db, {"site_id": branch.site_id, "name": name, "county_code": "513422", "township_code": "021",
+               "keys": branch.keys.public.to_json()})
+    if approved:
+        approve(db, branch.site_id, branch.keys.public.fingerprint)
+    return branch
+
+
+def receipt_body(db: HeadDatabase, receipt: bytes) -> dict[str, Any]:
+    return open_envelope(EnvelopeKind.RECEIPT, receipt, db.keys.public)
+
+
+def results_by_uuid(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {entry["uuid"]: entry for entry in body["results"]}
+
+
+def count_rows(db: HeadDatabase, model: type) -> int:
+    with db.read() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def events(db: HeadDatabase, event_prefix: str = "") -> list[EventLog]:
+    with db.read() as session:
+        rows = session.scalars(select(EventLog).order_by(EventLog.id)).all()
+    return [row for row in rows if row.event.startswith(event_prefix)]
+
+
+def nothing_written(db: HeadDatabase) -> bool:
+    return count_rows(db, Record) == 0 and count_rows(db, Package) == 0
+
+
+def rezip(data: bytes, *, rename: dict[str, str] | None = None, add: dict[str, bytes] | None = None,
+          replace: dict[str, bytes] | None = None) -> bytes:
+    """A copy of a package zip with members renamed, added or replaced (the manifest left as signed)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = (replace or {}).get(info.filename, source.read(info))
+            target.writestr((rename or {}).get(info.filename, info.filename), content)
+        for name, content in (add or {}).items():
+            target.writestr(name, content)
+    return buffer.getvalue()
+
+
+class SignedClient:
+    """Sends requests signed the way desktop.sync.api says, through any httpx-compatible client."""
+
+    def __init__(self, client: httpx.Client, branch: Branch, *, clock: datetime | None = None) -> None:
+        self.client, self.branch, self.clock = client, branch, clock
+
+    def request(self, method: str, path: str, *, body: bytes = b"", json_body: Any = None,
+                headers: dict[str, str] | None = None) -> httpx.Response:
+        if json_body is not None:
+            body = json.dumps(json_body).encode("utf-8")
+        timestamp = (self.clock or datetime.now(UTC)).isoformat(timespec="seconds")
+        signed = api.sign_request(self.branch.keys, self.branch.site_id, method, path, timestamp, body)
+        return self.client.request(method, path, content=body, headers={**signed, **(headers or {})})
+
+    def get(self, path: str) -> httpx.Response:
+        return self.request("GET", path)
+
+    def post(self, path: str, json_body: Any = None) -> httpx.Response:
+        return self.request("POST", path, json_body=json_body)
+
+    def upload(self, package: bytes, package_id: str, *, chunk: int = api.CHUNK_BYTES,
+               stop_after: int | None = None) -> httpx.Response:
+        """Declare, send chunks from the server's offset (stopping after `stop_after` chunks), commit."""
+        import hashlib
+
+        declared = self.post(f"{api.API_PREFIX}/uploads", {"package_id": package_id, "size": len(package),
+                                                           "sha256": hashlib.sha256(package).hexdigest()})
+        if declared.status_code != 201:
+            return declared
+        offset, sent = declared.json()["offset"], 0
+        while offset < len(package):
+            if stop_after is not None and sent >= stop_after:
+                return declared
+            part = package[offset:offset + chunk]
+            answer = self.request("PATCH", f"{api.API_PREFIX}/uploads/{package_id}", body=part,
+                                  headers={api.HEADER_OFFSET: str(offset),
+                                           api.HEADER_CHUNK_SHA: hashlib.sha256(part).hexdigest()})
+            assert answer.status_code == 200, answer.text
+            offset, sent = answer.json()["offset"], sent + 1
+        return self.post(f"{api.API_PREFIX}/uploads/{package_id}/commit")
