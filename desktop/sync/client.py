@@ -13,8 +13,9 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from desktop.clock import now
 from desktop.db import Database
@@ -30,7 +31,7 @@ from desktop.sync.api import (
 )
 from desktop.sync.envelope import EnvelopeKind, open_envelope
 from desktop.sync.feed import apply_feed_page
-from desktop.sync.outbox import Channel, PackageState, build_next, log_event, open_network_package
+from desktop.sync.outbox import BuiltPackage, Channel, PackageState, build_next, log_event, open_network_package
 from desktop.sync.package import sha256_hex
 from desktop.sync.receipts import ReceiptOutcome, apply_receipt
 from desktop.sync.recovery import recover_from_head
@@ -71,12 +72,18 @@ def _note_attempt(db: Database, online: bool, message: str) -> None:
 
 
 def sync_now(db: Database, actor: Actor, *, server_url: str | None = None, retry: RetryPolicy | None = None,
-             abort: threading.Event | None = None, progress: ProgressFn | None = None) -> SyncOutcome:
-    """Send everything not acknowledged, take what the head hospital sends down."""
+             abort: threading.Event | None = None, progress: ProgressFn | None = None,
+             clock: Callable[[], datetime] | None = None) -> SyncOutcome:
+    """Send everything not acknowledged, take what the head hospital sends down.
+
+    `clock` stamps the signed requests (this PC's clock by default; tests skew it).
+    """
     require(actor, Permission.SYNC)
     enrolment = _enrolment(db)
     transport = Transport(server_url or enrolment.server_url, enrolment.site_id, enrolment.site_keys,
                           retry=retry or RetryPolicy())
+    if clock is not None:
+        transport.clock = clock
     progress = progress or (lambda fraction, message: None)
     outcome = SyncOutcome()
     try:
@@ -125,23 +132,19 @@ def _send_all(db: Database, transport: Transport, outcome: SyncOutcome, abort: t
         outcome.rejected += receipt.rejected
 
 
-def _next_package(db: Database) -> SyncPackage | None:
+def _next_package(db: Database) -> BuiltPackage | None:
     with db.read() as session:
         package = open_network_package(session)
     if package is not None:
         return package
     with db.read() as session:
         reports = due_reports(db, session)
-    built = build_next(db, Channel.NETWORK, reports)
-    if built is None:
-        return None
-    with db.read() as session:
-        return session.scalars(select(SyncPackage).where(SyncPackage.package_id == built.package_id)).one()
+    return build_next(db, Channel.NETWORK, reports)
 
 
-def send_package(db: Database, transport: Transport, package: SyncPackage) -> ReceiptOutcome | None:
+def send_package(db: Database, transport: Transport, package: BuiltPackage) -> ReceiptOutcome | None:
     """Upload (resuming where the server stands) and commit; None when the package was set aside."""
-    content = package.content or b""
+    content = package.content
     path = f"/uploads/{package.package_id}"
     try:
         started = transport.request("POST", "/uploads", ok=(200, 201), body=json.dumps(
@@ -174,10 +177,10 @@ def _upload_from(transport: Transport, path: str, content: bytes, offset: int) -
             offset = int(transport.request("GET", path).json()["offset"])
 
 
-def _set_aside(db: Database, package: SyncPackage, message: str) -> None:
+def _set_aside(db: Database, package: BuiltPackage, message: str) -> None:
     """The head hospital will not take this package; its records go in the next one."""
     with db.write() as session:
-        session.execute(update(SyncPackage).where(SyncPackage.id == package.id)
+        session.execute(update(SyncPackage).where(SyncPackage.package_id == package.package_id)
                         .values(state=PackageState.SUPERSEDED, content=None, message=message))
         log_event(session, "superseded", f"数据包 #{package.seq} 未被总院接收：{message}；其中记录将随下一个数据包发送。",
                   package.package_id)

@@ -66,11 +66,13 @@ def _mark_in_flight(session: Session, site_id: str) -> None:
                         .values(sync_state=SyncState.IN_FLIGHT.value))
 
 
-def open_network_package(session: Session) -> SyncPackage | None:
+def open_network_package(session: Session) -> BuiltPackage | None:
     """The network package built earlier and not yet acknowledged, to be sent again as it is."""
-    return session.scalars(select(SyncPackage).where(SyncPackage.state == PackageState.BUILT,
-                                                     SyncPackage.channel == Channel.NETWORK)
-                           .order_by(SyncPackage.seq.desc()).limit(1)).first()
+    row = session.execute(select(SyncPackage.package_id, SyncPackage.seq, SyncPackage.record_count,
+                                 SyncPackage.content)
+                          .where(SyncPackage.state == PackageState.BUILT, SyncPackage.channel == Channel.NETWORK)
+                          .order_by(SyncPackage.seq.desc()).limit(1)).first()
+    return BuiltPackage(*row) if row is not None and row.content is not None else None
 
 
 def build_next(db: Database, channel: str, reports: Mapping[str, bytes] | None = None,

@@ -9,10 +9,10 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from desktop.clock import now
 from desktop.errors import UserFacingError
 from desktop.sync.api import API_PREFIX, CODE_BUSY, sign_request
 from desktop.sync.crypto import KeyPair
@@ -58,6 +58,7 @@ class Transport:
     keys: KeyPair
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: float = 60.0
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     _client: Any = None
 
     def __post_init__(self) -> None:
@@ -81,7 +82,7 @@ class Transport:
             target = f"{API_PREFIX}{path}"
             all_headers = dict(headers or {})
             if signed:
-                stamp = now().isoformat(timespec="seconds")
+                stamp = self.clock().isoformat(timespec="seconds")
                 all_headers |= sign_request(self.keys, self.site_id, method, target, stamp, body)
             try:
                 response = self._client.request(method, target, content=body, headers=all_headers)
