@@ -1,0 +1,47 @@
+"""The real service in a subprocess on loopback: enrol, approve through the CLI, an upload cut by a killed server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from head_support import Branch, SignedClient
+from server_support import approve_site, head_keys, site_list, start_server
+
+from desktop.sync import api
+from desktop.sync.crypto import KeyPair, PublicKeys
+from desktop.sync.envelope import EnvelopeKind, open_envelope
+from head_hospital.db import open_database
+
+
+def test_upload_survives_a_killed_server_and_resumes(tmp_path: Path, db_url: str) -> None:
+    server = start_server(tmp_path, db_url)
+    try:
+        branch = Branch(site_id="513422021", keys=KeyPair.generate(), name="白水乡卫生院")
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            enrolled = http.post(f"{api.API_PREFIX}/enrol", json={
+                "site_id": branch.site_id, "name": branch.name, "county_code": "513422", "township_code": "021",
+                "keys": branch.keys.public.to_json()}).json()
+            assert PublicKeys.from_json(enrolled["head_keys"]) == head_keys(server.db_url)
+            assert enrolled["head_name"] == "县人民医院"
+            approve_site(server.db_url, branch.site_id)
+            assert site_list(server.db_url)[0]["status"] == "approved"
+            db = open_database(server.db_url)
+            records = [branch.record("village") for _ in range(2000)]
+            package_id = "9a9b9c9d-0000-4000-8000-000000000001"
+            package = branch.package(db, records, package_id=package_id)
+            db.dispose()
+            signed = SignedClient(http, branch)
+            signed.upload(package, package_id, chunk=16 * 1024, stop_after=3)
+            server.kill()
+            server.start()
+            where = signed.get(f"{api.API_PREFIX}/uploads/{package_id}").json()
+            assert where == {"offset": 3 * 16 * 1024, "size": len(package)}
+            answer = signed.upload(package, package_id, chunk=16 * 1024)
+            assert answer.status_code == 200, answer.text
+            body = open_envelope(EnvelopeKind.RECEIPT, answer.content, head_keys(server.db_url))
+            assert body["totals"]["applied"] == 2000
+            page = http.get("/")
+            assert page.status_code == 200 and "白水乡卫生院" in page.text
+    finally:
+        server.stop()
