@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import defer
 
 from desktop.db import Database
 from desktop.models import SyncLogEntry, SyncPackage, SyncState
@@ -101,13 +102,20 @@ def rejected_records(db: Database, limit: int = 500) -> list[RejectedRecord]:
 
 
 def package_history(db: Database, limit: int = 100) -> list[SyncPackage]:
+    """The latest packages, newest first (detached: safe to read after the session ends)."""
     with db.read() as session:
-        return list(session.scalars(select(SyncPackage).order_by(SyncPackage.seq.desc()).limit(limit)))
+        packages = list(session.scalars(select(SyncPackage).options(defer(SyncPackage.content))
+                                        .order_by(SyncPackage.seq.desc()).limit(limit)))
+        session.expunge_all()
+        return packages
 
 
 def sync_log(db: Database, limit: int = 200) -> list[SyncLogEntry]:
+    """The latest sync log entries, newest first (detached)."""
     with db.read() as session:
-        return list(session.scalars(select(SyncLogEntry).order_by(SyncLogEntry.id.desc()).limit(limit)))
+        entries = list(session.scalars(select(SyncLogEntry).order_by(SyncLogEntry.id.desc()).limit(limit)))
+        session.expunge_all()
+        return entries
 
 
 def local_counts(db: Database, site_id: str) -> dict[str, dict[str, Any]]:
