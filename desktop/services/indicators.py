@@ -6,7 +6,7 @@ figure and its list of people can never disagree.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from desktop.clock import now
 from desktop.db import Database
 from desktop.errors import ValidationError
-from desktop.models import ChronicEnrolment, FollowupVisit, HealthCheck, Resident, Village
+from desktop.models import ChronicEnrolment, FollowupVisit, HealthCheck, Resident, SyncState, Village
 from desktop.rules.chronic_indicators import Verdict, VisitFact, control, standard_management
 from desktop.rules.dates import age_on
 from desktop.rules.followup import DEFAULT_RULES, Disease, FollowupRules, VisitMethod
@@ -110,7 +110,7 @@ def _managed(session: Session, disease: Disease, period: Period, scope: list) ->
         select(Resident.id, Resident.record_no, Resident.name, Resident.village_id, Resident.birth_date)
         .join(ChronicEnrolment, ChronicEnrolment.resident_id == Resident.id)
         .where(ChronicEnrolment.disease == disease.value, ChronicEnrolment.deleted.is_(False),
-               ChronicEnrolment.managed_from <= period.end,
+               ChronicEnrolment.sync_state != SyncState.ERROR.value, ChronicEnrolment.managed_from <= period.end,
                or_(ChronicEnrolment.ended_on.is_(None), ChronicEnrolment.ended_on > period.end), *scope)
         .distinct()
     ).all()
@@ -124,9 +124,18 @@ def _visits(session: Session, period: Period) -> dict[tuple[str, int], list[Visi
         .where(FollowupVisit.deleted.is_(False),
                FollowupVisit.visit_date >= period.start, FollowupVisit.visit_date <= period.end)
     ).all()
+    rejected = Counter(session.connection().execute(  # sent back by the head hospital: not counted as done
+        select(FollowupVisit.disease, FollowupVisit.resident_id, FollowupVisit.visit_date, FollowupVisit.method,
+               FollowupVisit.sbp, FollowupVisit.dbp, FollowupVisit.fasting_glucose)
+        .where(FollowupVisit.sync_state == SyncState.ERROR.value, FollowupVisit.deleted.is_(False))
+    ).all())
     methods = {method.value: method for method in VisitMethod}
     visits: dict[tuple[str, int], list[VisitFact]] = defaultdict(list)
-    for disease, rid, day, method, sbp, dbp, glucose in rows:
+    for row in rows:
+        if rejected[tuple(row)] > 0:
+            rejected[tuple(row)] -= 1
+            continue
+        disease, rid, day, method, sbp, dbp, glucose = row
         visits[(disease, rid)].append(VisitFact(day, methods[method], sbp, dbp, glucose))
     return visits
 
@@ -135,7 +144,7 @@ def _checked(session: Session, period: Period) -> dict[int, bool]:
     """resident id -> whether a check in the period recorded the self-care assessment."""
     rows = session.connection().execute(
         select(HealthCheck.resident_id, HealthCheck.self_care_total)
-        .where(HealthCheck.deleted.is_(False),
+        .where(HealthCheck.deleted.is_(False), HealthCheck.sync_state != SyncState.ERROR.value,
                and_(HealthCheck.check_date >= period.start, HealthCheck.check_date <= period.end))
     ).all()
     result: dict[int, bool] = {}

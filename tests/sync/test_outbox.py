@@ -155,3 +155,27 @@ def test_enrolment_is_required_before_building(demo_app, head) -> None:
         build_next(demo_app.db, Channel.NETWORK)
     enrol_offline(demo_app.db, head, server_url="http://127.0.0.1:9")
     assert build_next(demo_app.db, Channel.NETWORK) is not None
+
+
+def test_visits_the_head_hospital_rejected_do_not_count_in_local_indicators(enrolled_app, head) -> None:
+    from core_support import actor_for
+
+    from desktop.clock import now
+    from desktop.models import FollowupVisit
+    from desktop.services.indicators import indicator_report
+
+    director = actor_for(enrolled_app.db, "yuanzhang")
+    year = now().year
+    before = indicator_report(enrolled_app.db, director, year)
+    counted = next(v for v in before.people["ht_standard"] if v.counts)
+    with enrolled_app.db.read() as session:
+        visit_uuids = set(session.scalars(select(FollowupVisit.uuid).where(
+            FollowupVisit.resident_id == counted.resident_id, FollowupVisit.disease == "hypertension")))
+    package = open_package(build_next(enrolled_app.db, Channel.NETWORK).content, _enrolment(enrolled_app), head)
+    results = [{"uuid": r.uuid, "type": r.type, "version": r.version,
+                "result": "invalid" if r.uuid in visit_uuids else "applied", "reason": "随访日期有误"}
+               for r in package.records]
+    apply_receipt(enrolled_app.db, head.receipt(package, results))
+    after = indicator_report(enrolled_app.db, director, year)
+    assert after.branch("ht_standard").numerator == before.branch("ht_standard").numerator - 1
+    assert not next(v for v in after.people["ht_standard"] if v.resident_id == counted.resident_id).counts
