@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from desktop.sync import api
 from desktop.sync.crypto import PublicKeys
 from desktop.sync.envelope import EnvelopeKind, seal_envelope
-from desktop.sync.package import Package, PackageRejected, count_and_digest, read_package, sha256_hex
+from desktop.sync.package import Package, PackageRejected, count_and_digest, read_package
 from head_hospital.db import HeadDatabase
 from head_hospital.errors import Refused
 from head_hospital.models import (
@@ -148,15 +148,15 @@ def ingest(db: HeadDatabase, data: bytes, *, channel: str, sender_site: str | No
     known = stored_receipt(db, package.package_id, package.sha256, site_id=package.site_id)
     if known is not None:
         return Ingested(package.package_id, package.site_id, known, replay=True, checkpoint=checkpoint)
-    with PACKAGE_LOCKS.hold(package.package_id):
-        try:
+    try:
+        with PACKAGE_LOCKS.hold(package.package_id):
             receipt = _apply(db, package, channel=channel, size=len(data))
-        except IntegrityError as error:
-            db.log_event("busy", "数据包正被并发写入", site_id=package.site_id, package_id=package.package_id)
-            raise Refused("该数据包正在由另一请求处理，请稍后重试。", code=api.CODE_BUSY, status=409) from error
-        except Refused as error:
-            db.log_event(error.code, error.message, site_id=package.site_id, package_id=package.package_id)
-            raise
+    except IntegrityError as error:
+        db.log_event("busy", "数据包正被并发写入", site_id=package.site_id, package_id=package.package_id)
+        raise Refused("该数据包正在由另一请求处理，请稍后重试。", code=api.CODE_BUSY, status=409) from error
+    except Refused as error:
+        db.log_event(error.code, error.message, site_id=package.site_id, package_id=package.package_id)
+        raise
     if receipt is None:  # applied by a concurrent request while this one waited for the site row
         receipt = stored_receipt(db, package.package_id, package.sha256) or b""
         return Ingested(package.package_id, package.site_id, receipt, replay=True, checkpoint=checkpoint)
@@ -216,6 +216,3 @@ def _seal_receipt(db: HeadDatabase, connection: Connection, package: Package, re
                        .values(receipt=receipt, **totals))
     return receipt
 
-
-def package_sha256(data: bytes) -> str:
-    return sha256_hex(data)

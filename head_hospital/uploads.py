@@ -77,7 +77,12 @@ def _own_upload(db: HeadDatabase, site_id: str, package_id: str) -> Upload:
 
 
 def offset(db: HeadDatabase, site_id: str, package_id: str) -> dict[str, int]:
-    """Where the upload stands: {offset, size}."""
+    """Where the upload stands: {offset, size}; an applied package counts as wholly received."""
+    with db.read() as session:
+        applied = session.execute(select(PackageRow.size).where(PackageRow.package_id == package_id,
+                                                                PackageRow.site_id == site_id)).scalar()
+    if applied is not None:
+        return {"offset": applied, "size": applied}
     upload = _own_upload(db, site_id, package_id)
     return {"offset": upload.received, "size": upload.size}
 

@@ -136,7 +136,7 @@ class SignedClient:
         return self.request("POST", path, json_body=json_body)
 
     def upload(self, package: bytes, package_id: str, *, chunk: int = api.CHUNK_BYTES,
-               stop_after: int | None = None) -> httpx.Response:
+               stop_after: int | None = None, commit: bool = True) -> httpx.Response:
         """Declare, send chunks from the server's offset (stopping after `stop_after` chunks), commit."""
         import hashlib
 
@@ -154,4 +154,6 @@ class SignedClient:
                                            api.HEADER_CHUNK_SHA: hashlib.sha256(part).hexdigest()})
             assert answer.status_code == 200, answer.text
             offset, sent = answer.json()["offset"], sent + 1
+        if not commit:
+            return answer
         return self.post(f"{api.API_PREFIX}/uploads/{package_id}/commit")

@@ -108,6 +108,7 @@ def test_upload_resumes_after_a_cut_and_commit_repeats_the_same_bytes(client: Te
     declared = signed.post(f"{V1}/uploads", {"package_id": package_id, "size": len(package),
                                              "sha256": hashlib.sha256(package).hexdigest()})
     assert again.content == receipt.content and (declared.status_code, declared.content) == (200, receipt.content)
+    assert signed.get(f"{V1}/uploads/{package_id}").json() == {"offset": len(package), "size": len(package)}
     with head_db.read() as session:
         assert session.scalar(select(Upload).where(Upload.package_id == package_id)) is None
         assert len(session.scalars(select(Record.uuid)).all()) == 3000
