@@ -20,7 +20,7 @@ from pathlib import Path
 from bench_data import demo_branch, private_copy
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "head_hospital"), str(ROOT / "tests" / "sync")]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "core"), str(ROOT / "tests" / "head_hospital"), str(ROOT / "tests" / "sync")]
 
 RESIDENTS = int(os.environ.get("BENCH_SYNC_RESIDENTS", "5000"))
 PACKAGE_RECORDS = 20_000
@@ -49,11 +49,11 @@ def _keep_unsent(db, count: int) -> int:
 
 def bench_build(source: Path, work: Path) -> None:
     from sqlalchemy import update
+    from sync_support import HeadKeys, enrol_offline
 
     from desktop.app import open_app
     from desktop.sync.outbox import Channel, build_next
     from desktop.sync.records import bindings
-    from sync_support import HeadKeys, enrol_offline
 
     app = open_app(private_copy(source, work / "build"))
     enrol_offline(app.db, HeadKeys.generate(), server_url="http://127.0.0.1:9")
