@@ -41,8 +41,7 @@ def _parse_time(text: str) -> datetime | None:
 
 
 def _refuse_auth(db: HeadDatabase, site_id: str | None, code: str, status: int, message: str) -> Refused:
-    db.log_event(f"auth_{code}", message, site_id=(site_id or "")[:64] or None)
-    return Refused(message, code=code, status=status)
+    return db.refusal(Refused(message, code=code, status=status), f"auth_{code}", site_id=(site_id or "")[:64] or None)
 
 
 def authenticate(db: HeadDatabase, *, method: str, target: str, headers: Mapping[str, str], body: bytes) -> str:
@@ -132,6 +131,9 @@ def create_app(db: HeadDatabase) -> FastAPI:
 
     @app.exception_handler(Refused)
     async def refused(request: Request, error: Refused) -> JSONResponse:
+        if not error.logged:
+            site_id = (request.headers.get(api.HEADER_SITE) or "")[:64] or None
+            await run_in_threadpool(db.refusal, error, f"refused_{error.code}", site_id=site_id)
         return JSONResponse(error.body(), status_code=error.status)
 
     @app.exception_handler(UserFacingError)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from desktop.errors import UserFacingError
 from desktop.sync.crypto import KeyPair
+from head_hospital.errors import Refused
 from head_hospital.models import Base, EventLog, ServerKey, utc_now
 
 log = logging.getLogger("head_hospital.db")
@@ -106,6 +107,14 @@ class HeadDatabase:
         except Exception:  # the refusal itself must still reach the caller
             log.exception("could not log event %s", event_name)
         log.info("%s site=%s package=%s %s", event_name, site_id, package_id, message)
+
+    def refusal(self, error: Refused, event_name: str, *, site_id: str | None = None,
+                package_id: str | None = None) -> Refused:
+        """Log a refusal once (event_log) and hand it back for raising."""
+        if not error.logged:
+            self.log_event(event_name, error.message, site_id=site_id, package_id=package_id)
+            error.logged = True
+        return error
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -15,6 +15,7 @@ class Refused(UserFacingError):
         self.code = code
         self.status = status
         self.extra = dict(extra or {})
+        self.logged = False
 
     def body(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, **self.extra}

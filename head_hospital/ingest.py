@@ -105,8 +105,8 @@ def verify(db: HeadDatabase, data: bytes, *, sender_site: str | None = None,
         _check_identity(db, package, sender_site, package_id)
     except PackageRejected as error:
         status, code = _KEY_REFUSALS.get(error.code, (422, api.CODE_REJECTED))
-        db.log_event(f"package_{error.code}", error.message, site_id=sender_site, package_id=package_id)
-        raise Refused(error.message, code=code, status=status, extra={"reason": error.code}) from error
+        refused = Refused(error.message, code=code, status=status, extra={"reason": error.code})
+        raise db.refusal(refused, f"package_{error.code}", site_id=sender_site, package_id=package_id) from error
     return package
 
 
@@ -131,12 +131,11 @@ def stored_receipt(db: HeadDatabase, package_id: str, sha256: str, *, site_id: s
     if row is None:
         return None
     if site_id is not None and row.site_id != site_id:
-        db.log_event("package_foreign_id", f"数据包编号已属于站点 {row.site_id}", site_id=site_id,
-                     package_id=package_id)
-        raise Refused("该数据包编号已被其他站点使用，已拒收。", code=api.CODE_REJECTED)
+        refused = Refused(f"该数据包编号已被其他站点（{row.site_id}）使用，已拒收。", code=api.CODE_REJECTED)
+        raise db.refusal(refused, "package_foreign_id", site_id=site_id, package_id=package_id)
     if row.sha256 != sha256:
-        db.log_event("hash_mismatch", "同一数据包编号，内容不同", site_id=row.site_id, package_id=package_id)
-        raise Refused("同一数据包编号已收到过内容不同的数据包，本次未写入任何记录。", code=api.CODE_HASH_MISMATCH)
+        refused = Refused("同一数据包编号已收到过内容不同的数据包，本次未写入任何记录。", code=api.CODE_HASH_MISMATCH)
+        raise db.refusal(refused, "hash_mismatch", site_id=row.site_id, package_id=package_id)
     return row.receipt
 
 
@@ -152,11 +151,10 @@ def ingest(db: HeadDatabase, data: bytes, *, channel: str, sender_site: str | No
         with PACKAGE_LOCKS.hold(package.package_id):
             receipt = _apply(db, package, channel=channel, size=len(data))
     except IntegrityError as error:
-        db.log_event("busy", "数据包正被并发写入", site_id=package.site_id, package_id=package.package_id)
-        raise Refused("该数据包正在由另一请求处理，请稍后重试。", code=api.CODE_BUSY, status=409) from error
+        refused = Refused("该数据包正在由另一请求处理，请稍后重试。", code=api.CODE_BUSY, status=409)
+        raise db.refusal(refused, "busy", site_id=package.site_id, package_id=package.package_id) from error
     except Refused as error:
-        db.log_event(error.code, error.message, site_id=package.site_id, package_id=package.package_id)
-        raise
+        raise db.refusal(error, error.code, site_id=package.site_id, package_id=package.package_id) from None
     if receipt is None:  # applied by a concurrent request while this one waited for the site row
         receipt = stored_receipt(db, package.package_id, package.sha256) or b""
         return Ingested(package.package_id, package.site_id, receipt, replay=True, checkpoint=checkpoint)

@@ -53,8 +53,7 @@ def enrol(db: HeadDatabase, body: dict[str, Any]) -> dict[str, Any]:
     try:
         answer = _enrol(db, body)
     except Refused as error:
-        db.log_event("enrol_refused", error.message, site_id=claimed)
-        raise
+        raise db.refusal(error, "enrol_refused", site_id=claimed) from None
     db.log_event("enrolled", f"指纹 {answer['fingerprint']}，状态 {answer['status']}", site_id=claimed)
     return answer
 

@@ -151,8 +151,8 @@ def commit(db: HeadDatabase, site_id: str, package_id: str) -> Ingested | bytes:
     data = _assembled(db, upload)
     if len(data) != upload.size or hashlib.sha256(data).hexdigest() != upload.sha256:
         discard(db, package_id)
-        db.log_event("upload_hash_mismatch", "拼接后的数据包校验值不符", site_id=site_id, package_id=package_id)
-        raise Refused("拼接后的数据包与声明的大小或校验值不符，请重新上传。", code=api.CODE_HASH_MISMATCH)
+        refused = Refused("拼接后的数据包与声明的大小或校验值不符，请重新上传。", code=api.CODE_HASH_MISMATCH)
+        raise db.refusal(refused, "upload_hash_mismatch", site_id=site_id, package_id=package_id)
     try:
         return ingest(db, data, channel=CHANNEL_NETWORK, sender_site=site_id, package_id=package_id)
     except Refused as error:

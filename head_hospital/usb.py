@@ -39,8 +39,8 @@ def open_usb_file(db: HeadDatabase, sealed: bytes, *, source: str) -> bytes:
             raise SealBroken(f"该文件是发给另一总院（密钥 {recipient}）的，不是本总院。")
         return db.keys.open_sealed(sealed)
     except SealBroken as error:
-        db.log_event("usb_unreadable", f"{source}：{error.message}")
-        raise Refused(error.message, code=api.CODE_REJECTED, extra={"reason": "sealed"}) from error
+        refused = Refused(f"{source}：{error.message}", code=api.CODE_REJECTED, extra={"reason": "sealed"})
+        raise db.refusal(refused, "usb_unreadable") from error
 
 
 def return_file_bytes(db: HeadDatabase, ingested: Ingested) -> bytes:

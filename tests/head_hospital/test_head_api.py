@@ -136,6 +136,8 @@ def test_upload_checks_offsets_chunk_hashes_sizes_and_ids(client: TestClient, he
     assert (early.status_code, early.json()["offset"]) == (409, 0)
     other = new_branch(head_db)
     assert SignedClient(client, other).get(path).status_code == 404, "another site cannot see the upload"
+    logged = {row.event for row in events(head_db, "refused_")}
+    assert logged == {"refused_too_large", "refused_offset_mismatch", "refused_hash_mismatch", "refused_rejected"}
 
 
 def test_commit_of_a_tampered_upload_is_refused_and_logged(client: TestClient, head_db: HeadDatabase) -> None:
