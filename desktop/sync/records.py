@@ -105,14 +105,6 @@ def binding(type_name: str) -> Binding | None:
     return _BINDINGS.get(type_name)
 
 
-def _wire_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def select_records(bound: Binding, *, where: Any = None) -> Select:
     """The type's rows with each parent's uuid joined in (one query, no id leaves the database)."""
     table = bound.table
@@ -130,11 +122,17 @@ def select_records(bound: Binding, *, where: Any = None) -> Select:
 def read_records(session: Session, bound: Binding, *, where: Any = None) -> Iterator[SyncRecord]:
     """The type's rows as wire records, in insertion order."""
     names = list(bound.plain) + [link.wire_name for link in bound.links]
+    temporal = bound.date_columns | bound.datetime_columns
+    as_text = [(index, name) for index, name in enumerate(names) if name in temporal]
     for row in session.execute(select_records(bound, where=where)):
-        mapping = row._mapping
-        data = {name: _wire_value(mapping[name]) for name in names}
-        yield SyncRecord(type=bound.name, uuid=mapping["uuid"], version=mapping["version"],
-                         deleted=bool(mapping["deleted"]), owner_site=mapping["owner_site"], data=data)
+        uuid, version, deleted, owner_site, *values = row
+        for index, name in as_text:
+            value = values[index]
+            if value is not None:
+                values[index] = value.isoformat(timespec="seconds") if name in bound.datetime_columns \
+                    else value.isoformat()
+        yield SyncRecord(type=bound.name, uuid=uuid, version=version, deleted=bool(deleted), owner_site=owner_site,
+                         data=dict(zip(names, values, strict=True)))
 
 
 def _local_value(bound: Binding, name: str, value: Any) -> Any:

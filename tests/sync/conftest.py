@@ -27,7 +27,7 @@ registry_template = core_conftest.registry_template
 demo_app = core_conftest.demo_app
 empty_app = core_conftest.empty_app
 
-from sync_support import HeadKeys, enrol_offline  # noqa: E402
+from sync_support import HeadKeys, enrol_offline
 
 
 @pytest.fixture

@@ -157,15 +157,16 @@ def test_the_command_line_enrols_and_syncs(demo_app, server, tmp_path) -> None:
     env = os.environ | {"TOWNSHIP_DESK_PASSWORD": DEMO_PASSWORD}
     command = [sys.executable, "-m", "desktop", "--data-dir", data_dir]
     enrolled = subprocess.run([*command, "enrol", "--server", server.url, "--user", "admin"], env=env,
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=120, check=False)
     assert enrolled.returncode == 0, enrolled.stderr
     site_id = next(line.split(": ")[1] for line in enrolled.stdout.splitlines() if line.startswith("site id: "))
     approve_site(server.db_url, site_id)
     synced = subprocess.run([*command, "sync", "--user", "admin"], env=env, capture_output=True, text=True,
-                            timeout=300)
+                            timeout=300, check=False)
     assert synced.returncode == 0, synced.stderr
     last = synced.stdout.strip().splitlines()[-1]
     sent = int(last.split(",")[0].removeprefix("sent "))
     assert sent > 3000 and last == f"sent {sent}, applied {sent}, rejected 0, received 0"
-    status = subprocess.run([*command, "sync", "status", "--json"], capture_output=True, text=True, timeout=60)
+    status = subprocess.run([*command, "sync", "status", "--json"], capture_output=True, text=True, timeout=60,
+                            check=True)
     assert json.loads(status.stdout)["unsent"] == 0
