@@ -142,7 +142,7 @@ def build_package(header: PackageHeader, records: Iterable[SyncRecord], keys: Ke
     raw_manifest = canonical_bytes(manifest)
     signature = f"ed25519 {keys.public.key_id} {b64(keys.sign(_CONTEXT, raw_manifest))}\n".encode("ascii")
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
         archive.writestr(MANIFEST, raw_manifest)
         archive.writestr(SIGNATURE, signature)
         for name, content in members.items():
