@@ -31,7 +31,15 @@ from desktop.sync.api import (
 )
 from desktop.sync.envelope import EnvelopeKind, open_envelope
 from desktop.sync.feed import apply_feed_page
-from desktop.sync.outbox import BuiltPackage, Channel, PackageState, build_next, log_event, open_network_package
+from desktop.sync.outbox import (
+    BuiltPackage,
+    Channel,
+    PackageState,
+    build_next,
+    log_event,
+    log_refusal,
+    open_network_package,
+)
 from desktop.sync.package import sha256_hex
 from desktop.sync.receipts import ReceiptOutcome, apply_receipt
 from desktop.sync.recovery import recover_from_head
@@ -97,6 +105,8 @@ def sync_now(db: Database, actor: Actor, *, server_url: str | None = None, retry
         outcome.received = pull_feed(db, transport)
     except (Offline, ServerRefused) as error:
         _note_attempt(db, online=not isinstance(error, Offline), message=error.message)
+        if isinstance(error, ServerRefused):
+            log_refusal(db, f"总院拒绝：{error.message}")
         raise
     finally:
         transport.close()
