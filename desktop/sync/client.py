@@ -122,7 +122,10 @@ def _local_seq(db: Database) -> int:
 
 def handshake(transport: Transport, enrolment: Enrolment) -> dict:
     response = transport.request("GET", "/state")
-    return open_envelope(EnvelopeKind.STATE, response.content, enrolment.head_keys)
+    state = open_envelope(EnvelopeKind.STATE, response.content, enrolment.head_keys)
+    if state.get("site_id") != enrolment.site_id:
+        raise ServerRefused("总院返回的状态不是本分院的，已停止同步。", status=response.status_code, code="wrong_site")
+    return state
 
 
 def _send_all(db: Database, transport: Transport, outcome: SyncOutcome, abort: threading.Event | None,
