@@ -1,6 +1,7 @@
 """Opening the head hospital's database: SQLite by default, PostgreSQL by URL.
 
-Tables are created with `metadata.create_all` on open. SQLite connections get WAL, foreign
+The schema is brought to the newest Alembic revision on open (`head_hospital/migrations`); a
+database written by a newer version of the service is refused. SQLite connections get WAL, foreign
 keys, synchronous=FULL and a busy timeout, and the pysqlite driver's own transaction handling
 is replaced by an explicit `BEGIN IMMEDIATE` so writers take the lock up front.
 """
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 from desktop.errors import UserFacingError
 from desktop.sync.crypto import KeyPair
 from head_hospital.errors import Refused
-from head_hospital.models import Base, EventLog, ServerKey, utc_now
+from head_hospital.models import EventLog, ServerKey, utc_now
 
 log = logging.getLogger("head_hospital.db")
 
@@ -54,6 +55,30 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
 def _sqlite_begin(connection: Any) -> None:
     immediate = connection.get_execution_options().get(_IMMEDIATE, False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def alembic_config(connection: Any = None) -> Any:
+    """The head hospital's Alembic configuration, optionally bound to an open connection."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Apply every pending migration; refuse a database that a newer service has written."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    known = {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+    with engine.begin() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        if current is not None and current not in known:
+            raise UserFacingError(f"总院数据库由更新版本的接收服务写入（结构版本 {current}），请升级本程序后再打开。")
+        command.upgrade(alembic_config(connection), "head")
 
 
 def make_engine(url: str) -> Engine:
@@ -125,7 +150,7 @@ def open_database(text: str, *, name: str | None = None) -> HeadDatabase:
     url = database_url(text)
     engine = make_engine(url)
     try:
-        Base.metadata.create_all(engine)
+        upgrade_schema(engine)
         keys, stored_name = _server_key(engine, name)
     except Exception as error:
         engine.dispose()
