@@ -16,6 +16,7 @@ class Changes:
     residents: bool = False
     backups: bool = False
     followups: bool = False
+    sync: bool = False  # records or catalogues arrived from the head hospital (feed, recovery, return file)
 
     def __or__(self, other: Changes) -> Changes:
         return Changes(**{f.name: getattr(self, f.name) or getattr(other, f.name) for f in fields(self)})

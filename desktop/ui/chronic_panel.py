@@ -228,7 +228,7 @@ class ChronicPanel(QDialog):
                          on_success=self._loaded, parent=self)
 
     def on_changes(self, changes: Changes) -> None:
-        if changes.followups or changes.residents:
+        if changes.followups or changes.residents or changes.sync:
             self.reload()
 
     def _loaded(self, result: tuple[ChronicRecord, list[StaffInfo], FollowupRules]) -> None:

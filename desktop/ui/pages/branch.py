@@ -187,7 +187,7 @@ class BranchPage(Page):
             self.refresh()
 
     def on_changes(self, changes: Changes) -> None:
-        if changes.branch or changes.settings:
+        if changes.branch or changes.settings or changes.sync:
             self.refresh()
 
     def refresh(self) -> None:

@@ -181,9 +181,9 @@ class HomePage(Page):
             self.refresh()
 
     def on_changes(self, changes: Changes) -> None:
-        if changes.branch:
+        if changes.branch or changes.sync:
             self.ctx.tasks.run_db(lambda: load_summary(self.ctx), on_success=self._show_summary, parent=self)
-        if self.shows_due and (changes.followups or changes.residents):
+        if self.shows_due and (changes.followups or changes.residents or changes.sync):
             self.refresh()
 
     def scope(self) -> DueScope:

@@ -184,7 +184,7 @@ class IndicatorsPage(Page):
             self.refresh()
 
     def on_changes(self, changes: Changes) -> None:
-        if self._loaded and (changes.followups or changes.residents or changes.settings):
+        if self._loaded and (changes.followups or changes.residents or changes.settings or changes.sync):
             self.refresh()
 
     def refresh(self) -> None:

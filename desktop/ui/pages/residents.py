@@ -354,9 +354,9 @@ class ResidentsPage(Page):
             self.refresh()
 
     def on_changes(self, changes: Changes) -> None:
-        if changes.branch:
+        if changes.branch or changes.sync:
             self.ctx.tasks.run_db(lambda: load_lookups(self.ctx), on_success=self._set_lookups, parent=self)
-        if changes.residents and self._loaded:
+        if (changes.residents or changes.sync) and self._loaded:
             self.refresh()
 
     def current_filter(self) -> ResidentFilter:
