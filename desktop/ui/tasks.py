@@ -14,7 +14,7 @@ Threading contract
 * A failure goes to `on_failure(exc)`, or by default to `show_error(parent, exc)`.
   `desktop.errors.Cancelled` is silent: only `on_cancelled()` is called.
 * A labelled task still running after ~0.5 s shows a window-modal progress dialog; a long job's
-  dialog has a 取消 button that sets the job's `abort` event.
+  dialog has a 取消 button that sets the job's `abort` event. An unlabelled job shows nothing.
 * If `parent` has been deleted by the time the result arrives, the callbacks are skipped (an
   unexpected failure is still logged).
 * Call `shutdown()` at exit: it aborts running jobs, drops queued work and joins the workers.
@@ -228,6 +228,11 @@ class TaskManager(QObject):
         return list(self._handles)
 
     @property
+    def closed(self) -> bool:
+        """True once `shutdown()` was called: no new work is taken."""
+        return self._closed
+
+    @property
     def busy(self) -> bool:
         """True while any task is queued or running."""
         return self._pending > 0
@@ -262,7 +267,7 @@ class TaskManager(QObject):
         self,
         job: Job[T],
         *,
-        label: str,
+        label: str | None,
         parent: QWidget | None = None,
         on_success: Callable[[T], None] | None = None,
         on_failure: FailureFn | None = None,
@@ -271,7 +276,11 @@ class TaskManager(QObject):
         cancellable: bool = True,
         network: bool = False,
     ) -> TaskHandle:
-        """Run a long job `job(abort=, progress=)` with a delayed progress dialog and 取消 button."""
+        """Run a long job `job(abort=, progress=)` with a delayed progress dialog and 取消 button.
+
+        `label=None` runs the job quietly (no dialog): for work the person did not start, such as
+        an automatic sync, which reports through `on_progress` and stops through the handle's `cancel()`.
+        """
         callbacks = _Callbacks(parent=parent, label=label, on_success=on_success, on_failure=on_failure)
         callbacks.on_cancelled = on_cancelled
         handle = TaskHandle(label, cancellable=cancellable)
