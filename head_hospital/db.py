@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, insert, select
+from sqlalchemy import Engine, create_engine, event, insert, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
@@ -31,6 +31,7 @@ log = logging.getLogger("head_hospital.db")
 DEFAULT_NAME = "县人民医院"
 BUSY_TIMEOUT_MS = 30_000
 _IMMEDIATE = "head_hospital_begin_immediate"
+_MIGRATION_LOCK = 0x7DE5_0001
 
 
 def database_url(text: str) -> str:
@@ -67,18 +68,21 @@ def alembic_config(connection: Any = None) -> Any:
     return config
 
 
-def upgrade_schema(engine: Engine) -> None:
-    """Apply every pending migration; refuse a database that a newer service has written."""
+def prepare(engine: Engine, name: str | None) -> tuple[KeyPair, str]:
+    """Bring the schema up to date and read (or make) the key pair, in one transaction under a lock."""
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
     known = {script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
-    with engine.begin() as connection:
+    with engine.execution_options(**{_IMMEDIATE: True}).begin() as connection:
+        if connection.dialect.name == "postgresql":  # two processes opening a new database at once
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         current = MigrationContext.configure(connection).get_current_revision()
         if current is not None and current not in known:
             raise UserFacingError(f"总院数据库由更新版本的接收服务写入（结构版本 {current}），请升级本程序后再打开。")
         command.upgrade(alembic_config(connection), "head")
+        return _server_key(Session(bind=connection), name)
 
 
 def make_engine(url: str) -> Engine:
@@ -150,8 +154,7 @@ def open_database(text: str, *, name: str | None = None) -> HeadDatabase:
     url = database_url(text)
     engine = make_engine(url)
     try:
-        upgrade_schema(engine)
-        keys, stored_name = _server_key(engine, name)
+        keys, stored_name = prepare(engine, name)
     except Exception as error:
         engine.dispose()
         if isinstance(error, UserFacingError):
@@ -161,13 +164,13 @@ def open_database(text: str, *, name: str | None = None) -> HeadDatabase:
     return HeadDatabase(url=url, engine=engine, keys=keys, name=stored_name)
 
 
-def _server_key(engine: Engine, name: str | None) -> tuple[KeyPair, str]:
-    with Session(engine.execution_options(**{_IMMEDIATE: True})) as session, session.begin():
-        row = session.scalar(select(ServerKey).where(ServerKey.id == 1))
-        if row is None:
-            keys = KeyPair.generate()
-            row = ServerKey(id=1, name=name or DEFAULT_NAME, keys_json=json.dumps(keys.to_json()))
-            session.add(row)
-        elif name and name != row.name:
-            row.name = name
-        return KeyPair.from_json(json.loads(row.keys_json)), row.name
+def _server_key(session: Session, name: str | None) -> tuple[KeyPair, str]:
+    row = session.scalar(select(ServerKey).where(ServerKey.id == 1))
+    if row is None:
+        keys = KeyPair.generate()
+        row = ServerKey(id=1, name=name or DEFAULT_NAME, keys_json=json.dumps(keys.to_json()), created_at=utc_now())
+        session.add(row)
+    elif name and name != row.name:
+        row.name = name
+    session.flush()
+    return KeyPair.from_json(json.loads(row.keys_json)), row.name
