@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -11,6 +12,9 @@ from desktop.changes import Changes
 from desktop.services.branch import BranchInfo
 from desktop.services.permissions import Actor
 from desktop.ui.tasks import TaskManager
+
+if TYPE_CHECKING:
+    from desktop.ui.sync_controller import SyncController
 
 
 class ChangeBus(QObject):
@@ -32,6 +36,7 @@ class UiContext:
     actor: Actor
     branch: BranchInfo
     bus: ChangeBus
+    sync: SyncController | None = None  # the session's sync guard and timer (desktop.ui.sync_controller)
 
     @property
     def db(self):  # -> Database; pages hand it to service calls run by `tasks`

@@ -23,8 +23,11 @@ from desktop.ui.context import UiContext
 from desktop.ui.idle import IdleWatcher, LockDialog
 from desktop.ui.pages.base import Page, PageSpec
 from desktop.ui.sign_in import ChangePasswordDialog
+from desktop.ui.sync_controller import sync_controller
+from desktop.ui.sync_status_bar import SyncStatusWidget
 
 NAVIGATION_ROW_HEIGHT = 38
+SYNC_PAGE = "sync"
 
 
 def all_pages() -> list[PageSpec]:
@@ -33,11 +36,13 @@ def all_pages() -> list[PageSpec]:
     from desktop.ui.pages.indicators import IndicatorsPage
     from desktop.ui.pages.registry_admin import ADMIN_PAGES
     from desktop.ui.pages.residents import ResidentsPage
+    from desktop.ui.pages.sync import SyncPage
 
     return [
         PageSpec("home", "工作台", HomePage),
         PageSpec("residents", "居民档案", ResidentsPage, permission=Permission.VIEW_RESIDENTS),
         PageSpec("indicators", "管理指标", IndicatorsPage, permission=Permission.VIEW_INDICATORS),
+        PageSpec(SYNC_PAGE, "数据同步", SyncPage, permission=Permission.SYNC),
         *ADMIN_PAGES,
     ]
 
@@ -53,6 +58,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{APP_TITLE} — {ctx.branch.name}")
         self.specs = [spec for spec in (pages or all_pages()) if spec.allowed(ctx.actor)]
         self.pages: dict[str, Page] = {}
+        self.sync = sync_controller(ctx, self)
         self._build_frame()
         self._build_status_bar()
         self._build_actions()
@@ -61,6 +67,7 @@ class MainWindow(QMainWindow):
         self.idle = IdleWatcher(minutes * 60_000, self)
         self.idle.idle.connect(self.lock)
         self.navigation.setCurrentRow(0)
+        self.sync.start()
 
     def _build_frame(self) -> None:
         central = QWidget()
@@ -89,8 +96,10 @@ class MainWindow(QMainWindow):
         self.branch_label = QLabel(f"{branch.name}{' · 演示数据' if branch.is_demo else ''}")
         self.db_label = QLabel("数据库正常")
         self.db_label.setToolTip(str(self.ctx.app.paths.database))
+        self.sync_status = SyncStatusWidget(self.sync)
+        self.sync_status.clicked.connect(self.open_sync_page)
         bar = self.statusBar()
-        for label in (self.user_label, self.branch_label, self.db_label):
+        for label in (self.sync_status, self.user_label, self.branch_label, self.db_label):
             bar.addPermanentWidget(label)
 
     def _build_actions(self) -> None:
@@ -116,6 +125,11 @@ class MainWindow(QMainWindow):
         index = next(i for i, spec in enumerate(self.specs) if spec.key == key)
         self.navigation.setCurrentRow(index)
         return self.pages[key]
+
+    def open_sync_page(self) -> None:
+        """The status bar's sync corner was clicked: show 数据同步 to those who may use it."""
+        if any(spec.key == SYNC_PAGE for spec in self.specs):
+            self.page(SYNC_PAGE)
 
     def show_page(self, row: int) -> None:
         if row < 0:
@@ -171,6 +185,7 @@ class MainWindow(QMainWindow):
 
     def _end_session(self) -> None:
         self.idle.stop()
+        self.sync.stop()
         self.signed_out.emit()
         self.hide()
         self.deleteLater()

@@ -46,7 +46,7 @@ def test_first_run_with_demo_reaches_the_main_window(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "演示账户（密码均为 Demo#2026）" in result.stdout
     assert "sign-in shown" in result.stdout
-    assert "main window: 赵磊（系统管理员） | 工作台,分院与村,账户管理,审计日志,数据备份" in result.stdout
+    assert "main window: 赵磊（系统管理员） | 工作台,数据同步,分院与村,账户管理,审计日志,数据备份" in result.stdout
 
 
 def test_second_start_signs_in_a_village_doctor(tmp_path):
