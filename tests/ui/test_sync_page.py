@@ -36,7 +36,7 @@ from desktop.ui.pages import sync as sync_page_module
 from desktop.ui.pages.sync import SyncPage
 from desktop.ui.sync_controller import SyncController, SyncRun, SyncTiming, backoff_ms, wants_sync
 from desktop.ui.sync_status_bar import status_texts, when_text
-from tests.head_hospital.server_support import RunningServer, approve_site, start_server
+from tests.head_hospital.server_support import RunningServer, approve_site, run_cli, start_server
 from tests.sync.sync_support import HeadKeys, enrol_offline, open_package
 from tests.ui.conftest import make_context, record_error_boxes, screenshot, settle, sql
 
@@ -245,6 +245,30 @@ def test_enrolled_page_shows_counts_rejected_records_history_and_log(qtbot, them
     assert not errors
 
 
+def test_the_page_is_worked_by_keyboard(qtbot, themed, demo_app, tasks, errors) -> None:
+    enrol_offline(demo_app.db, HeadKeys.generate(), server_url="http://127.0.0.1:9")
+    window = _window(qtbot, make_context(demo_app, tasks, "admin"), timing=SyncTiming(first_ms=3_600_000))
+    page = _open_sync_page(qtbot, window)
+    window.activateWindow()
+    page.sync_button.setFocus()
+    reached = []
+    for _ in range(20):
+        reached.append(QApplication.focusWidget())
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    names = {id(page.sync_button): "sync", id(page.export_button): "export", id(page.import_button): "import",
+             id(page.reenrol_form.address): "address", id(page.reenrol_form.button): "reenrol",
+             id(page.type_view): "types", id(page.rejected_view): "rejected", id(page.package_view): "packages",
+             id(page.history_tabs.tabBar()): "tabs"}
+    for widget in (page.sync_button, page.export_button, page.import_button, page.reenrol_form.address,
+                   page.reenrol_form.button, page.type_view, page.rejected_view, page.history_tabs.tabBar(),
+                   page.package_view):
+        assert widget in reached, names[id(widget)]
+    assert [button.text() for button in (page.sync_button, page.export_button, page.import_button)] == [
+        "立即同步(&S)", "导出到U盘(&E)…", "导入总院回执(&I)…"]
+    assert "F5" in page.sync_button.toolTip() and "Ctrl+R" in page.sync_button.toolTip()
+    assert not errors
+
+
 def test_usb_export_to_a_folder_says_it_is_safe_to_remove(qtbot, themed, demo_app, tasks, errors,
                                                           tmp_path: Path) -> None:
     enrol_offline(demo_app.db, HeadKeys.generate(), server_url="http://127.0.0.1:9")
@@ -334,6 +358,30 @@ def test_automatic_sync_goes_offline_then_online_when_the_head_hospital_comes_ba
                     window.sync_status.text(), timeout=WAIT_MS)
     assert _unsent(demo_app) == 0 and window.sync.failures == 0
     assert not errors, errors
+
+
+def test_usb_round_trip_through_the_head_hospital_command_line(qtbot, themed, demo_app, tasks, errors,
+                                                              server: RunningServer, tmp_path: Path) -> None:
+    admin = make_context(demo_app, tasks, "admin").actor
+    approve_site(server.db_url, enrol(demo_app.db, admin, server.url).site_id)
+    server.stop()  # no network: the stick carries the package there and the return file back
+    window = _window(qtbot, make_context(demo_app, tasks, "luru1"), timing=SyncTiming(first_ms=3_600_000))
+    page = _open_sync_page(qtbot, window)
+    stick, returned = tmp_path / "usb", tmp_path / "returned"
+    stick.mkdir()
+    page.export_to(stick)
+    qtbot.waitUntil(lambda: "可以安全拔出U盘" in page.result_label.text(), timeout=WAIT_MS)
+    (package,) = stick.glob("*.tdpkg")
+    done = run_cli("import", str(package), "--db", server.db_url, "--receipt-out", str(returned))
+    assert done.returncode == 0, done.stderr
+    (return_file,) = returned.glob("*.tdreturn")
+    settle(qtbot, window.ctx)
+    page.import_from(return_file)
+    qtbot.waitUntil(lambda: page.result_label.text().startswith("已导入总院回执"), timeout=WAIT_MS)
+    settle(qtbot, window.ctx)
+    assert _unsent(demo_app) == 0 and "退回 0 条" in page.result_label.text()
+    qtbot.waitUntil(lambda: "待发送 0 条" in window.sync_status.text())
+    assert page.package_model.data(page.package_model.index(0, 2)) == "总院已接收" and not errors
 
 
 def test_records_arriving_by_sync_refresh_the_pages_that_show_records(qtbot, themed, demo_app, tasks,

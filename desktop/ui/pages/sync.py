@@ -211,7 +211,9 @@ class SyncPage(Page):
 
     def _table(self, columns) -> tuple[RowTableModel, QTableView]:
         model = RowTableModel(columns, self)
-        return model, make_table(model)
+        view = make_table(model)
+        view.setTabKeyNavigation(False)  # read-only: Tab goes on to the next table, arrows move within
+        return model, view
 
     @staticmethod
     def _boxed(title: str, *widgets: QWidget) -> QGroupBox:
