@@ -11,7 +11,7 @@ import random
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -136,6 +136,11 @@ def test_status_bar_texts_for_never_offline_online_and_not_enrolled() -> None:
     assert status_texts(_status(last_attempt={"at": "2026-11-23T10:02:00", "online": True}), last_run=refused,
                         today=today).state.word == "在线（未完成）"
     assert status_texts(_status(), busy=True, today=today).state.word == "正在同步…"
+    nothing_to_send = SyncRun(manual=True, ok=True, message="已发送 0 条", at=datetime(2026, 11, 23, 11, 40))
+    assert status_texts(_status(last_attempt={"at": "2026-11-23T11:40:00", "online": True},
+                                last_success="2026-11-22T18:30:00"), last_run=nothing_to_send,
+                        today=today).last == "上次成功 今天 11:40"
+
     assert status_texts(SyncStatus(enrolled=False), today=today).state.word == "未登记"
     assert when_text("2026-11-01T08:05:00", today) == "2026-11-01 08:05"
 
@@ -148,10 +153,7 @@ def test_automatic_sync_backs_off_to_the_cap_and_asks_only_when_worth_it() -> No
         delay = backoff_ms(failures, timing, rng)
         assert 0.8 * minutes * 60_000 <= delay <= minutes * 60_000
     assert backoff_ms(0, timing, rng) == 120_000
-    at = date(2026, 11, 23)
-    from datetime import datetime
-
-    noon = datetime(at.year, at.month, at.day, 12)
+    noon = datetime(2026, 11, 23, 12)
     settled = {"at": "2026-11-23T11:55:00", "online": True, "message": "ok"}
     quiet = SyncStatus(enrolled=True, last_attempt=settled)
     assert not wants_sync(quiet, noon, pull_ms=30 * 60_000)
