@@ -44,7 +44,15 @@ from desktop.sync.package import sha256_hex
 from desktop.sync.receipts import ReceiptOutcome, apply_receipt
 from desktop.sync.recovery import recover_from_head
 from desktop.sync.reports import due_reports
-from desktop.sync.site import LAST_ATTEMPT_KEY, Enrolment, checkpoint, last_seq, require_enrolment, set_value
+from desktop.sync.site import (
+    LAST_ATTEMPT_KEY,
+    LAST_SUCCESS_KEY,
+    Enrolment,
+    checkpoint,
+    last_seq,
+    require_enrolment,
+    set_value,
+)
 from desktop.sync.transport import Offline, RetryPolicy, ServerRefused, Transport
 
 log = logging.getLogger("township_desk.sync")
@@ -73,10 +81,12 @@ def _enrolment(db: Database) -> Enrolment:
         return require_enrolment(session)
 
 
-def _note_attempt(db: Database, online: bool, message: str) -> None:
+def _note_attempt(db: Database, online: bool, message: str, *, succeeded: bool = False) -> None:
+    stamp = now().isoformat(timespec="seconds")
     with db.write() as session:
-        set_value(session, LAST_ATTEMPT_KEY, {"at": now().isoformat(timespec="seconds"), "online": online,
-                                              "message": message})
+        set_value(session, LAST_ATTEMPT_KEY, {"at": stamp, "online": online, "message": message})
+        if succeeded:
+            set_value(session, LAST_SUCCESS_KEY, stamp)
 
 
 def sync_now(db: Database, actor: Actor, *, server_url: str | None = None, retry: RetryPolicy | None = None,
@@ -89,7 +99,7 @@ def sync_now(db: Database, actor: Actor, *, server_url: str | None = None, retry
     require(actor, Permission.SYNC)
     enrolment = _enrolment(db)
     transport = Transport(server_url or enrolment.server_url, enrolment.site_id, enrolment.site_keys,
-                          retry=retry or RetryPolicy())
+                          retry=retry or RetryPolicy(), abort=abort)
     if clock is not None:
         transport.clock = clock
     progress = progress or (lambda fraction, message: None)
@@ -110,7 +120,7 @@ def sync_now(db: Database, actor: Actor, *, server_url: str | None = None, retry
         raise
     finally:
         transport.close()
-    _note_attempt(db, online=True, message=outcome.message())
+    _note_attempt(db, online=True, message=outcome.message(), succeeded=True)
     progress(1.0, outcome.message())
     return outcome
 

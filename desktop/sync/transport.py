@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from desktop.errors import UserFacingError
+from desktop.errors import Cancelled, UserFacingError
 from desktop.sync.api import API_PREFIX, CODE_BUSY, sign_request
 from desktop.sync.crypto import KeyPair
 
@@ -42,8 +43,12 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
 
-    def pause(self, attempt: int) -> None:
-        self.sleep(self.rng.uniform(0, min(self.cap, self.base * 2 ** attempt)))
+    def pause(self, attempt: int, abort: threading.Event | None = None) -> None:
+        delay = self.rng.uniform(0, min(self.cap, self.base * 2 ** attempt))
+        if abort is not None:
+            abort.wait(delay)  # a cancelled sync stops waiting at once
+        else:
+            self.sleep(delay)
 
 
 _NEVER_RETRY = frozenset({400, 401, 403, 404, 413, 422})
@@ -59,6 +64,7 @@ class Transport:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: float = 60.0
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    abort: threading.Event | None = None
     _client: Any = None
 
     def __post_init__(self) -> None:
@@ -79,6 +85,8 @@ class Transport:
         import httpx
 
         for attempt in range(self.retry.attempts):
+            if self.abort is not None and self.abort.is_set():
+                raise Cancelled()
             target = f"{API_PREFIX}{path}"
             all_headers = dict(headers or {})
             if signed:
@@ -97,7 +105,7 @@ class Transport:
                                                                failure.code != CODE_BUSY):
                     raise failure
             if attempt + 1 < self.retry.attempts:
-                self.retry.pause(attempt)
+                self.retry.pause(attempt, self.abort)
         raise failure
 
     @staticmethod

@@ -155,3 +155,29 @@ def test_a_full_disk_while_building_leaves_no_package_and_nothing_marked(enrolle
     with enrolled_app.db.read() as session:
         assert session.scalar(select(func.count()).select_from(SyncPackage)) == 0
         assert session.scalar(select(func.count()).select_from(Catalogue)) == 0
+
+
+def test_a_cancelled_sync_stops_waiting_between_retries(enrolled_app) -> None:
+    import threading
+
+    from core_support import actor_for
+
+    from desktop.errors import Cancelled
+    from desktop.sync.client import sync_now
+    from desktop.sync.transport import RetryPolicy
+
+    abort = threading.Event()
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:  # port 9 on loopback refuses; each retry would wait up to an hour
+            sync_now(enrolled_app.db, actor_for(enrolled_app.db, "luru1"),
+                     retry=RetryPolicy(attempts=50, base=3600, cap=3600), abort=abort)
+        except BaseException as error:  # noqa: BLE001 - handed to the test thread
+            outcome.append(error)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    abort.set()
+    worker.join(60)
+    assert not worker.is_alive() and isinstance(outcome[0], Cancelled)
