@@ -39,15 +39,6 @@ def when_text(stamp: str | None, today: date) -> str:
     return f"{at:%Y-%m-%d %H:%M}"
 
 
-def last_success(status: SyncStatus, last_run: SyncRun | None) -> str | None:
-    """When a sync last succeeded: the stored time (moved by receipts), or this session's later success."""
-    stored = status.last_success
-    if last_run is None or not last_run.ok:
-        return stored
-    ran = last_run.at.isoformat(timespec="seconds")
-    return ran if stored is None or ran > stored else stored
-
-
 @dataclass(frozen=True)
 class ConnectionState:
     """One word for where this site stands with the head hospital, and its dot's colour."""
@@ -93,7 +84,7 @@ def status_texts(status: SyncStatus | None, *, busy: bool = False, last_run: Syn
     if status is None:
         return StatusTexts(state, "", "", "", "")
     rejected = f"被退回 {status.errors:,} 条" if status.errors else ""
-    last = f"上次成功 {when_text(last_success(status, last_run), today)}"
+    last = f"上次成功 {when_text(status.last_success, today)}"
     return StatusTexts(state, f"待发送 {status.unsent:,} 条", rejected, last, _tooltip(status, last_run))
 
 

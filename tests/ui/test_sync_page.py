@@ -136,11 +136,6 @@ def test_status_bar_texts_for_never_offline_online_and_not_enrolled() -> None:
     assert status_texts(_status(last_attempt={"at": "2026-11-23T10:02:00", "online": True}), last_run=refused,
                         today=today).state.word == "在线（未完成）"
     assert status_texts(_status(), busy=True, today=today).state.word == "正在同步…"
-    nothing_to_send = SyncRun(manual=True, ok=True, message="已发送 0 条", at=datetime(2026, 11, 23, 11, 40))
-    assert status_texts(_status(last_attempt={"at": "2026-11-23T11:40:00", "online": True},
-                                last_success="2026-11-22T18:30:00"), last_run=nothing_to_send,
-                        today=today).last == "上次成功 今天 11:40"
-
     assert status_texts(SyncStatus(enrolled=False), today=today).state.word == "未登记"
     assert when_text("2026-11-01T08:05:00", today) == "2026-11-01 08:05"
 

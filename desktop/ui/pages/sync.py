@@ -47,7 +47,7 @@ from desktop.ui.pages.sync_parts import (
     selectable,
 )
 from desktop.ui.sync_controller import SyncController, SyncRun, is_offline, sync_controller
-from desktop.ui.sync_status_bar import connection_state, last_success, when_text
+from desktop.ui.sync_status_bar import connection_state, when_text
 from desktop.ui.tables import RowTableModel, fit_columns, make_table
 from desktop.ui.theme import ACCENT, ERROR, MUTED_TEXT
 
@@ -282,7 +282,7 @@ class SyncPage(Page):
         state = connection_state(status, busy=self.controller.busy, last_run=self.controller.last_run)
         self.connection.setText(f"<span style='color:{state.colour}'>●</span> {state.word}")
         today = now().date()
-        self.last_success.setText(when_text(last_success(status, self.controller.last_run), today))
+        self.last_success.setText(when_text(status.last_success, today))
         attempt = status.last_attempt
         self.last_attempt.setText(f"{when_text(attempt.get('at'), today)}　{attempt.get('message', '')}"
                                   if attempt else "尚未连接过总院")
