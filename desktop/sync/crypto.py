@@ -9,16 +9,12 @@ header as associated data.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 from dataclasses import dataclass
-
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from types import SimpleNamespace
+from typing import Any
 
 from desktop.errors import UserFacingError
 
@@ -35,6 +31,21 @@ class SealBroken(UserFacingError):
     """A sealed file cannot be opened with this key (wrong recipient, damaged or changed)."""
 
 
+@functools.cache
+def _lib() -> Any:
+    """The cryptography primitives, imported on first use (the window starts without them)."""
+    from cryptography.exceptions import InvalidSignature, InvalidTag
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    return SimpleNamespace(**{value.__name__: value for value in (
+        InvalidSignature, InvalidTag, Ed25519PrivateKey, Ed25519PublicKey, X25519PrivateKey, X25519PublicKey,
+        ChaCha20Poly1305, HKDF)}, hashes=hashes, serialization=serialization)
+
+
 def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
@@ -46,13 +57,14 @@ def unb64(text: str, *, what: str) -> bytes:
         raise SignatureInvalid(f"{what}格式错误。") from error
 
 
-def _raw_public(key: Ed25519PublicKey | X25519PublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+def _raw_public(key: Any) -> bytes:
+    encoding = _lib().serialization
+    return key.public_bytes(encoding.Encoding.Raw, encoding.PublicFormat.Raw)
 
 
-def _raw_private(key: Ed25519PrivateKey | X25519PrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                             serialization.NoEncryption())
+def _raw_private(key: Any) -> bytes:
+    encoding = _lib().serialization
+    return key.private_bytes(encoding.Encoding.Raw, encoding.PrivateFormat.Raw, encoding.NoEncryption())
 
 
 def fingerprint(sign_public: bytes, box_public: bytes) -> str:
@@ -94,9 +106,10 @@ class PublicKeys:
 
     def verify(self, context: bytes, data: bytes, signature: bytes) -> None:
         """Raise `SignatureInvalid` unless `signature` is this key's over context + data."""
+        lib = _lib()
         try:
-            Ed25519PublicKey.from_public_bytes(self.sign).verify(signature, context + data)
-        except (InvalidSignature, ValueError) as error:
+            lib.Ed25519PublicKey.from_public_bytes(self.sign).verify(signature, context + data)
+        except (lib.InvalidSignature, ValueError) as error:
             raise SignatureInvalid("签名校验失败：数据被改动，或不是由登记的密钥签发。") from error
 
 
@@ -109,16 +122,18 @@ class KeyPair:
 
     @classmethod
     def generate(cls) -> KeyPair:
-        return cls(_raw_private(Ed25519PrivateKey.generate()), _raw_private(X25519PrivateKey.generate()))
+        lib = _lib()
+        return cls(_raw_private(lib.Ed25519PrivateKey.generate()), _raw_private(lib.X25519PrivateKey.generate()))
 
     @property
     def public(self) -> PublicKeys:
-        sign = _raw_public(Ed25519PrivateKey.from_private_bytes(self.sign_private).public_key())
-        box = _raw_public(X25519PrivateKey.from_private_bytes(self.box_private).public_key())
+        lib = _lib()
+        sign = _raw_public(lib.Ed25519PrivateKey.from_private_bytes(self.sign_private).public_key())
+        box = _raw_public(lib.X25519PrivateKey.from_private_bytes(self.box_private).public_key())
         return PublicKeys(sign=sign, box=box)
 
     def sign(self, context: bytes, data: bytes) -> bytes:
-        return Ed25519PrivateKey.from_private_bytes(self.sign_private).sign(context + data)
+        return _lib().Ed25519PrivateKey.from_private_bytes(self.sign_private).sign(context + data)
 
     def to_json(self) -> dict[str, str]:
         return {"sign": b64(self.sign_private), "box": b64(self.box_private)}
@@ -129,29 +144,32 @@ class KeyPair:
 
     def open_sealed(self, sealed: bytes) -> bytes:
         """Open a file sealed to this key pair; `SealBroken` if it is not ours or was changed."""
+        lib = _lib()
         header, ephemeral, nonce, ciphertext = _split_sealed(sealed)
         own_box = self.public.box
-        shared = X25519PrivateKey.from_private_bytes(self.box_private).exchange(
-            X25519PublicKey.from_public_bytes(ephemeral))
+        shared = lib.X25519PrivateKey.from_private_bytes(self.box_private).exchange(
+            lib.X25519PublicKey.from_public_bytes(ephemeral))
         try:
-            return ChaCha20Poly1305(_seal_key(shared, ephemeral, own_box)).decrypt(nonce, ciphertext, header)
-        except InvalidTag as error:
+            return lib.ChaCha20Poly1305(_seal_key(shared, ephemeral, own_box)).decrypt(nonce, ciphertext, header)
+        except lib.InvalidTag as error:
             raise SealBroken("加密数据包无法解开：不是发给本单位的，或文件已损坏、被改动。") from error
 
 
 def _seal_key(shared: bytes, ephemeral: bytes, recipient_box: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=_KEY_BYTES, salt=ephemeral + recipient_box,
-                info=b"township-desk seal v1").derive(shared)
+    lib = _lib()
+    return lib.HKDF(algorithm=lib.hashes.SHA256(), length=_KEY_BYTES, salt=ephemeral + recipient_box,
+                    info=b"township-desk seal v1").derive(shared)
 
 
 def seal(data: bytes, recipient: PublicKeys) -> bytes:
     """Encrypt `data` so only the holder of `recipient`'s X25519 key can read it."""
-    ephemeral_key = X25519PrivateKey.generate()
+    lib = _lib()
+    ephemeral_key = lib.X25519PrivateKey.generate()
     ephemeral = _raw_public(ephemeral_key.public_key())
-    shared = ephemeral_key.exchange(X25519PublicKey.from_public_bytes(recipient.box))
+    shared = ephemeral_key.exchange(lib.X25519PublicKey.from_public_bytes(recipient.box))
     nonce = os.urandom(_NONCE_BYTES)
     header = SEALED_MAGIC + recipient.key_id.encode("ascii") + b"\n" + ephemeral + nonce
-    return header + ChaCha20Poly1305(_seal_key(shared, ephemeral, recipient.box)).encrypt(nonce, data, header)
+    return header + lib.ChaCha20Poly1305(_seal_key(shared, ephemeral, recipient.box)).encrypt(nonce, data, header)
 
 
 def sealed_recipient(sealed: bytes) -> str:
