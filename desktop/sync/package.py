@@ -29,10 +29,11 @@ _REPORT_NAME = re.compile(r"^reports/[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
 _CONTEXT = b"township-desk manifest v1\n"
 MAX_PACKAGE_BYTES = 200 * 1024 * 1024
 MAX_MANIFEST_BYTES = 64 * 1024 * 1024
-MAX_MEMBER_BYTES = 512 * 1024 * 1024
+MAX_MEMBER_BYTES = 512 * 1024 * 1024  # all listed members together, unpacked
 MAX_RECORD_BYTES = 1024 * 1024
 _MAX_RATIO = 200  # a member that inflates more than this is a zip bomb, not records
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError)
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 class PackageRejected(UserFacingError):
@@ -239,6 +240,7 @@ def _parse_manifest(raw: bytes, key_id: str, recipient_key_id: str | None) -> di
         if not (isinstance(manifest["seq"], int) and isinstance(manifest["package_id"], str)
                 and isinstance(manifest["site_id"], str) and isinstance(manifest["checkpoint"], int)):
             raise TypeError("manifest field types")
+        _check_listing(manifest["members"], manifest["records"])
     except PackageRejected:
         raise
     except (ValueError, KeyError, TypeError) as error:
@@ -250,6 +252,28 @@ def _parse_manifest(raw: bytes, key_id: str, recipient_key_id: str | None) -> di
     return manifest
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_count(value: Any) -> bool:
+    return _is_int(value) and value >= 0
+
+
+def _check_listing(members: dict[str, Any], records: Any) -> None:
+    """The signed lists are well formed (else TypeError) and announce no more than we unpack."""
+    for entry in members.values():
+        if not (isinstance(entry, dict) and _is_count(entry.get("size"))
+                and isinstance(entry.get("sha256"), str) and _SHA256_HEX.fullmatch(entry["sha256"])):
+            raise TypeError("member entry")
+    if not isinstance(records, list) or not all(
+            isinstance(entry, dict) and isinstance(entry.get("uuid"), str) and isinstance(entry.get("type"), str)
+            and _is_int(entry.get("version")) and isinstance(entry.get("sha256"), str) for entry in records):
+        raise TypeError("record entry")
+    if sum(entry["size"] for entry in members.values()) > MAX_MEMBER_BYTES:
+        raise PackageRejected("数据包清单所列内容解压后过大，已拒收。", code="oversize")
+
+
 def _read_listed_members(archive: zipfile.ZipFile, by_name: dict[str, zipfile.ZipInfo],
                          manifest: dict[str, Any]) -> dict[str, bytes]:
     listed = manifest["members"]
@@ -259,9 +283,7 @@ def _read_listed_members(archive: zipfile.ZipFile, by_name: dict[str, zipfile.Zi
         raise PackageRejected(f"数据包内文件与清单不符（{', '.join(extra) or RECORDS}），已拒收。", code="bad_member")
     members: dict[str, bytes] = {}
     for name, entry in listed.items():
-        size = int(entry["size"])
-        if size > MAX_MEMBER_BYTES:
-            raise PackageRejected(f"数据包内 {name} 过大，已拒收。", code="oversize")
+        size = entry["size"]
         content = _read_member(archive, by_name, name, size)
         if len(content) != size or sha256_hex(content) != entry["sha256"]:
             raise PackageRejected(f"数据包内 {name} 的大小或校验值与清单不符，已拒收。", code="damaged")
@@ -270,15 +292,15 @@ def _read_listed_members(archive: zipfile.ZipFile, by_name: dict[str, zipfile.Zi
 
 
 def _parse_records(body: bytes, manifest: dict[str, Any]) -> list[SyncRecord]:
-    listed = manifest.get("records")
+    listed = manifest["records"]
     lines = body.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
-    if not isinstance(listed, list) or len(lines) != len(listed):
+    if len(lines) != len(listed):
         raise PackageRejected("数据包记录数与清单不符，已拒收。", code="damaged")
     records: list[SyncRecord] = []
     for number, (line, entry) in enumerate(zip(lines, listed, strict=True), start=1):
-        if len(line) > MAX_RECORD_BYTES or sha256_hex(line) != entry.get("sha256"):
+        if len(line) > MAX_RECORD_BYTES or sha256_hex(line) != entry["sha256"]:
             raise PackageRejected(f"数据包第 {number} 条记录与清单不符，已拒收。", code="damaged")
         try:
             value = json.loads(line)
