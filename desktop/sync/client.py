@@ -29,6 +29,7 @@ from desktop.sync.api import (
     HEADER_CHUNK_SHA,
     HEADER_OFFSET,
 )
+from desktop.sync.crypto import SignatureInvalid
 from desktop.sync.envelope import EnvelopeKind, open_envelope
 from desktop.sync.feed import apply_feed_page
 from desktop.sync.outbox import (
@@ -113,10 +114,12 @@ def sync_now(db: Database, actor: Actor, *, server_url: str | None = None, retry
         _send_all(db, transport, outcome, abort, progress)
         progress(0.85, "正在接收总院下发的数据……")
         outcome.received = pull_feed(db, transport)
-    except (Offline, ServerRefused) as error:
+    except (Offline, ServerRefused, SignatureInvalid) as error:
         _note_attempt(db, online=not isinstance(error, Offline), message=error.message)
         if isinstance(error, ServerRefused):
             log_refusal(db, f"总院拒绝：{error.message}")
+        elif isinstance(error, SignatureInvalid):  # a state or records page not signed by the pinned head hospital
+            log_refusal(db, f"拒收总院应答：{error.message}")
         raise
     finally:
         transport.close()

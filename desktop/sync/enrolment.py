@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from desktop.clock import now
 from desktop.db import Database
@@ -48,8 +49,7 @@ def enrol(db: Database, actor: Actor, server_url: str, *, retry: RetryPolicy | N
                                      headers={"Content-Type": "application/json"}, signed=False)
     finally:
         transport.close()
-    answer = response.json()
-    head_keys = PublicKeys.from_json(answer["head_keys"])
+    answer, head_keys = _head_answer(response, server_url)
     if existing and existing.head_keys != head_keys:
         raise UserFacingError("该地址的总院密钥与登记时记录的不同，已停止登记。请核实总院地址，或请总院管理员确认其密钥。")
     pinned = Enrolment(site_id=branch.site_id, server_url=server_url, head_name=str(answer.get("head_name", "")),
@@ -63,3 +63,12 @@ def enrol(db: Database, actor: Actor, server_url: str, *, retry: RetryPolicy | N
                      summary=f"向总院登记：{server_url}，密钥指纹 {keys.public.fingerprint}")
     return EnrolResult(branch.site_id, keys.public.fingerprint, pinned.head_name, head_keys.fingerprint,
                        str(answer.get("status", "")))
+
+
+def _head_answer(response: Any, server_url: str) -> tuple[dict[str, Any], PublicKeys]:
+    """The enrolment answer and the head hospital's keys; a clear refusal when something else answered."""
+    try:
+        answer = response.json()
+        return answer, PublicKeys.from_json(answer["head_keys"])
+    except (ValueError, KeyError, TypeError, AttributeError, UserFacingError) as error:
+        raise UserFacingError(f"{server_url} 的应答不是总院接收服务的登记应答，未登记。请核对总院地址和端口。") from error
