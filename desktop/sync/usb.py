@@ -90,23 +90,34 @@ def import_return(db: Database, actor: Actor, path: Path) -> UsbImport:
     """Apply the head hospital's return file: its receipt, then its feed page."""
     require(actor, Permission.SYNC)
     path = Path(path)
-    try:
-        if path.stat().st_size > MAX_RETURN_BYTES:
-            raise UserFacingError(f"{path.name} 过大，不是总院的回执文件。")
-        data = path.read_bytes()
-    except OSError as error:
-        raise UserFacingError(f"无法读取 {path}：{error.strerror or error}") from error
+    data = _read_return_file(db, path)
     with db.read() as session:
         enrolment = require_enrolment(session)
     if not is_sealed(data):
-        raise UserFacingError(f"{path.name} 不是总院的回执文件。")
+        raise _refused(db, path, "不是总院的回执文件（不是本系统的加密文件）。")
     try:
         content = json.loads(enrolment.site_keys.open_sealed(data))
         receipt, feed = content["receipt"], content["feed"]
     except (SealBroken, ValueError, KeyError, TypeError) as error:
-        with db.write() as session:
-            log_event(session, "refused", f"拒收回执文件 {path.name}：无法解开或格式错误。")
-        raise UserFacingError(f"{path.name} 无法解开：不是总院发给本分院的，或文件已损坏。") from error
+        raise _refused(db, path, "无法解开：不是总院发给本分院的，或文件已损坏。") from error
     outcome = apply_receipt(db, receipt)
     received = apply_feed_page(db, feed).received
     return UsbImport(outcome, received)
+
+
+def _read_return_file(db: Database, path: Path) -> bytes:
+    try:
+        too_large = path.stat().st_size > MAX_RETURN_BYTES
+        data = b"" if too_large else path.read_bytes()
+    except OSError as error:
+        raise UserFacingError(f"无法读取 {path}：{error.strerror or error}") from error
+    if too_large:
+        raise _refused(db, path, "过大，不是总院的回执文件。")
+    return data
+
+
+def _refused(db: Database, path: Path, reason: str) -> UserFacingError:
+    """Log a refused return file in the sync log; the error to raise for the clerk."""
+    with db.write() as session:
+        log_event(session, "refused", f"拒收回执文件 {path.name}：{reason}")
+    return UserFacingError(f"{path.name} {reason}")

@@ -109,7 +109,7 @@ def test_a_return_file_from_the_stick_marks_records_and_brings_the_feed(enrolled
     assert sync_status(enrolled_app.db).unsent == 0
 
 
-@pytest.mark.parametrize("damage", ["flipped_byte", "truncated", "for_another_site"])
+@pytest.mark.parametrize("damage", ["flipped_byte", "truncated", "for_another_site", "not_sealed"])
 def test_a_damaged_or_misaddressed_return_file_changes_nothing(enrolled_app, head, tmp_path, damage) -> None:
     from core_support import actor_for
 
@@ -123,9 +123,11 @@ def test_a_damaged_or_misaddressed_return_file_changes_nothing(enrolled_app, hea
         content[len(content) // 2] ^= 0x01
     elif damage == "truncated":
         del content[len(content) // 3:]
-    else:
+    elif damage == "for_another_site":
         receipt = json.loads(head.accept_all(package))
         content = bytearray(seal(canonical_bytes({"receipt": receipt, "feed": {}}), KeyPair.generate().public))
+    else:  # a genuine receipt, but not in the sealed file the head hospital writes
+        content = bytearray(canonical_bytes({"receipt": json.loads(head.accept_all(package)), "feed": {}}))
     path = tmp_path / "back.tdreturn"
     path.write_bytes(bytes(content))
     with pytest.raises(UserFacingError):
