@@ -41,7 +41,7 @@ from head_hospital.models import (
 )
 from head_hospital.records import apply_records, store_rejections
 from head_hospital.reports import store_reports
-from head_hospital.sites import site_keys
+from head_hospital.sites import STATUS_NAMES, site_keys
 
 PACKAGE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _KEY_REFUSALS = {"revoked": (403, api.CODE_REVOKED), "not_approved": (403, api.CODE_NOT_APPROVED)}
@@ -187,8 +187,8 @@ def _lock_site(session: Session, site_id: str) -> Site:
     site = session.get(Site, site_id, with_for_update=True, populate_existing=True)
     if site is None or site.status != SITE_APPROVED:
         code = api.CODE_REVOKED if site is not None and site.status == SITE_REVOKED else api.CODE_NOT_APPROVED
-        raise Refused(f"站点 {site_id} 当前不能上报数据（状态：{site.status if site else '未登记'}）。",
-                      code=code, status=403)
+        state = STATUS_NAMES.get(site.status, site.status) if site is not None else "未登记"
+        raise Refused(f"站点 {site_id} 当前不能上报数据（状态：{state}）。", code=code, status=403)
     return site
 
 

@@ -112,3 +112,18 @@ def test_a_package_id_that_is_not_a_plain_name_is_refused(sqlite_db: HeadDatabas
         ingest(sqlite_db, branch.package(sqlite_db, [branch.record("village")], package_id="../../etc/x"),
                channel="usb")
     assert nothing_written(sqlite_db)
+
+
+@pytest.mark.parametrize("revoked", [True, False])
+def test_a_site_that_lost_its_approval_before_the_apply_is_told_so_in_words(sqlite_db: HeadDatabase,
+                                                                          revoked: bool) -> None:
+    from head_hospital.ingest import _lock_site  # the re-check under the site's lock, after verification
+
+    branch = new_branch(sqlite_db, approved=False)
+    if revoked:
+        revoke(sqlite_db, branch.site_id)
+    with pytest.raises(Refused) as refused, sqlite_db.session() as session:
+        _lock_site(session, branch.site_id)
+    assert (refused.value.status, refused.value.code) == (403, "revoked" if revoked else "not_approved")
+    assert ("已吊销" if revoked else "待审核") in refused.value.message
+    assert not any(word in refused.value.message for word in ("revoked", "pending"))
