@@ -29,6 +29,7 @@ from desktop.models import Resident, SyncPackage
 from desktop.sync.api import CHUNK_BYTES
 from desktop.sync.client import handshake, sync_now
 from desktop.sync.enrolment import enrol
+from desktop.sync.outbox import PackageState
 from desktop.sync.site import require_enrolment
 from desktop.sync.status import local_counts, sync_status
 from desktop.sync.transport import Offline, RetryPolicy, Transport
@@ -102,13 +103,17 @@ def test_a_cut_mid_upload_resumes_and_re_sends_at_most_one_chunk(demo_app, admin
 def test_a_response_lost_after_commit_is_answered_by_the_stored_receipt(demo_app, admin, server) -> None:
     site_id = _enrol(demo_app, admin, server)
     with FaultProxy(server.port) as proxy:
-        proxy.cut_after(2000, direction="down")  # the handshake passes, a later answer is lost
-        try:
+        # Every answer before the commit's is under 1 kB (state, offsets); the receipt of 3,000+ records is
+        # far over 64 kB, so the cut falls in the receipt, after the head hospital committed the package.
+        proxy.cut_after(64 * 1024, direction="down")
+        with pytest.raises(Offline):
             sync_now(demo_app.db, admin, server_url=proxy.url, retry=ONE_TRY)
-        except Offline:
-            pass
         proxy.clear()
-        sync_now(demo_app.db, admin, server_url=proxy.url, retry=FAST)
+        with demo_app.db.read() as session:
+            assert session.scalars(select(SyncPackage.state)).all() == [PackageState.BUILT], "no receipt arrived"
+        assert _head_counts(demo_app, server.url) == local_counts(demo_app.db, site_id), "yet all was applied"
+        again = sync_now(demo_app.db, admin, server_url=proxy.url, retry=FAST)
+    assert again.sent == again.applied > 3000, "the stored receipt answers the same package"
     _assert_in_step(demo_app, site_id, server)
 
 
@@ -158,6 +163,7 @@ def test_concurrent_syncs_of_one_site_apply_each_record_once(demo_app, admin, se
         thread.start()
     for thread in threads:
         thread.join(300)
+    assert all(isinstance(error, UserFacingError) for error in errors), errors  # a refusal, never a crash
     sync_now(demo_app.db, admin, retry=FAST)
     _assert_in_step(demo_app, site_id, server)
 

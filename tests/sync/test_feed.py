@@ -160,7 +160,9 @@ def test_a_full_disk_while_building_leaves_no_package_and_nothing_marked(enrolle
 
 
 def test_a_cancelled_sync_stops_waiting_between_retries(enrolled_app) -> None:
+    import random
     import threading
+    from datetime import UTC, datetime
 
     from core_support import actor_for
 
@@ -168,18 +170,23 @@ def test_a_cancelled_sync_stops_waiting_between_retries(enrolled_app) -> None:
     from desktop.sync.client import sync_now
     from desktop.sync.transport import RetryPolicy
 
-    abort = threading.Event()
+    abort, tried = threading.Event(), threading.Event()
     outcome: list[BaseException] = []
+    retry = RetryPolicy(attempts=50, base=3600, cap=3600, rng=random.Random(0))  # first wait: about 50 minutes
+
+    def stamp() -> datetime:  # called as each request is signed, so the cancel comes once a try has begun
+        tried.set()
+        return datetime.now(UTC)
 
     def run() -> None:
-        try:  # port 9 on loopback refuses; each retry would wait up to an hour
-            sync_now(enrolled_app.db, actor_for(enrolled_app.db, "luru1"),
-                     retry=RetryPolicy(attempts=50, base=3600, cap=3600), abort=abort)
+        try:  # port 9 on loopback refuses, then the sync waits before the next try
+            sync_now(enrolled_app.db, actor_for(enrolled_app.db, "luru1"), retry=retry, abort=abort, clock=stamp)
         except BaseException as error:  # noqa: BLE001 - handed to the test thread
             outcome.append(error)
 
-    worker = threading.Thread(target=run)
+    worker = threading.Thread(target=run, daemon=True)
     worker.start()
+    assert tried.wait(60)
     abort.set()
     worker.join(60)
     assert not worker.is_alive() and isinstance(outcome[0], Cancelled)
