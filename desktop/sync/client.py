@@ -25,7 +25,9 @@ from desktop.sync.api import (
     CHUNK_BYTES,
     CODE_HASH_MISMATCH,
     CODE_OFFSET,
+    CODE_REJECTED,
     CODE_SUPERSEDED,
+    CODE_TOO_LARGE,
     HEADER_CHUNK_SHA,
     HEADER_OFFSET,
 )
@@ -58,7 +60,7 @@ from desktop.sync.transport import Offline, RetryPolicy, ServerRefused, Transpor
 
 log = logging.getLogger("township_desk.sync")
 ProgressFn = Callable[[float, str], None]
-_MAX_ROUNDS = 5
+_MAX_ROUNDS = 1000
 
 
 @dataclass
@@ -143,7 +145,7 @@ def handshake(transport: Transport, enrolment: Enrolment) -> dict:
 
 def _send_all(db: Database, transport: Transport, outcome: SyncOutcome, abort: threading.Event | None,
               progress: ProgressFn) -> None:
-    for _ in range(_MAX_ROUNDS):
+    for _ in range(_MAX_ROUNDS):  # a round per package: the records beyond one package's cap go next
         if abort is not None and abort.is_set():
             return
         package = _next_package(db)
@@ -183,6 +185,8 @@ def send_package(db: Database, transport: Transport, package: BuiltPackage) -> R
         if error.code in (CODE_SUPERSEDED, CODE_HASH_MISMATCH):
             _set_aside(db, package, error.message)
             return None
+        if error.code in (CODE_REJECTED, CODE_TOO_LARGE):  # the next sync builds afresh instead of resending
+            _set_aside(db, package, error.message, state=PackageState.REFUSED)
         raise
     return apply_receipt(db, committed.content)
 
@@ -203,11 +207,11 @@ def _upload_from(transport: Transport, path: str, content: bytes, offset: int) -
             offset = int(transport.request("GET", path).json()["offset"])
 
 
-def _set_aside(db: Database, package: BuiltPackage, message: str) -> None:
+def _set_aside(db: Database, package: BuiltPackage, message: str, *, state: str = PackageState.SUPERSEDED) -> None:
     """The head hospital will not take this package; its records go in the next one."""
     with db.write() as session:
         session.execute(update(SyncPackage).where(SyncPackage.package_id == package.package_id)
-                        .values(state=PackageState.SUPERSEDED, content=None, message=message))
+                        .values(state=state, content=None, message=message))
         log_event(session, "superseded", f"数据包 #{package.seq} 未被总院接收：{message}；其中记录将随下一个数据包发送。",
                   package.package_id)
 

@@ -23,6 +23,8 @@ from desktop.sync.reports import sent_digests
 from desktop.sync.site import checkpoint, next_seq, require_enrolment
 
 UNSENT = (SyncState.PENDING.value, SyncState.IN_FLIGHT.value)
+NETWORK_PACKAGE_RECORDS = 20_000
+_MARK_CHUNK = 500
 
 
 class PackageState:
@@ -48,22 +50,29 @@ class BuiltPackage:
     content: bytes
 
 
-def unsent_records(session: Session, site_id: str) -> list[SyncRecord]:
-    """This site's records that are pending or in flight, parents first."""
+def unsent_records(session: Session, site_id: str, limit: int | None = None) -> list[SyncRecord]:
+    """This site's records that are pending or in flight, parents first (at most `limit`)."""
     records: list[SyncRecord] = []
     for bound in bindings():
         table = bound.table
         where = table.c.sync_state.in_(UNSENT) & (table.c.owner_site == site_id)
-        records.extend(read_records(session, bound, where=where))
+        remaining = None if limit is None else limit - len(records)
+        if remaining == 0:
+            break
+        records.extend(read_records(session, bound, where=where, limit=remaining))
     return records
 
 
-def _mark_in_flight(session: Session, site_id: str) -> None:
+def _mark_in_flight(session: Session, records: list[SyncRecord]) -> None:
+    by_type: dict[str, list[str]] = {}
+    for record in records:
+        by_type.setdefault(record.type, []).append(record.uuid)
     for bound in bindings():
-        table = bound.table
-        session.execute(update(table).where(table.c.sync_state == SyncState.PENDING.value,
-                                            table.c.owner_site == site_id)
-                        .values(sync_state=SyncState.IN_FLIGHT.value))
+        table, uuids = bound.table, by_type.get(bound.name, [])
+        for start in range(0, len(uuids), _MARK_CHUNK):
+            session.execute(update(table).where(table.c.uuid.in_(uuids[start:start + _MARK_CHUNK]),
+                                                table.c.sync_state == SyncState.PENDING.value)
+                            .values(sync_state=SyncState.IN_FLIGHT.value))
 
 
 def open_network_package(session: Session) -> BuiltPackage | None:
@@ -77,17 +86,23 @@ def open_network_package(session: Session) -> BuiltPackage | None:
 
 def build_next(db: Database, channel: str, reports: Mapping[str, bytes] | None = None,
                *, force: bool = False) -> BuiltPackage | None:
-    """Build and store the next package; None when there is nothing to send (unless `force`)."""
+    """Build and store the next package; None when there is nothing to send (unless `force`).
+
+    A network package holds at most NETWORK_PACKAGE_RECORDS records (the next round takes the
+    rest), so memory and the cost of a refused package stay bounded; a USB package holds
+    everything unacknowledged, so any one stick that arrives is enough.
+    """
+    limit = NETWORK_PACKAGE_RECORDS if channel == Channel.NETWORK else None
     with db.write() as session:
         enrolment = require_enrolment(session)
-        records = unsent_records(session, enrolment.site_id)
+        records = unsent_records(session, enrolment.site_id, limit)
         if not records and not reports and not force:
             return None
         header = PackageHeader(package_id=str(uuid_module.uuid4()), site_id=enrolment.site_id,
                                seq=next_seq(session), created_at=now().isoformat(timespec="seconds"),
                                recipient_key_id=enrolment.head_keys.key_id, checkpoint=checkpoint(session))
         content = build_package(header, records, enrolment.site_keys, reports)
-        _mark_in_flight(session, enrolment.site_id)
+        _mark_in_flight(session, records)
         session.execute(update(SyncPackage).where(SyncPackage.state.in_(PackageState.OPEN))
                         .values(state=PackageState.SUPERSEDED, content=None))
         session.add(SyncPackage(package_id=header.package_id, seq=header.seq, channel=channel,

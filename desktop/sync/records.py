@@ -105,7 +105,7 @@ def binding(type_name: str) -> Binding | None:
     return _BINDINGS.get(type_name)
 
 
-def select_records(bound: Binding, *, where: Any = None) -> Select:
+def select_records(bound: Binding, *, where: Any = None, limit: int | None = None) -> Select:
     """The type's rows with each parent's uuid joined in (one query, no id leaves the database)."""
     table = bound.table
     columns: list[Any] = [table.c.uuid, table.c.version, table.c.deleted, table.c.owner_site]
@@ -115,16 +115,17 @@ def select_records(bound: Binding, *, where: Any = None) -> Select:
         parent = link.parent.alias(f"parent_{link.column}")
         columns.append(parent.c.uuid.label(link.wire_name))
         query_from = query_from.outerjoin(parent, parent.c.id == table.c[link.column])
-    query = select(*columns).select_from(query_from).order_by(table.c.id)
+    query = select(*columns).select_from(query_from).order_by(table.c.id).limit(limit)
     return query if where is None else query.where(where)
 
 
-def read_records(session: Session, bound: Binding, *, where: Any = None) -> Iterator[SyncRecord]:
+def read_records(session: Session, bound: Binding, *, where: Any = None,
+                 limit: int | None = None) -> Iterator[SyncRecord]:
     """The type's rows as wire records, in insertion order."""
     names = list(bound.plain) + [link.wire_name for link in bound.links]
     temporal = bound.date_columns | bound.datetime_columns
     as_text = [(index, name) for index, name in enumerate(names) if name in temporal]
-    for row in session.execute(select_records(bound, where=where)):
+    for row in session.execute(select_records(bound, where=where, limit=limit)):
         uuid, version, deleted, owner_site, *values = row
         for index, name in as_text:
             value = values[index]

@@ -173,3 +173,16 @@ def test_the_command_line_enrols_and_syncs(demo_app, server, tmp_path) -> None:
     status = subprocess.run([*command, "sync", "status", "--json"], capture_output=True, text=True, timeout=60,
                             check=True)
     assert json.loads(status.stdout)["unsent"] == 0
+
+
+def test_a_large_backlog_goes_in_several_capped_packages(demo_app, admin, server, monkeypatch) -> None:
+    from desktop.models import SyncPackage
+    from desktop.sync import outbox
+
+    monkeypatch.setattr(outbox, "NETWORK_PACKAGE_RECORDS", 4000)
+    site_id = _enrolled(demo_app, admin, server)
+    outcome = sync_now(demo_app.db, admin, retry=FAST)
+    with demo_app.db.read() as session:
+        sizes = list(session.scalars(select(SyncPackage.record_count).order_by(SyncPackage.seq)))
+    assert len(sizes) >= 4 and max(sizes) == 4000 and sum(sizes) == outcome.sent == outcome.applied
+    assert _head_counts(demo_app) == local_counts(demo_app.db, site_id)
