@@ -96,7 +96,7 @@ class Period:
 
 
 def _scoped(actor: Actor, village_id: int | None) -> list:
-    conditions = [Resident.deleted.is_(False)]
+    conditions = [Resident.deleted.is_(False), Resident.sync_state != SyncState.ERROR.value]
     if actor.is_village_bound:
         conditions.append(Resident.village_id.in_(actor.village_ids))
     if village_id is not None:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from desktop.sync.crypto import KeyPair, PublicKeys, SignatureInvalid, b64, unb64
+from desktop.sync.crypto import KeyPair, PublicKeys, b64, unb64
 
 API_PREFIX = "/v1"
 HEADER_SITE = "X-Site-Id"
@@ -72,5 +72,3 @@ def verify_request(keys: PublicKeys, method: str, path_and_query: str, timestamp
     keys.verify(_REQUEST_CONTEXT, request_message(method, path_and_query, timestamp, body),
                 unb64(signature, what="请求签名"))
 
-
-__all__ = ["SignatureInvalid"]

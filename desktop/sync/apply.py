@@ -93,7 +93,7 @@ def _apply_type(session: Session, bound: Binding, records: list[SyncRecord], res
         row = local_row(bound, record, parents)
         for link in bound.links:
             wanted = record.data.get(link.wire_name)
-            if wanted is not None and row[link.column] is None:
+            if wanted is not None and row.get(link.column) is None:
                 if not table.c[link.column].nullable:
                     result.skipped.append(f"{bound.spec.label} {record.uuid}：找不到所属记录 {wanted}")
                     break

@@ -8,7 +8,6 @@ and head-hospital records now; referral receipts and down-referrals register the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -97,15 +96,16 @@ def _apply_catalogue(session: Session, payload: dict[str, Any], enrolment: Enrol
         session.add(stored)
     stored.version, stored.title = version, str(body.get("title", ""))
     stored.items = list(body.get("items", []))
-    stored.envelope = canonical_bytes(payload).decode("utf-8") if isinstance(payload, dict) else json.dumps(payload)
+    stored.envelope = canonical_bytes(payload).decode("utf-8")
     session.flush()
     log_event(session, "catalogue", f"收到目录《{stored.title or name}》第 {version} 版（{len(stored.items)} 项）")
 
 
 def _apply_head_record(session: Session, payload: dict[str, Any], enrolment: Enrolment) -> None:
-    record = SyncRecord(type=str(payload["type"]), uuid=str(payload["uuid"]), version=int(payload["version"]),
-                        deleted=bool(payload["deleted"]), owner_site=str(payload["owner_site"]),
-                        data=dict(payload["data"]))
+    try:
+        record = SyncRecord.from_json(payload)
+    except (KeyError, TypeError, ValueError) as error:
+        raise FeedRefused("下发数据中的记录格式错误，已拒收。") from error
     spec = type_spec(record.type)
     if spec is None or spec.owner is not Owner.HEAD:
         raise FeedRefused(f"下发数据中的记录类型 {record.type} 不应由总院下发，已拒收。")

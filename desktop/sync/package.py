@@ -55,6 +55,14 @@ class SyncRecord:
     owner_site: str
     data: dict[str, Any]
 
+    @classmethod
+    def from_json(cls, value: Any) -> SyncRecord:
+        """A record from its parsed JSON; KeyError, TypeError or ValueError when it is malformed."""
+        if not isinstance(value, dict) or not isinstance(value["data"], dict):
+            raise TypeError("a record is a JSON object with a data object")
+        return cls(type=str(value["type"]), uuid=str(value["uuid"]), version=int(value["version"]),
+                   deleted=bool(value["deleted"]), owner_site=str(value["owner_site"]), data=dict(value["data"]))
+
     def line(self) -> bytes:
         return canonical_bytes({"type": self.type, "uuid": self.uuid, "version": self.version,
                                 "deleted": self.deleted, "owner_site": self.owner_site, "data": self.data})
@@ -181,16 +189,6 @@ def read_package(data: bytes, sender_keys: KeyLookup, *, recipient_key_id: str |
     return Package(manifest=manifest, records=records, reports=reports, sha256=sha256_hex(data))
 
 
-def peek_sender(data: bytes) -> str:
-    """The key id a package claims to be signed with (unverified: only for lookups and messages)."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            by_name = _member_table(archive.infolist())
-            return _parse_signature(_read_member(archive, by_name, SIGNATURE, 512))[0]
-    except _ZIP_ERRORS as error:
-        raise PackageRejected("数据包不是完整的压缩文件（可能被截断或损坏），已拒收。", code="damaged") from error
-
-
 def _member_table(infos: list[zipfile.ZipInfo]) -> dict[str, zipfile.ZipInfo]:
     by_name: dict[str, zipfile.ZipInfo] = {}
     for info in infos:
@@ -303,10 +301,7 @@ def _parse_records(body: bytes, manifest: dict[str, Any]) -> list[SyncRecord]:
         if len(line) > MAX_RECORD_BYTES or sha256_hex(line) != entry["sha256"]:
             raise PackageRejected(f"数据包第 {number} 条记录与清单不符，已拒收。", code="damaged")
         try:
-            value = json.loads(line)
-            record = SyncRecord(type=str(value["type"]), uuid=str(value["uuid"]), version=int(value["version"]),
-                                deleted=bool(value["deleted"]), owner_site=str(value["owner_site"]),
-                                data=dict(value["data"]))
+            record = SyncRecord.from_json(json.loads(line))
         except (ValueError, KeyError, TypeError) as error:
             raise PackageRejected(f"数据包第 {number} 条记录格式错误，已拒收。", code="invalid") from error
         if (record.uuid, record.type, record.version) != (entry["uuid"], entry["type"], entry["version"]):

@@ -147,11 +147,17 @@ def _local_value(bound: Binding, name: str, value: Any) -> Any:
 
 
 def local_row(bound: Binding, record: SyncRecord, parent_ids: dict[tuple[str, str], int | None]) -> dict[str, Any]:
-    """Column values for a wire record; parents resolved through `parent_ids[(table, uuid)]`."""
-    row = {name: _local_value(bound, name, record.data.get(name)) for name in bound.plain}
+    """Column values for a wire record; parents resolved through `parent_ids[(table, uuid)]`.
+
+    Only the fields the record carries: a column it does not know (sent by an older version)
+    keeps its value on an update and its default on an insert.
+    """
+    data = record.data
+    row = {name: _local_value(bound, name, data[name]) for name in bound.plain if name in data}
     for link in bound.links:
-        parent_uuid = record.data.get(link.wire_name)
-        row[link.column] = None if parent_uuid is None else parent_ids.get((link.parent.name, parent_uuid))
+        if link.wire_name in data:
+            parent_uuid = data[link.wire_name]
+            row[link.column] = None if parent_uuid is None else parent_ids.get((link.parent.name, parent_uuid))
     row.update(uuid=record.uuid, version=record.version, deleted=record.deleted, owner_site=record.owner_site)
     return row
 

@@ -8,8 +8,6 @@ are sent, the seq jumps past the head hospital's, and open packages are set asid
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import update
 
 from desktop.db import Database
@@ -19,11 +17,10 @@ from desktop.sync.envelope import EnvelopeKind, open_envelope
 from desktop.sync.outbox import PackageState, log_event
 from desktop.sync.package import SyncRecord
 from desktop.sync.site import SEQ_KEY, Enrolment, last_seq, set_value
-
-if TYPE_CHECKING:
-    from desktop.sync.transport import Transport
+from desktop.sync.transport import ServerRefused, Transport
 
 _PAGE = 2000
+_PROBLEMS_LOGGED = 50
 
 
 def recover_from_head(db: Database, transport: Transport, enrolment: Enrolment, head_seq: int) -> int:
@@ -36,9 +33,11 @@ def recover_from_head(db: Database, transport: Transport, enrolment: Enrolment, 
         for item in body.get("records", []):
             if item.get("owner_site") != enrolment.site_id:
                 continue
-            records.append(SyncRecord(type=item["type"], uuid=item["uuid"], version=int(item["version"]),
-                                      deleted=bool(item["deleted"]), owner_site=item["owner_site"],
-                                      data=dict(item["data"])))
+            try:
+                records.append(SyncRecord.from_json(item))
+            except (KeyError, TypeError, ValueError) as error:
+                raise ServerRefused("总院返回的存档记录格式错误，已停止恢复。", status=response.status_code,
+                                    code="invalid") from error
         cursor = body.get("next") or ""
         if not cursor:
             break
@@ -49,5 +48,8 @@ def recover_from_head(db: Database, transport: Transport, enrolment: Enrolment, 
         session.execute(update(SyncPackage).where(SyncPackage.state.in_(PackageState.OPEN))
                         .values(state=PackageState.SUPERSEDED, content=None))
         log_event(session, "recover", f"本机数据早于总院记录（数据包序号 {local} < {head_seq}，可能恢复过备份）："
-                                      f"从总院取回 {result.applied} 条，保留本机修改 {result.kept_local} 条。")
+                                      f"从总院取回 {result.applied} 条，保留本机修改 {result.kept_local} 条"
+                                      f"{f'，{len(result.skipped)} 条无法放回' if result.skipped else ''}。")
+        for problem in result.skipped[:_PROBLEMS_LOGGED]:
+            log_event(session, "recover", f"无法放回：{problem}")
     return result.applied

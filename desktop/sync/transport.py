@@ -95,8 +95,8 @@ class Transport:
             try:
                 response = self._client.request(method, target, content=body, headers=all_headers)
             except httpx.HTTPError as error:
-                log.info("request %s %s failed: %s", method, target, error)
-                failure: Exception = Offline(f"无法连接总院（{type(error).__name__}），数据已保留在本机，稍后自动重试。")
+                log.info("request %s %s failed: %s: %s", method, target, type(error).__name__, error)
+                failure: Exception = Offline("无法连接总院（网络不通或总院服务未开），数据已保留在本机，稍后自动重试。")
             else:
                 if response.status_code in ok:
                     return response
