@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from desktop.errors import UserFacingError
@@ -98,12 +98,27 @@ def read_catalogue_file(name: str, text: str) -> tuple[str, list[Any]]:
     return title, content["items"]
 
 
+_FEED_WRITER_LOCK = 0x7DE5_0002
+
+
+def lock_feed_writers(session: Session) -> None:
+    """One feed writer at a time, taken before reading versions or adding entries.
+
+    A PostgreSQL sequence hands out numbers in call order, not commit order: without this, a
+    site could read entry 11 and move its checkpoint past entry 10 still being committed. On
+    SQLite every writer already holds the database lock (BEGIN IMMEDIATE).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _FEED_WRITER_LOCK})
+
+
 def publish_catalogue(db: HeadDatabase, name: str, *, title: str, items: list[Any]) -> int:
     """Sign the next version of catalogue `name` and put it in every site's feed; the new version."""
     if not name or len(name) > CATALOGUE_NAME_LIMIT or not name.replace("_", "").replace("-", "").isalnum():
         raise UserFacingError(f"目录名称 {name!r} 只能含字母、数字、横线和下划线（不超过 80 个字符）。")
     now = utc_now()
     with db.session() as session:
+        lock_feed_writers(session)
         version = int(session.scalar(select(func.max(Catalogue.version)).where(Catalogue.name == name)) or 0) + 1
         body = {"name": name, "version": version, "title": title, "items": items, "published_at": iso(now)}
         envelope = seal_envelope(EnvelopeKind.CATALOGUE, body, db.keys)
