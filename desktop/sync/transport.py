@@ -52,6 +52,18 @@ class RetryPolicy:
 
 
 _NEVER_RETRY = frozenset({400, 401, 403, 404, 413, 422})
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # a receipt for a full package is a few MB
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A response read in full (within the size limit)."""
+
+    status_code: int
+    content: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.content)
 
 
 @dataclass
@@ -80,7 +92,7 @@ class Transport:
         self._client.close()
 
     def request(self, method: str, path: str, *, body: bytes = b"", headers: dict[str, str] | None = None,
-                ok: tuple[int, ...] = (200,), signed: bool = True) -> Any:
+                ok: tuple[int, ...] = (200,), signed: bool = True) -> Answer:
         """One request with retries on network failures, 5xx and 409 busy; returns the response."""
         import httpx
 
@@ -93,7 +105,7 @@ class Transport:
                 stamp = self.clock().isoformat(timespec="seconds")
                 all_headers |= sign_request(self.keys, self.site_id, method, target, stamp, body)
             try:
-                response = self._client.request(method, target, content=body, headers=all_headers)
+                response = self._send(method, target, body, all_headers)
             except httpx.HTTPError as error:
                 log.info("request %s %s failed: %s: %s", method, target, type(error).__name__, error)
                 failure: Exception = Offline("无法连接总院（网络不通或总院服务未开），数据已保留在本机，稍后自动重试。")
@@ -108,8 +120,22 @@ class Transport:
                 self.retry.pause(attempt, self.abort)
         raise failure
 
+    def _send(self, method: str, target: str, body: bytes, headers: dict[str, str]) -> Answer:
+        """Send and read the answer, never more than MAX_RESPONSE_BYTES of it."""
+        with self._client.stream(method, target, content=body, headers=headers) as response:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES:
+                raise ServerRefused(f"总院的答复过大（{int(declared) // 1048576} MB），已停止同步。",
+                                    status=response.status_code, code="too_large")
+            content = bytearray()
+            for chunk in response.iter_bytes():
+                content += chunk
+                if len(content) > MAX_RESPONSE_BYTES:
+                    raise ServerRefused("总院的答复过大，已停止同步。", status=response.status_code, code="too_large")
+            return Answer(response.status_code, bytes(content))
+
     @staticmethod
-    def _refusal(response: Any) -> ServerRefused:
+    def _refusal(response: Answer) -> ServerRefused:
         try:
             body = response.json()
             code, message = body.get("code", ""), body.get("message", "")

@@ -186,3 +186,14 @@ def test_a_large_backlog_goes_in_several_capped_packages(demo_app, admin, server
         sizes = list(session.scalars(select(SyncPackage.record_count).order_by(SyncPackage.seq)))
     assert len(sizes) >= 4 and max(sizes) == 4000 and sum(sizes) == outcome.sent == outcome.applied
     assert _head_counts(demo_app) == local_counts(demo_app.db, site_id)
+
+
+def test_an_answer_larger_than_the_limit_is_not_read_whole(demo_app, admin, server, monkeypatch) -> None:
+    from desktop.sync import transport
+
+    _enrolled(demo_app, admin, server)
+    monkeypatch.setattr(transport, "MAX_RESPONSE_BYTES", 200)
+    with pytest.raises(ServerRefused) as refused:
+        sync_now(demo_app.db, admin, retry=FAST)
+    assert refused.value.code == "too_large" and "过大" in refused.value.message
+    assert sync_status(demo_app.db).unsent > 3000
