@@ -45,7 +45,7 @@ from desktop.sync.outbox import (
 )
 from desktop.sync.package import sha256_hex
 from desktop.sync.receipts import ReceiptOutcome, apply_receipt
-from desktop.sync.recovery import recover_from_head
+from desktop.sync.recovery import last_acknowledged_seq, recover_from_head, resend_what_head_lost
 from desktop.sync.reports import due_reports
 from desktop.sync.site import (
     LAST_ATTEMPT_KEY,
@@ -110,9 +110,13 @@ def sync_now(db: Database, actor: Actor, *, server_url: str | None = None, retry
     try:
         progress(0.05, "正在连接总院……")
         state = handshake(transport, enrolment)
-        if int(state.get("last_seq", 0)) > _local_seq(db):
+        head_seq = int(state.get("last_seq", 0))
+        if head_seq > _local_seq(db):
             progress(0.1, "本机数据早于总院记录（可能恢复过备份），正在从总院恢复……")
-            outcome.recovered = recover_from_head(db, transport, enrolment, int(state["last_seq"]))
+            outcome.recovered = recover_from_head(db, transport, enrolment, head_seq)
+        elif head_seq < last_acknowledged_seq(db):
+            progress(0.1, "总院数据早于本分院已确认的记录（总院可能恢复过备份），正在核对……")
+            resend_what_head_lost(db, transport, enrolment, head_seq)
         _send_all(db, transport, outcome, abort, progress)
         progress(0.85, "正在接收总院下发的数据……")
         outcome.received = pull_feed(db, transport)

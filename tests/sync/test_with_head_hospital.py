@@ -197,3 +197,24 @@ def test_an_answer_larger_than_the_limit_is_not_read_whole(demo_app, admin, serv
         sync_now(demo_app.db, admin, retry=FAST)
     assert refused.value.code == "too_large" and "过大" in refused.value.message
     assert sync_status(demo_app.db).unsent > 3000
+
+
+def test_a_head_hospital_restored_from_an_old_backup_gets_back_what_it_lost(demo_app, admin, server,
+                                                                             tmp_path) -> None:
+    site_id = _enrolled(demo_app, admin, server)
+    sync_now(demo_app.db, admin, retry=FAST)
+    head_file = Path(server.db_url.removeprefix("sqlite:///"))
+    server.stop()
+    shutil.copy(head_file, tmp_path / "head-old.sqlite")
+    server.start()
+    with demo_app.db.write() as session:
+        session.scalars(select(Resident).order_by(Resident.id).limit(1)).one().phone = "13512345678"
+    assert sync_now(demo_app.db, admin, retry=FAST).applied == 1
+    server.stop()
+    shutil.copy(tmp_path / "head-old.sqlite", head_file)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{head_file}{suffix}").unlink(missing_ok=True)
+    server.start()
+    assert _head_counts(demo_app) != local_counts(demo_app.db, site_id)
+    assert sync_now(demo_app.db, admin, retry=FAST).applied == 1
+    assert _head_counts(demo_app) == local_counts(demo_app.db, site_id)
