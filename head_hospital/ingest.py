@@ -8,7 +8,6 @@ the exact receipt bytes, so a replay gets the same bytes back.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,9 +40,9 @@ from head_hospital.models import (
 )
 from head_hospital.records import apply_records, store_rejections
 from head_hospital.reports import store_reports
-from head_hospital.sites import STATUS_NAMES, site_keys
+from head_hospital.sites import SITE_ID, STATUS_NAMES, site_keys
 
-PACKAGE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+PACKAGE_ID = SITE_ID  # the same shape: a uuid, or a short name without paths
 _KEY_REFUSALS = {"revoked": (403, api.CODE_REVOKED), "not_approved": (403, api.CODE_NOT_APPROVED)}
 
 

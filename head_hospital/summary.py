@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 
 from desktop.errors import UserFacingError
 from desktop.sync.types import type_label
+from head_hospital import reports
 from head_hospital.db import HeadDatabase
 from head_hospital.models import SITE_APPROVED, Record, Report, Site
-from head_hospital.reports import PERIOD
 
 
 def _rate(numerator: float, denominator: float) -> float | None:
@@ -20,9 +20,11 @@ def _rate(numerator: float, denominator: float) -> float | None:
 
 
 def check_period(period: str) -> str:
-    if not PERIOD.match(period or ""):
-        raise UserFacingError(f"统计期 {period!r} 格式错误，应写成 2026-10（月）或 2026-Q3（季度）。")
-    return period
+    """The period typed at the command line, or a Chinese error naming it."""
+    try:
+        return reports.check_period(period)
+    except reports.BadReport as error:
+        raise UserFacingError(f"{error}。") from error
 
 
 def county_summary(db: HeadDatabase, period: str) -> dict[str, Any]:

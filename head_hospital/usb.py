@@ -7,14 +7,14 @@ checkpoint named in the package, sealed to the site's own key so only that site 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.sync import api
 from desktop.sync.crypto import SealBroken, seal, sealed_recipient
 from desktop.sync.envelope import canonical_bytes
+from desktop.sync.files import RETURN_SUFFIX, write_durably
+from desktop.sync.package import MAX_PACKAGE_BYTES
 from head_hospital.db import HeadDatabase
 from head_hospital.errors import Refused
 from head_hospital.feed import FEED_MAX, feed_envelope
@@ -22,7 +22,7 @@ from head_hospital.ingest import Ingested, ingest
 from head_hospital.models import CHANNEL_USB, Site
 from head_hospital.sites import site_keys
 
-RETURN_SUFFIX = ".tdreturn"
+_SEAL_OVERHEAD = 1024
 
 
 @dataclass(frozen=True)
@@ -53,23 +53,12 @@ def return_file_bytes(db: HeadDatabase, ingested: Ingested) -> bytes:
     return seal(canonical_bytes(content), keys)
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".", suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def import_usb(db: HeadDatabase, path: Path, *, receipt_out: Path | None = None) -> UsbImport:
     """Ingest one USB file (channel usb) and, with `receipt_out`, write its return file there."""
     try:
+        if Path(path).stat().st_size > MAX_PACKAGE_BYTES + _SEAL_OVERHEAD:
+            raise db.refusal(Refused(f"文件 {Path(path).name} 过大，不是本系统的数据包。", code=api.CODE_TOO_LARGE,
+                                     status=413), "usb_too_large")
         sealed = Path(path).read_bytes()
     except OSError as error:
         raise Refused(f"无法读取文件 {path}：{error.strerror or error}", code=api.CODE_REJECTED) from error
@@ -78,6 +67,6 @@ def import_usb(db: HeadDatabase, path: Path, *, receipt_out: Path | None = None)
     written = None
     if receipt_out is not None:
         written = Path(receipt_out) / f"{ingested.package_id}{RETURN_SUFFIX}"
-        _write_atomically(written, return_file_bytes(db, ingested))
+        write_durably(written, return_file_bytes(db, ingested))
     return UsbImport(ingested=ingested, return_file=written)
 

@@ -8,7 +8,6 @@ writes is sealed to this site's key and holds a signed receipt and a signed feed
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,14 +16,13 @@ from desktop.errors import UserFacingError
 from desktop.services.permissions import Actor, Permission, require
 from desktop.sync.crypto import SealBroken, is_sealed, seal
 from desktop.sync.feed import apply_feed_page
+from desktop.sync.files import PACKAGE_SUFFIX, write_durably
 from desktop.sync.outbox import Channel, build_next, log_event
 from desktop.sync.package import sha256_hex
 from desktop.sync.receipts import ReceiptOutcome, apply_receipt
 from desktop.sync.reports import due_reports
 from desktop.sync.site import require_enrolment
 
-PACKAGE_SUFFIX = ".tdpkg"
-RETURN_SUFFIX = ".tdreturn"
 MAX_RETURN_BYTES = 256 * 1024 * 1024
 
 
@@ -64,26 +62,15 @@ def export_package(db: Database, actor: Actor, folder: Path) -> UsbExport:
     assert built is not None
     sealed = seal(built.content, enrolment.head_keys)
     target = folder / f"{enrolment.site_id[:8]}-{built.seq:06d}{PACKAGE_SUFFIX}"
-    _write_durably(target, sealed)
+    try:
+        write_durably(target, sealed)
+    except OSError as error:
+        raise UserFacingError(f"写入U盘失败：{error.strerror or error}。请检查U盘空间和写保护。") from error
     verified = sha256_hex(target.read_bytes()) == sha256_hex(sealed)
     with db.write() as session:
         log_event(session, "usb_export", f"数据包 #{built.seq} 写入 {target}，读回校验{'无误' if verified else '不一致'}",
                   built.package_id)
     return UsbExport(target, built.seq, built.record_count, len(sealed), verified)
-
-
-def _write_durably(target: Path, content: bytes) -> None:
-    temporary = target.with_name(f".{target.name}.part")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except OSError as error:
-        raise UserFacingError(f"写入U盘失败：{error.strerror or error}。请检查U盘空间和写保护。") from error
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def import_return(db: Database, actor: Actor, path: Path) -> UsbImport:
