@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import os
+import shutil
 import sqlite3
+import subprocess
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from desktop.db import Database
@@ -91,3 +96,26 @@ def register_counts(db: Database) -> tuple[int, int, int]:
     with db.read() as session:
         return tuple(session.scalar(select(func.count()).select_from(model)) or 0  # type: ignore[return-value]
                      for model in (Resident, ResidentCondition, AuditEntry))
+
+
+REQUIRE_TOOLS = os.environ.get("TOWNSHIP_DESK_REQUIRE_TOOLS") == "1"
+
+
+def libreoffice_sheets(path: Path, tmp_path: Path) -> dict[str, list[list[str]]]:
+    """Every sheet of the workbook as LibreOffice saves it to CSV (fails, not skips, when tools are required)."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        if REQUIRE_TOOLS:
+            pytest.fail("soffice (LibreOffice) is required here but is not installed")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    out = tmp_path / "csv"
+    completed = subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless", "--convert-to",
+         "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1", "--outdir", str(out),
+         str(path)], capture_output=True, text=True, timeout=180, check=False)
+    assert completed.returncode == 0, completed.stderr
+    sheets = {}
+    for file in sorted(out.glob("*.csv")):
+        with open(file, encoding="utf-8", newline="") as stream:
+            sheets[file.stem.removeprefix(path.stem + "-")] = list(csv.reader(stream))
+    return sheets

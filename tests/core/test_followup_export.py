@@ -3,16 +3,12 @@ percentages, scope, audit, cancel, a round trip through the import, and LibreOff
 
 from __future__ import annotations
 
-import csv
-import os
-import shutil
-import subprocess
 import threading
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from core_support import actor_for
+from core_support import actor_for, libreoffice_sheets
 from openpyxl import load_workbook
 from sqlalchemy import func, or_, select
 
@@ -26,7 +22,6 @@ from desktop.transfer.followup_import import FollowupImport
 from desktop.transfer.indicators_export import IndicatorsExport
 from desktop.transfer.resident_import import ImportMode
 
-REQUIRE_TOOLS = os.environ.get("TOWNSHIP_DESK_REQUIRE_TOOLS") == "1"
 YEAR = 2025
 
 
@@ -143,29 +138,9 @@ def test_the_indicators_workbook_lists_figures_and_people_whose_counts_equal_the
     assert "本年无随访" in {r[4] for r in book[DEFINITIONS["ht_control"].name].iter_rows(values_only=True)}
 
 
-def _csv_sheets(path: Path, tmp_path: Path) -> dict[str, list[list[str]]]:
-    """Every sheet of the workbook as LibreOffice saves it to CSV."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        if REQUIRE_TOOLS:
-            pytest.fail("soffice (LibreOffice) is required here but is not installed")
-        pytest.skip("LibreOffice (soffice) is not installed")
-    out = tmp_path / "csv"
-    completed = subprocess.run(
-        [soffice, f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless", "--convert-to",
-         "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1", "--outdir", str(out),
-         str(path)], capture_output=True, text=True, timeout=180, check=False)
-    assert completed.returncode == 0, completed.stderr
-    sheets = {}
-    for file in sorted(out.glob("*.csv")):
-        with open(file, encoding="utf-8", newline="") as stream:
-            sheets[file.stem.removeprefix(path.stem + "-")] = list(csv.reader(stream))
-    return sheets
-
-
 def test_libreoffice_opens_both_workbooks(demo_app: App, tmp_path: Path) -> None:
     result = export(demo_app, "cunyi001", tmp_path / "visits.xlsx")
-    sheets = _csv_sheets(tmp_path / "visits.xlsx", tmp_path / "a")
+    sheets = libreoffice_sheets(tmp_path / "visits.xlsx", tmp_path / "a")
     visits, enrolments = sheets["随访记录"], sheets["管理对象"]
     assert visits[0] == [title for title, _ in VISIT_COLUMNS] and len(visits) == result.visits + 1
     assert all(len(r[0]) == 17 and r[0].isdigit() for r in visits[1:])  # record numbers not rounded
@@ -173,6 +148,6 @@ def test_libreoffice_opens_both_workbooks(demo_app: App, tmp_path: Path) -> None
     assert len(enrolments) == result.enrolments + 1
     IndicatorsExport(demo_app.db, actor_for(demo_app.db, "yuanzhang"), tmp_path / "ind.xlsx", year=YEAR)(
         abort=threading.Event(), progress=no_progress)
-    summary = _csv_sheets(tmp_path / "ind.xlsx", tmp_path / "b")["指标汇总"]
+    summary = libreoffice_sheets(tmp_path / "ind.xlsx", tmp_path / "b")["指标汇总"]
     assert summary[0][:6] == ["年度", "指标", "范围", "分子", "分母", "值"]
     assert all(r[5].endswith("%") for r in summary[1:] if r[5])

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from core_support import actor_for
+import pytest
+from core_support import actor_for, libreoffice_sheets
 from server_support import approve_site, start_server
 
 from desktop.app import open_app
@@ -27,6 +28,18 @@ def _summary(server, period: str) -> dict:
     done = subprocess.run([sys.executable, "-m", "head_hospital", "summary", "--period", period, "--json",
                            "--db", server.db_url], capture_output=True, text=True, timeout=120, check=True)
     return json.loads(done.stdout)
+
+
+def _check_workbook(server, period: str, summary: dict, tmp_path: Path) -> None:
+    """The summary workbook, as LibreOffice reads it, shows the same sums."""
+    out = tmp_path / f"county-{period}.xlsx"
+    subprocess.run([sys.executable, "-m", "head_hospital", "summary", "--period", period, "--out", str(out),
+                    "--db", server.db_url], capture_output=True, text=True, timeout=120, check=True)
+    county = libreoffice_sheets(out, tmp_path / "lo")["县域汇总"]
+    assert county[0][:4] == ["指标代码", "指标名称", "分子合计", "分母合计"]
+    shown = {row[0]: (float(row[2]), float(row[3])) for row in county[1:] if row and row[0]}
+    assert shown == {item["code"]: (pytest.approx(item["numerator"]), pytest.approx(item["denominator"]))
+                     for item in summary["indicators"]}
 
 
 def test_the_county_summary_equals_the_sum_of_two_branches(demo_app, tmp_path: Path) -> None:
@@ -59,7 +72,9 @@ def test_the_county_summary_equals_the_sum_of_two_branches(demo_app, tmp_path: P
                 assert got[code][0] == numerator
                 assert abs(got[code][1] - denominator) < 1e-6
             assert all(item["sites"] == 2 for item in summary["indicators"]) and not summary["missing"]
-        held = _summary(server, closed_periods(now().date())[0].name)["records"]
+        month = closed_periods(now().date())[0].name
+        _check_workbook(server, month, _summary(server, month), tmp_path)
+        held = _summary(server, month)["records"]
         for app, site_id in zip(branches, site_ids, strict=True):
             local = local_counts(app.db, site_id)
             assert {row["type"]: row["count"] for row in held if row["site_id"] == site_id} == {
