@@ -112,7 +112,8 @@ def test_print_self_care_by_record_number(capsys, monkeypatch, demo_dir: Path, t
     try:
         with app.db.read() as session:
             record_no, day = session.execute(
-                select(Resident.record_no, HealthCheck.check_date).join(Resident, Resident.id == HealthCheck.resident_id)
+                select(Resident.record_no, HealthCheck.check_date)
+                .join(Resident, Resident.id == HealthCheck.resident_id)
                 .where(HealthCheck.self_care_total.is_not(None)).limit(1)).one()
     finally:
         app.close()
