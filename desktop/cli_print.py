@@ -1,7 +1,8 @@
-"""`township-desk print followup`: a patient's follow-up record forms for a year, as a PDF file.
+"""`township-desk print FORM KEY --out FILE.pdf --user NAME [form options]`: any registered form, as a PDF file.
 
-Registered by desktop/cli.py. Signs in with `--user` (password from TOWNSHIP_DESK_PASSWORD), so
-the permission, the village scope and the audit apply as in the window.
+Registered by desktop/cli.py. One sub-command per form of `desktop.printing.catalogue` (today
+`followup` and `self-care`), with the form's own options. Signs in with `--user` (password from
+TOWNSHIP_DESK_PASSWORD), so the permission, the village scope and the audit apply as in the window.
 """
 
 from __future__ import annotations
@@ -10,33 +11,42 @@ import argparse
 from pathlib import Path
 
 from desktop.cli_session import authenticate, open_data, say
+from desktop.printing.catalogue import PrintForm, get_form, registered_forms
 
 EXIT_OK = 0
-DISEASES = ("hypertension", "diabetes")
 
 
 def add_print_parser(commands) -> None:  # commands: argparse._SubParsersAction
-    """The `print` command and its `followup` action."""
+    """The `print` command with one action per registered form."""
     printing = commands.add_parser("print", help="打印表单（输出 PDF）")
     actions = printing.add_subparsers(dest="print_command", metavar="FORM", required=True)
-    followup = actions.add_parser("followup", help="高血压或2型糖尿病患者随访服务记录表（每页 4 次随访）")
-    followup.add_argument("record_no", metavar="RECORD_NUMBER", help="17 位健康档案编号")
-    followup.add_argument("--disease", required=True, choices=DISEASES, help="hypertension（高血压）或 diabetes（2型糖尿病）")
-    followup.add_argument("--year", required=True, type=int, help="年度，例如 2025")
-    followup.add_argument("--out", required=True, metavar="FILE.pdf", help="输出的 PDF 文件")
-    followup.add_argument("--user", required=True, help="操作人用户名（密码取自环境变量 TOWNSHIP_DESK_PASSWORD）")
+    for form in registered_forms():
+        _add_form_parser(actions, form)
+
+
+def _add_form_parser(actions, form: PrintForm) -> None:  # actions: argparse._SubParsersAction
+    """`print FORM KEY` with the form's options, then --out and --user."""
+    parser = actions.add_parser(form.key, help=form.label)
+    parser.add_argument("key", metavar=form.key_metavar, help=form.key_help)
+    for option in form.options:
+        parser.add_argument(option.flag, dest=option.name, required=option.required, type=option.parse,
+                            choices=option.choices, metavar=option.metavar, help=option.help)
+    parser.add_argument("--out", required=True, metavar="FILE.pdf", help="输出的 PDF 文件")
+    parser.add_argument("--user", required=True, help="操作人用户名（密码取自环境变量 TOWNSHIP_DESK_PASSWORD）")
 
 
 def cmd_print(args: argparse.Namespace) -> int:
-    """Build the PDF through the core and write it whole (never a half-written file)."""
+    """Build the PDF through the form registry and write it whole (never a half-written file)."""
     from desktop.printing.pdf import output_path, save_pdf
-    from desktop.printing.service import followup_sheets_pdf
 
+    form = get_form(args.print_command)
+    options = {option.name: getattr(args, option.name) for option in form.options
+               if getattr(args, option.name) is not None}
     target = output_path(Path(args.out))
     app = open_data(args)
     try:
         actor = authenticate(app, args.user)
-        pdf = followup_sheets_pdf(app.db, actor, args.record_no, args.disease, args.year)
+        pdf = form.build(app.db, actor, args.key, **options)
         save_pdf(target, pdf)
     finally:
         app.close()

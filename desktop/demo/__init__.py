@@ -1,26 +1,35 @@
 """A realistic synthetic township for trying the app and for benchmarks.
 
-Everything is invented: the township, its villages and its people. Later areas add
-their own demo data (residents, follow-ups, contracts ...) through `build_demo`.
+Everything is invented: the township, its villages and its people. Each area adds its own
+demo data as a step (`desktop.demo.steps.DemoStep`) listed once in `DEMO_STEPS`, in the order
+they run; `build_demo` runs them with one seeded generator.
 """
 
 from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from desktop.db import Database
-from desktop.demo.followups import add_demo_followups
-from desktop.demo.org import DEMO_PASSWORD, build_demo_org
-from desktop.demo.residents import add_demo_residents
+from desktop.demo.followups import STEP as FOLLOWUPS_STEP
+from desktop.demo.org import DEMO_PASSWORD
+from desktop.demo.org import STEP as ORG_STEP
+from desktop.demo.residents import STEP as RESIDENTS_STEP
+from desktop.demo.steps import DemoContext, DemoStep, scaled_progress
 from desktop.errors import UserFacingError
 from desktop.jobs import ProgressFn, no_progress, raise_if_aborted
 from desktop.services.branch import get_branch
 
-__all__ = ["DEFAULT_RESIDENTS", "DEMO_PASSWORD", "DemoResult", "build_demo"]
+__all__ = ["DEFAULT_RESIDENTS", "DEMO_PASSWORD", "DEMO_STEPS", "DemoResult", "build_demo"]
 
 DEFAULT_RESIDENTS = 3000
+DEMO_STEPS: tuple[DemoStep, ...] = (
+    ORG_STEP,
+    RESIDENTS_STEP,
+    FOLLOWUPS_STEP,
+)
 
 
 @dataclass(frozen=True)
@@ -46,24 +55,27 @@ def build_demo(
     residents: int = DEFAULT_RESIDENTS,
     abort: threading.Event | None = None,
     progress: ProgressFn = no_progress,
+    steps: Sequence[DemoStep] = DEMO_STEPS,
 ) -> DemoResult:
     """Set up a demo branch, or top an existing demo branch up to `residents`. Refuses a real branch."""
-    abort = abort or threading.Event()
     branch = get_branch(db)
     if branch is not None and not branch.is_demo:
         raise UserFacingError("该数据目录是正式分院的数据，不能写入演示数据。请用 --data-dir 指定另一个目录。")
-    rng = random.Random(seed)
-    raise_if_aborted(abort)
-    progress(0.0, "正在创建演示分院……")
-    created = branch is None
-    accounts = build_demo_org(db, rng) if created else _demo_accounts(db)
-    added = add_demo_residents(db, residents, rng=rng, abort=abort, progress=progress)
-    add_demo_followups(db, rng=rng, abort=abort, progress=progress)
+    context = DemoContext(target_residents=residents, created=branch is None, abort=abort or threading.Event())
+    run_steps(db, random.Random(seed), context, steps, progress=progress)
     progress(1.0, "演示数据已就绪")
-    return DemoResult(created=created, accounts=accounts, residents_added=added)
+    return DemoResult(created=context.created, accounts=context.accounts, residents_added=context.residents_added)
 
 
-def _demo_accounts(db: Database) -> tuple[tuple[str, str], ...]:
-    from desktop.demo.org import demo_account_summary
-
-    return demo_account_summary(db)
+def run_steps(db: Database, rng: random.Random, context: DemoContext, steps: Sequence[DemoStep], *,
+              progress: ProgressFn) -> None:
+    """Run the steps in order, each reporting progress within its share of the bar."""
+    total = sum(step.weight for step in steps) or 1.0
+    done = 0.0
+    for step in steps:
+        raise_if_aborted(context.abort)
+        start, span = done / total, step.weight / total
+        progress(start, step.label)
+        context.progress = scaled_progress(progress, start=start, span=span)
+        step.run(db, rng, context)
+        done += step.weight

@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select
 
 from desktop.clock import now
 from desktop.db import Database
+from desktop.demo.steps import DemoContext, DemoStep
 from desktop.jobs import ProgressFn, no_progress, raise_if_aborted
 from desktop.models import Branch, ChronicEnrolment, FollowupVisit, HealthCheck, Resident, ResidentCondition, Staff
 from desktop.models.base import SITE_ID_KEY
@@ -202,3 +203,11 @@ def _check_row(resident_id: int, day: date, doctor_id: int | None, rng: random.R
         "evaluation_abnormal": rng.random() < 0.3, "guidance": ["6", "7"], "doctor_id": doctor_id,
         "doctor_name": "公卫医生",
     }
+
+
+def followups_step(db: Database, rng: random.Random, context: DemoContext) -> None:
+    """Chronic enrolments with their visits, and the yearly health checks."""
+    add_demo_followups(db, rng=rng, abort=context.abort, progress=context.progress)
+
+
+STEP = DemoStep("followups", "正在生成慢病随访和体检……", followups_step, weight=0.35)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desktop.db import Database
+from desktop.demo.steps import DemoContext, DemoStep
 from desktop.models import Account, Staff, Village, VillageClinic
 from desktop.services import audit
 from desktop.services.accounts import AccountInput, add_account
@@ -116,3 +117,11 @@ def demo_account_summary(db: Database) -> tuple[tuple[str, str], ...]:
                 label = f"{account.display_name}（{Role(account.role).label}{'，' + villages if villages else ''}）"
                 shown[account.role] = (account.username, label)
         return tuple(shown.values())
+
+
+def org_step(db: Database, rng: random.Random, context: DemoContext) -> None:
+    """A new demo branch gets its villages, staff and accounts; an existing one lists its accounts."""
+    context.accounts = build_demo_org(db, rng) if context.created else demo_account_summary(db)
+
+
+STEP = DemoStep("org", "正在创建演示分院……", org_step, weight=0.05)

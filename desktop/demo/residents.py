@@ -18,6 +18,7 @@ from sqlalchemy import func, insert, select, update
 
 from desktop.clock import now
 from desktop.db import Database
+from desktop.demo.steps import DemoContext, DemoStep
 from desktop.jobs import ProgressFn, no_progress, raise_if_aborted
 from desktop.models import Branch, Household, RecordNumberCounter, Resident, ResidentCondition, Staff, Village
 from desktop.models.base import SITE_ID_KEY
@@ -284,3 +285,12 @@ def _add_household(batch: _Batch, rng: random.Random, today: date, village: Vill
         })
         for kind, since in random_conditions(rng, person, today):
             batch.conditions.append({"resident_id": resident_id, "kind": kind.value, "since": since})
+
+
+def residents_step(db: Database, rng: random.Random, context: DemoContext) -> None:
+    """Households and residents up to the requested number."""
+    context.residents_added = add_demo_residents(db, context.target_residents, rng=rng, abort=context.abort,
+                                                 progress=context.progress)
+
+
+STEP = DemoStep("residents", "正在生成居民……", residents_step, weight=0.6)

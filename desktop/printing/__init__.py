@@ -1,5 +1,6 @@
-"""Printed forms (reportlab, with the bundled CJK font embedded): follow-up records and the self-care sheet.
+"""Printed forms (reportlab, with the bundled CJK font embedded): follow-up records, the self-care sheet.
 
-Import the functions from `desktop.printing.service`; this package's modules load reportlab
-only when a document is actually built.
+Every form is registered in `desktop.printing.registry` by its own module and loaded by
+`desktop.printing.catalogue`; print through `catalogue.print_form` (or `service`'s named
+functions). This package's modules load reportlab only when a document is actually built.
 """

@@ -1,4 +1,4 @@
-"""Layout helpers for forms: cells, text that fits its cell, code boxes, ticks, digit boxes."""
+"""Layout helpers for forms: cells, text that fits its cell, code boxes, ticks, digit boxes, tear lines."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from desktop.printing.fonts import MM_PER_POINT, text_width
-from desktop.printing.sheet import THIN, Sheet
+from desktop.printing.sheet import DASH, THIN, Sheet
 
 LINE_SPACING = 1.2
 CENTRE_TO_BASELINE = 0.36  # em: CJK glyphs sit about this far above their baseline's centre line
@@ -16,6 +16,10 @@ BOX = 3.6
 _ATOMS = re.compile(r"[A-Za-z0-9.%/:()（）\-+~]+|\s+|.", re.DOTALL)
 _NO_LINE_START = frozenset("，。、；：？！）》」’”%,.;:)")  # punctuation hangs at the line's end instead
 _WORDS = re.compile(r"\S+|\s+")  # text with spaces breaks at them (option lists such as "1门诊 2家庭")
+TEAR_LABEL = "沿此线撕开"
+TEAR_LABEL_SIZE = 7.0
+TEAR_GAP = 4.0  # mm kept clear on each side of the tear line
+TEAR_WIDTH = 0.3
 
 
 @dataclass(frozen=True)
@@ -154,3 +158,33 @@ def form_header(sheet: Sheet, title: str, name: str, record_no: str) -> None:
     right = sheet.width - MARGIN
     write(sheet, Cell(right - boxes_w - 12, 24, 12, 7), "编号", 10.5, align="right", pad=1)
     digit_boxes(sheet, right - boxes_w, 25.2, record_no[-8:])
+
+
+def tear_line(sheet: Sheet, y: float, *, label: str = TEAR_LABEL, left: float = MARGIN,
+              right: float | None = None) -> None:
+    """A dashed line across the page at `y` with a small label in a gap at its middle (✂ is missing from CJK fonts)."""
+    right = sheet.width - MARGIN if right is None else right
+    label_w = text_width(label, TEAR_LABEL_SIZE) if label else 0.0
+    middle = (left + right) / 2
+    gap_left, gap_right = (middle - label_w / 2 - 1.5, middle + label_w / 2 + 1.5) if label else (middle, middle)
+    sheet.dashed_line(left, y, gap_left, y, TEAR_WIDTH, dash=DASH)
+    sheet.dashed_line(gap_right, y, right, y, TEAR_WIDTH, dash=DASH)
+    if label:
+        write(sheet, Cell(gap_left, y - 2.5, gap_right - gap_left, 5.0), label, TEAR_LABEL_SIZE, pad=0)
+
+
+def stub_layout(sheet: Sheet, *, stub_height: float, label: str = TEAR_LABEL) -> tuple[Cell, Cell]:
+    """The page split into a stub (top, `stub_height` mm) and the main part by a tear line; (stub, main) cells.
+
+    Both cells lie within the margins and keep TEAR_GAP clear of the line, as the referral
+    slip's 转出存根 above 双向转诊（转出）单 does.
+    """
+    usable = sheet.height - 2 * MARGIN
+    if not 2 * TEAR_GAP < stub_height < usable - 2 * TEAR_GAP:
+        raise ValueError(f"stub height {stub_height} mm does not leave room for both parts")
+    y = MARGIN + stub_height
+    tear_line(sheet, y, label=label)
+    width = sheet.width - 2 * MARGIN
+    stub = Cell(MARGIN, MARGIN, width, stub_height - TEAR_GAP)
+    main = Cell(MARGIN, y + TEAR_GAP, width, sheet.height - MARGIN - y - TEAR_GAP)
+    return stub, main

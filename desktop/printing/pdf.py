@@ -47,7 +47,7 @@ def _points(sheet: Sheet) -> tuple[float, float]:
 def _draw(canvas, sheet: Sheet, font: str) -> None:
     """Replay the sheet's operations; PDF's origin is the bottom-left corner."""
     k, top = POINTS_PER_MM, sheet.height * POINTS_PER_MM
-    width = size = None
+    width = size = dash = None
     for op in sheet.ops:
         if isinstance(op, Text):
             if op.size != size:
@@ -58,6 +58,10 @@ def _draw(canvas, sheet: Sheet, font: str) -> None:
         if op.width != width:
             width = op.width
             canvas.setLineWidth(width * k)
+        wanted = op.dash if isinstance(op, Line) else None
+        if wanted != dash:
+            dash = wanted
+            canvas.setDash([part * k for part in dash] if dash else [], 0)
         if isinstance(op, Line):
             canvas.line(op.x1 * k, top - op.y1 * k, op.x2 * k, top - op.y2 * k)
         elif isinstance(op, Rect):

@@ -14,6 +14,7 @@ from typing import Self
 A4_PORTRAIT = (210.0, 297.0)
 THIN = 0.2
 THICK = 0.5
+DASH = (2.0, 1.5)  # mm drawn, mm left blank: the tear line of a slip with a stub
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Line:
     x2: float
     y2: float
     width: float = THIN
+    dash: tuple[float, float] | None = None  # (drawn, blank) in mm; None is a solid line
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,11 @@ class Sheet:
 
     def line(self, x1: float, y1: float, x2: float, y2: float, width: float = THIN) -> None:
         self.ops.append(Line(x1, y1, x2, y2, width))
+
+    def dashed_line(self, x1: float, y1: float, x2: float, y2: float, width: float = THIN, *,
+                    dash: tuple[float, float] = DASH) -> None:
+        """A line drawn in dashes of `dash` = (drawn, blank) millimetres."""
+        self.ops.append(Line(x1, y1, x2, y2, width, dash))
 
     def rect(self, x: float, y: float, w: float, h: float, width: float = THIN) -> None:
         self.ops.append(Rect(x, y, w, h, width))

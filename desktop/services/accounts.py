@@ -16,9 +16,11 @@ from desktop.errors import UserFacingError, ValidationError
 from desktop.models import Account, Village
 from desktop.services import audit
 from desktop.services.audit import Action
+from desktop.services.audit_labels import register_entity_label
 from desktop.services.auth import check_new_password, hash_password
 from desktop.services.permissions import Actor, Permission, Role, require
 
+register_entity_label("account", "账户")
 USERNAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{1,39}")
 
 

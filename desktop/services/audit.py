@@ -47,9 +47,10 @@ class Action(StrEnum):
 
     @property
     def label(self) -> str:
-        return ACTION_LABELS.get(self, self.value)
+        return ACTION_LABELS.get(self, OTHER_ACTION)
 
 
+OTHER_ACTION = "其他操作"  # an action this version does not know (written by a newer one)
 ACTION_LABELS = {
     Action.SIGN_IN: "登录",
     Action.SIGN_IN_FAILED: "登录失败",
@@ -235,7 +236,7 @@ def _as_row(entry: AuditEntry) -> AuditRow:
     try:
         label = Action(entry.action).label
     except ValueError:
-        label = entry.action
+        label = OTHER_ACTION
     return AuditRow(
         seq=entry.seq,
         at=entry.at,

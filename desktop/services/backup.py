@@ -11,8 +11,11 @@ from desktop.errors import DatabaseCorrupt, DatabaseProblem, UserFacingError
 from desktop.paths import DataPaths
 from desktop.services import audit
 from desktop.services.audit import Action
+from desktop.services.audit_labels import register_entity_label
 from desktop.services.auth import sign_in
 from desktop.services.permissions import Actor, Permission, require
+
+register_entity_label("database", "数据库")
 
 
 def record_backup(db: Database, actor: Actor, target: Path) -> None:

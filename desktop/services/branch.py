@@ -22,8 +22,12 @@ from desktop.rules.codes import (
 from desktop.services import audit
 from desktop.services.accounts import USERNAME_PATTERN, AccountInput, add_account
 from desktop.services.audit import Action
+from desktop.services.audit_labels import register_entity_label
 from desktop.services.auth import check_new_password
 from desktop.services.permissions import SYSTEM, Actor, Permission, Role, require
+
+register_entity_label("branch", "分院")
+register_entity_label("demo", "演示数据")
 
 
 @dataclass(frozen=True)

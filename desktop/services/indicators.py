@@ -22,9 +22,11 @@ from desktop.rules.chronic_indicators import Verdict, VisitFact, control, standa
 from desktop.rules.dates import age_on
 from desktop.rules.followup import DEFAULT_RULES, Disease, FollowupRules, VisitMethod
 from desktop.rules.population import ELDERLY_AGE, years_before
+from desktop.services.audit_labels import register_entity_label
 from desktop.services.permissions import Actor, Permission, require
 from desktop.services.settings import followup_rules_in, prevalence_in
 
+register_entity_label("indicators", "管理指标")
 ADULT_AGE = 18
 
 

@@ -15,8 +15,10 @@ from desktop.models import Setting
 from desktop.rules.followup import DEFAULT_RULES, Disease, FollowupRules
 from desktop.services import audit
 from desktop.services.audit import Action
+from desktop.services.audit_labels import register_entity_label
 from desktop.services.permissions import Actor, Permission, require
 
+register_entity_label("setting", "设置")
 IDLE_LOCK_MINUTES = "idle_lock_minutes"
 DEFAULTS: dict[str, Any] = {IDLE_LOCK_MINUTES: 10}
 

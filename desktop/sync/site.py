@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from desktop.errors import UserFacingError
 from desktop.models import Setting
+from desktop.services.audit_labels import register_entity_label
 from desktop.sync.crypto import KeyPair, PublicKeys
 
+register_entity_label("sync", "数据同步")
 CONFIG_KEY = "sync.enrolment"
 SEQ_KEY = "sync.seq"
 CHECKPOINT_KEY = "sync.checkpoint"

@@ -74,13 +74,12 @@ CHECK_COLUMNS = (
 
 
 def print_functions():
-    """(show_print_preview, followup_sheets_pdf, self_care_pdf) once printing is available, else None."""
+    """The preview of registered forms (`show_form_preview`) once printing is available, else None."""
     try:
-        from desktop.printing.service import followup_sheets_pdf, self_care_pdf
-        from desktop.ui.print_preview import show_print_preview
+        from desktop.ui.print_preview import show_form_preview
     except ImportError:
         return None
-    return show_print_preview, followup_sheets_pdf, self_care_pdf
+    return show_form_preview
 
 
 def _parse(field: str, label: str, text: str) -> date:
@@ -297,32 +296,30 @@ class ChronicPanel(QDialog):
 
     def print_visits(self) -> None:
         """Preview the national follow-up sheets for the selected visit's year (the latest by default)."""
-        functions = print_functions()
-        if functions is None or self.record is None:
+        show_form_preview = print_functions()
+        if show_form_preview is None or self.record is None:
             return
-        show_print_preview, followup_sheets_pdf, _self_care = functions
         visit: VisitRow | None = selected_row(self.visit_view) or next(iter(self.visits.rows()), None)
         year = visit.visit_date.year if visit else now().year
         ctx, record_no, disease = self.ctx, self.record.card.record_no, self.shown_disease()
         title = f"{disease.label}患者随访服务记录表 — {self.record.card.name} {year}年"
-        show_print_preview(ctx, self, title, lambda: followup_sheets_pdf(ctx.db, ctx.actor, record_no, disease, year))
+        show_form_preview(ctx, self, "followup", record_no, options={"disease": disease, "year": year}, title=title)
 
 
     def print_self_care(self) -> None:
         """Preview the 65+ self-care assessment of the selected check (the latest assessed one by default)."""
-        functions = print_functions()
-        if functions is None or self.record is None:
+        show_form_preview = print_functions()
+        if show_form_preview is None or self.record is None:
             return
-        show_print_preview, _sheets, self_care_pdf = functions
         chosen: CheckRow | None = selected_row(self.check_view)
         check = chosen if chosen and chosen.self_care_total is not None else next(
             (c for c in self.record.checks if c.self_care_total is not None), None)
         if check is None:
             self.check_hint.setText("没有做过生活自理能力评估的体检。")
             return
-        ctx, check_id = self.ctx, check.id
         title = f"老年人生活自理能力评估表 — {self.record.card.name} {check.check_date:%Y-%m-%d}"
-        show_print_preview(ctx, self, title, lambda: self_care_pdf(ctx.db, ctx.actor, check_id))
+        show_form_preview(self.ctx, self, "self-care", self.record.card.record_no, options={"date": check.check_date},
+                          title=title)
 
 
 def open_chronic_panel(ctx: UiContext, parent: QWidget, resident_id: int) -> ChronicPanel:

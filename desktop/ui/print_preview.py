@@ -1,15 +1,16 @@
 """Print preview: the pages as they will come out of the printer, with 打印… and 另存为 PDF….
 
-Entry point: `show_print_preview(context, parent, title, make_pdf)`. `make_pdf` runs on the
-database worker (it reads, lays out and audits the print) and returns the PDF's bytes. Forms
-built by `desktop.printing` return a `PrintedPdf`, which carries the sheets the PDF was written
-from: the preview and the printer paint those same sheets with QPainter (PySide6-Essentials has
+Entry points: `show_form_preview(context, parent, form_key, key, options=...)` opens any form
+registered in `desktop.printing.catalogue`; `show_print_preview(context, parent, title, make_pdf)`
+shows whatever `make_pdf` builds. Either way the PDF is built on the database worker (read, laid
+out, audited). Forms built by `desktop.printing` return a `PrintedPdf`, which carries the sheets
+the PDF was written from: the preview and the printer paint those same sheets with QPainter (PySide6-Essentials has
 no PDF renderer), so screen, printer and PDF file agree. Plain PDF bytes can still be saved.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import UserFacingError
+from desktop.printing.catalogue import get_form
 from desktop.printing.sheet import Line, PrintedPdf, Rect, Sheet, Text
 from desktop.ui.context import UiContext
 from desktop.ui.errors import show_error
@@ -60,7 +62,13 @@ def paint_sheet(painter: QPainter, sheet: Sheet, px_per_mm: float, family: str) 
                 painter.setFont(font)
             painter.drawText(QPointF(op.x * px_per_mm, op.y * px_per_mm), op.text)
             continue
-        pen.setWidthF(max(op.width * px_per_mm, 1.0))  # hairlines stay visible on screen
+        pen_width = max(op.width * px_per_mm, 1.0)  # hairlines stay visible on screen
+        pen.setWidthF(pen_width)
+        dash = op.dash if isinstance(op, Line) else None
+        if dash:
+            pen.setDashPattern([part * px_per_mm / pen_width for part in dash])  # in pen widths
+        else:
+            pen.setStyle(Qt.PenStyle.SolidLine)
         painter.setPen(pen)
         if isinstance(op, Line):
             painter.drawLine(QPointF(op.x1 * px_per_mm, op.y1 * px_per_mm), QPointF(op.x2 * px_per_mm, op.y2 * px_per_mm))
@@ -218,3 +226,12 @@ def show_print_preview(context: UiContext, parent: QWidget | None, title: str, m
             on_shown(dialog)
 
     return context.tasks.run_db(make_pdf, on_success=shown, parent=parent, label=f"正在生成{title}…")
+
+
+def show_form_preview(context: UiContext, parent: QWidget | None, form_key: str, key: str, *,
+                      options: Mapping[str, object] | None = None, title: str | None = None,
+                      on_shown: Callable[[PrintPreviewDialog], None] | None = None) -> Future:
+    """Print the registered form `form_key` for `key` (permission, scope, audit) and show it in the preview."""
+    form, chosen, ctx = get_form(form_key), dict(options or {}), context
+    return show_print_preview(context, parent, title or f"{form.label} — {key}",
+                              lambda: form.build(ctx.db, ctx.actor, key, **chosen), on_shown=on_shown)

@@ -2,20 +2,48 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
 import sqlite3
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from datetime import datetime
+from datetime import date, datetime
+from pathlib import Path
 
 import pytest
-from core_support import actor_for
+from core_support import DEMO_PASSWORD, actor_for, person
 from sqlalchemy import select
 
+import desktop
 from desktop.app import App
-from desktop.errors import PermissionDenied
-from desktop.models import AuditEntry
+from desktop.errors import PermissionDenied, UserFacingError
+from desktop.models import AuditEntry, Resident
+from desktop.printing.catalogue import print_form, registered_forms
+from desktop.rules.elderly import SELF_CARE_ITEMS, Dependence
+from desktop.rules.followup import Disease
+from desktop.rules.visit_checks import VisitInput
 from desktop.services import audit
 from desktop.services.audit import GENESIS_HASH, Action, AuditFilter, digest, verify_chain
+from desktop.services.audit_labels import FALLBACK_LABEL, entity_label, register_entity_label
+from desktop.services.auth import sign_in
+from desktop.services.backup import record_backup
+from desktop.services.branch import VillageInput, add_village
+from desktop.services.chronic import EnrolmentInput, enrol
+from desktop.services.followups import record_visit
+from desktop.services.health_checks import HealthCheckInput, record_health_check
+from desktop.services.households import start_household
+from desktop.services.resident_query import get_resident
+from desktop.services.residents import create_resident
+from desktop.services.settings import set_idle_lock_minutes
+from desktop.sync.types import type_label
+from desktop.transfer.indicators_export import IndicatorsExport
+from desktop.transfer.resident_export import ResidentExport
+
+PACKAGE_ROOT = Path(desktop.__file__).resolve().parent
 
 
 def _entries(app: App) -> list[tuple[int, str, str]]:
@@ -218,3 +246,93 @@ def test_an_entry_written_in_a_failed_transaction_disappears_with_it(chained: Ap
         raise RuntimeError("export failed")
     assert len(_entries(chained)) == 8
     assert verify_chain(chained.db).intact
+
+
+# ----- what the viewer calls each kind of record
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_ENTITY_LITERAL = re.compile(r"entity_type=\"([a-z_]+)\"")
+
+
+def _a_typical_session(app: App, tmp_path: Path) -> None:
+    """Writes across the areas, as a day at the branch makes them: people, chronic care, paper, files, settings."""
+    db = app.db
+    clerk = sign_in(db, "luru1", DEMO_PASSWORD).actor
+    with pytest.raises(UserFacingError):
+        sign_in(db, "luru1", "wrong password")
+    doctor, admin = actor_for(db, "gongwei1"), actor_for(db, "admin")
+    resident_id = create_resident(db, clerk, person("欧阳秀兰", "1950-06-15", sequence=22)).resident_id
+    get_resident(db, clerk, resident_id)
+    start_household(db, clerk, resident_id)
+    enrol(db, doctor, resident_id, EnrolmentInput(Disease.HYPERTENSION, date(2019, 3, 1), date(2019, 4, 1)))
+    record_visit(db, doctor, resident_id, Disease.HYPERTENSION, VisitInput(
+        visit_date=date(2025, 5, 10), method="1", sbp=136, dbp=82, weight=70, target_weight=65, height=160,
+        medication_adherence="1", doctor_name="刘晓梅"))
+    record_health_check(db, doctor, resident_id, HealthCheckInput(
+        check_date=date(2025, 4, 2), doctor_name="刘晓梅", sbp=130, dbp=80,
+        self_care=dict.fromkeys(SELF_CARE_ITEMS, Dependence.INDEPENDENT)))
+    with db.read() as session:
+        record_no = session.get(Resident, resident_id).record_no
+    for form in registered_forms():
+        print_form(db, doctor, form.key, record_no, **({"disease": "hypertension", "year": 2025}
+                                                       if form.key == "followup" else {}))
+    job_controls = {"abort": threading.Event(), "progress": lambda fraction, message: None}
+    ResidentExport(db, clerk, tmp_path / "residents.xlsx")(**job_controls)
+    IndicatorsExport(db, doctor, tmp_path / "indicators.xlsx", year=2025)(**job_controls)
+    set_idle_lock_minutes(db, admin, 15)
+    add_village(db, admin, VillageInput("113", "新村", "新村卫生室"))
+    record_backup(db, admin, tmp_path / "backup.sqlite")
+
+
+def test_every_kind_of_record_in_the_log_after_a_day_of_work_has_a_chinese_label(demo_app: App,
+                                                                                  tmp_path: Path) -> None:
+    _a_typical_session(demo_app, tmp_path)
+    with demo_app.db.read() as session:
+        kinds = set(session.scalars(select(AuditEntry.entity_type).distinct()))
+        actions = set(session.scalars(select(AuditEntry.action).distinct()))
+    assert {"account", "resident", "household", "chronic_enrolment", "followup_visit", "health_check", "setting",
+            "village", "database", "indicators", "demo", "branch"} <= kinds
+    for kind in kinds - {""}:
+        label = entity_label(kind)
+        assert label != FALLBACK_LABEL and _CJK.search(label) and not re.search(r"[A-Za-z]", label), (kind, label)
+    for action in actions:
+        assert _CJK.search(Action(action).label), action
+    rows = audit.list_entries(demo_app.db, actor_for(demo_app.db, "admin"))
+    assert all(_CJK.search(row.action_label) for row in rows)
+
+
+def test_an_unknown_kind_reads_as_other_records_never_its_code() -> None:
+    assert entity_label("contract_visit_v9") == FALLBACK_LABEL == "其他记录"
+    assert entity_label("") == ""
+    assert entity_label("followup_visit") == type_label("followup_visit")  # synced kinds: the wire type's label
+    register_entity_label("contract_test_kind", "签约测试")
+    assert entity_label("contract_test_kind") == "签约测试"
+    with pytest.raises(ValueError, match="labelled twice"):
+        register_entity_label("contract_test_kind", "另一个名字")
+
+
+def test_an_unknown_action_reads_as_other_actions(demo_app: App) -> None:
+    with demo_app.db.write() as session:
+        entry = audit.record(session, "admin", Action.VIEW, entity_type="nothing_known")
+        entry_seq = entry.seq
+    with closing(sqlite3.connect(demo_app.db.path, isolation_level=None)) as connection:
+        connection.execute("DROP TRIGGER audit_entry_no_update")
+        connection.execute("UPDATE audit_entry SET action = 'teleport' WHERE seq = ?", (entry_seq,))
+    (row,) = [r for r in audit.list_entries(demo_app.db, actor_for(demo_app.db, "admin")) if r.seq == entry_seq]
+    assert row.action_label == "其他操作"
+
+
+def test_every_kind_the_code_writes_is_named_once_the_viewer_is_loaded() -> None:
+    """Each `entity_type="..."` in the source has a label after importing only the audit page (a fresh process)."""
+    written = {match for path in PACKAGE_ROOT.rglob("*.py")
+               for match in _ENTITY_LITERAL.findall(path.read_text(encoding="utf-8"))}
+    assert {"account", "sync", "indicators", "database", "demo"} <= written
+    code = ("import json, sys\nimport desktop.ui.pages.audit\nfrom desktop.services.audit_labels import entity_label\n"
+            f"print(json.dumps({{kind: entity_label(kind) for kind in {sorted(written)!r}}}, ensure_ascii=False))\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    completed = subprocess.run([sys.executable, "-c", code], cwd=PACKAGE_ROOT.parent, env=env, capture_output=True,
+                               text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    labels = json.loads(completed.stdout.strip().splitlines()[-1])
+    unnamed = {kind: label for kind, label in labels.items() if label == FALLBACK_LABEL or not _CJK.search(label)}
+    assert unnamed == {}

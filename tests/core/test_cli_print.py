@@ -1,4 +1,4 @@
-"""`township-desk print followup`, run in-process through `desktop.cli.main`."""
+"""`township-desk print FORM KEY`, run in-process through `desktop.cli.main`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,22 @@ from pathlib import Path
 import pytest
 from core_support import DEMO_PASSWORD, data_dir_with
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from desktop.app import open_app
 from desktop.cli import PASSWORD_ENV, main
-from desktop.models import AuditEntry, FollowupVisit, Resident, Village
+from desktop.models import AuditEntry, FollowupVisit, HealthCheck, Resident, Village
+from desktop.printing.catalogue import (
+    FormOption,
+    PrintForm,
+    Printout,
+    register_form,
+    registered_forms,
+    unregister_form,
+)
+from desktop.printing.draw import Cell, write
+from desktop.printing.sheet import Sheet
+from desktop.services.permissions import Actor, Permission
 
 
 @pytest.fixture
@@ -92,3 +104,65 @@ def test_print_followup_needs_the_password_and_a_known_disease(capsys, monkeypat
     code, _, stderr = run(capsys, *arguments[:4], "123", *arguments[5:], "--disease", "diabetes")
     assert code == 1 and "17 位数字" in stderr
     assert not (tmp_path / "x.pdf").exists()
+
+
+def test_print_self_care_by_record_number(capsys, monkeypatch, demo_dir: Path, tmp_path: Path) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, DEMO_PASSWORD)
+    app = open_app(demo_dir)
+    try:
+        with app.db.read() as session:
+            record_no, day = session.execute(
+                select(Resident.record_no, HealthCheck.check_date)
+                .join(Resident, Resident.id == HealthCheck.resident_id)
+                .where(HealthCheck.self_care_total.is_not(None)).limit(1)).one()
+    finally:
+        app.close()
+    out = tmp_path / "自理.pdf"
+    code, stdout, stderr = run(capsys, "--data-dir", demo_dir, "print", "self-care", record_no, "--date", day,
+                               "--out", out, "--user", "gongwei1")
+    assert code == 0, stderr
+    assert stdout.strip() == f"已生成 {out}（1 页）" and out.read_bytes().startswith(b"%PDF-")
+    assert prints(demo_dir) == 1
+
+
+def _throwaway(session: Session, actor: Actor, key: str, *, copies: int = 1) -> Printout:
+    """A form about nobody in particular: the key and the number of copies, one page each."""
+    sheets = []
+    for number in range(copies):
+        sheet = Sheet()
+        write(sheet, Cell(20, 20, 170, 12), f"试用表单 {key} 第 {number + 1} 份", 14)
+        sheets.append(sheet)
+    return Printout(sheets=sheets, title=f"试用表单 {key}", village_id=None, entity_type="throwaway",
+                    entity_id=key, summary=f"打印试用表单 {key}")
+
+
+def test_a_form_registered_at_run_time_prints_through_the_cli(capsys, monkeypatch, demo_dir: Path,
+                                                              tmp_path: Path) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, DEMO_PASSWORD)
+    form = register_form(PrintForm(key="throwaway", label="试用表单", permission=Permission.VIEW_FOLLOWUPS,
+                                   key_help="任意文字", load=_throwaway,
+                                   options=(FormOption("copies", "份数", parse=int, required=False),)))
+    out = tmp_path / "试用.pdf"
+    try:
+        code, stdout, stderr = run(capsys, "--data-dir", demo_dir, "print", "throwaway", "甲-1", "--copies", 3,
+                                   "--out", out, "--user", "gongwei1")
+        assert code == 0, stderr
+        assert stdout.strip() == f"已生成 {out}（3 页）"
+        code, _, stderr = run(capsys, "--data-dir", demo_dir, "print", "throwaway", "乙", "--out",
+                              tmp_path / "refused.pdf", "--user", "admin")
+        assert code == 1 and "无权查看慢病管理和随访" in stderr
+    finally:
+        unregister_form(form.key)
+    assert "throwaway" not in {f.key for f in registered_forms()}
+    with pytest.raises(SystemExit) as caught:
+        main(["--data-dir", str(demo_dir), "print", "throwaway", "甲", "--out", str(out), "--user", "gongwei1"])
+    assert caught.value.code == 2
+    assert out.read_bytes().startswith(b"%PDF-") and not (tmp_path / "refused.pdf").exists()
+    app = open_app(demo_dir)
+    try:
+        with app.db.read() as session:
+            entries = session.execute(select(AuditEntry.actor, AuditEntry.entity_type, AuditEntry.entity_id)
+                                      .where(AuditEntry.action == "print")).all()
+    finally:
+        app.close()
+    assert [tuple(entry) for entry in entries] == [("gongwei1", "throwaway", "甲-1")]

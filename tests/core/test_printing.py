@@ -17,9 +17,12 @@ from sqlalchemy import func, select
 from desktop.app import App
 from desktop.errors import PermissionDenied, UserFacingError, ValidationError
 from desktop.models import Account, AuditEntry, FollowupVisit, HealthCheck, Resident
+from desktop.printing.catalogue import print_form, registered_forms
+from desktop.printing.draw import MARGIN, TEAR_LABEL, Cell, stub_layout, write
+from desktop.printing.pdf import render_pdf
 from desktop.printing.self_care_form import _columns
 from desktop.printing.service import followup_sheets_pdf, self_care_pdf
-from desktop.printing.sheet import Line, PrintedPdf
+from desktop.printing.sheet import Line, PrintedPdf, Sheet
 from desktop.rules.elderly import SELF_CARE_ITEMS, Dependence
 from desktop.rules.followup import Disease
 from desktop.rules.visit_checks import VisitInput
@@ -276,3 +279,77 @@ def test_self_care_needs_an_assessment_and_scope(demo_app: App) -> None:
     with pytest.raises(PermissionDenied):
         self_care_pdf(db, actor_for(db, outsider), elderly)
     assert set(SELF_CARE_ITEMS) == {"eating", "grooming", "dressing", "toileting", "activity"}
+
+
+def test_every_registered_form_prints_from_the_demo_with_the_font_embedded(demo_app: App, tmp_path: Path) -> None:
+    forms = registered_forms()
+    assert {"followup", "self-care"} <= {form.key for form in forms}
+    doctor = actor_for(demo_app.db, "gongwei1")
+    with demo_app.db.read() as session:
+        before = session.scalar(select(func.count()).where(AuditEntry.action == "print"))
+    for form in forms:
+        assert form.label and form.key_help and form.example is not None, form.key
+        with demo_app.db.read() as session:
+            example = form.example(session)
+        assert example is not None, form.key
+        key, options = example
+        pdf = print_form(demo_app.db, doctor, form.key, key, **options)
+        path = saved(pdf, tmp_path, f"{form.key}.pdf")
+        fonts = run(tool("pdffonts"), path).splitlines()[2:]
+        assert fonts and all("WenQuanYiMicroHei" in line and " yes yes yes " in line for line in fonts), form.key
+        assert len(page_texts(path)) == pdf.page_count >= 1
+    with demo_app.db.read() as session:
+        entries = session.execute(select(AuditEntry.entity_type, AuditEntry.summary)
+                                  .where(AuditEntry.action == "print").order_by(AuditEntry.seq)).all()
+    assert len(entries) == before + len(forms) and all(summary.startswith("打印") for _, summary in entries)
+
+
+def test_the_self_care_form_is_found_by_record_number_and_day(registry_app: App) -> None:
+    record_no, resident_id = _filled_patient(registry_app)
+    db, doctor = registry_app.db, actor_for(registry_app.db, "gongwei1")
+    with pytest.raises(UserFacingError, match="都没有生活自理能力评估"):
+        print_form(db, doctor, "self-care", record_no)
+    answers = dict.fromkeys(SELF_CARE_ITEMS, Dependence.INDEPENDENT)
+    for month in (3, 9):
+        record_health_check(db, doctor, resident_id, HealthCheckInput(
+            check_date=date(YEAR, month, 2), doctor_name="刘晓梅", sbp=130, dbp=80, self_care=answers))
+    latest = print_form(db, doctor, "self-care", record_no)
+    assert any("2025年9月2日" in text for text in latest.sheets[0].texts())
+    march = print_form(db, doctor, "self-care", record_no, date="2025-03-02")
+    assert any("2025年3月2日" in text for text in march.sheets[0].texts())
+    with pytest.raises(UserFacingError, match="没有 2025-05-02 的体检记录"):
+        print_form(db, doctor, "self-care", record_no, date=date(YEAR, 5, 2))
+    with pytest.raises(ValidationError) as caught:
+        print_form(db, doctor, "self-care", record_no, date="五月")
+    assert "体检日期" in caught.value.errors["date"]
+    with pytest.raises(UserFacingError, match="没有名为“referral”的表单"):
+        print_form(db, doctor, "referral", record_no)
+
+
+def test_a_stub_and_tear_line_page_reads_back_both_parts_and_renders(tmp_path: Path) -> None:
+    sheet = Sheet()
+    stub, main = stub_layout(sheet, stub_height=80)
+    assert stub.bottom < MARGIN + 80 < main.y and main.bottom <= sheet.height - MARGIN
+    write(sheet, Cell(stub.x, stub.y, stub.w, 10), "转出存根", 14)
+    write(sheet, Cell(stub.x, stub.y + 14, stub.w, 8), "患者姓名：欧阳秀兰　转入单位：青山县人民医院", 10, align="left")
+    write(sheet, Cell(main.x, main.y, main.w, 10), "双向转诊（转出）单", 14)
+    write(sheet, Cell(main.x, main.y + 14, main.w, 8), "现有患者欧阳秀兰因病情需要，需转入贵单位，请予以接诊。", 10,
+          align="left")
+    dashed = [op for op in sheet.ops if isinstance(op, Line) and op.dash]
+    assert len(dashed) == 2 and {op.y1 for op in dashed} == {MARGIN + 80}
+    pdf = render_pdf([sheet], "双向转诊单")
+    path = saved(pdf, tmp_path, "slip.pdf")
+    (page,) = page_texts(path)
+    compact = [re.sub(r"\s+", "", line) for line in page.splitlines() if line.strip()]
+    order = [next(i for i, line in enumerate(compact) if text in line)
+             for text in ("转出存根", "转入单位：青山县人民医院", TEAR_LABEL, "双向转诊（转出）单", "请予以接诊")]
+    assert order == sorted(order)
+    assert " yes yes yes " in run(tool("pdffonts"), path)
+    run(tool("pdftoppm"), "-r", "100", "-gray", path, tmp_path / "slip")
+    width, height, pixels = read_pgm(tmp_path / "slip-1.pgm")
+    row = round((MARGIN + 80) / 25.4 * 100)
+    line = min((pixels[(row + d) * width:(row + d + 1) * width] for d in (-1, 0, 1)), key=lambda r: sum(r))
+    left = round(MARGIN / 25.4 * 100) + 2
+    dark = [value < 160 for value in line[left:width // 3]]
+    runs = sum(1 for a, b in zip(dark, dark[1:], strict=False) if a and not b)
+    assert runs >= 10  # dashes, not one solid stroke and not nothing

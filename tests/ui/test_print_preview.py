@@ -17,8 +17,12 @@ from PySide6.QtWidgets import QWidget
 from sqlalchemy import func, select
 
 from desktop.models import FollowupVisit, Resident
+from desktop.printing.catalogue import registered_forms
+from desktop.printing.draw import MARGIN, stub_layout
 from desktop.printing.service import followup_sheets_pdf
-from desktop.ui.print_preview import PrintPreviewDialog, show_print_preview
+from desktop.printing.sheet import Sheet
+from desktop.ui.print_preview import PrintPreviewDialog, sheet_image, show_form_preview, show_print_preview
+from desktop.ui.theme import load_bundled_font
 
 REQUIRE_TOOLS = os.environ.get("TOWNSHIP_DESK_REQUIRE_TOOLS") == "1"
 
@@ -104,3 +108,29 @@ def test_plain_pdf_bytes_can_be_saved_but_not_previewed(themed, qtbot, tmp_path:
     assert dialog.page_count == 0 and not dialog.print_button.isEnabled()
     dialog.save_to(tmp_path / "a.pdf")
     assert (tmp_path / "a.pdf").read_bytes() == b"%PDF-1.4\n%%EOF\n"
+
+
+def test_any_registered_form_opens_in_the_preview(themed, qtbot, tasks, demo_app) -> None:
+    context = make_context(demo_app, tasks, "gongwei1")
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    for form in registered_forms():
+        with demo_app.db.read() as session:
+            key, options = form.example(session)
+        shown: list[PrintPreviewDialog] = []
+        show_form_preview(context, parent, form.key, key, options=options, on_shown=shown.append)
+        qtbot.waitUntil(lambda: bool(shown), timeout=15000)  # noqa: B023 - waited on before the next form
+        dialog = shown[0]
+        assert dialog.windowTitle() == f"打印预览 - {form.label} — {key}"
+        assert dialog.page_count >= 1 and 0.02 < ink(dialog.pages[0].pixmap().toImage()) < 0.5
+        dialog.close()
+
+
+def test_dashed_lines_are_painted_in_dashes(themed) -> None:
+    sheet = Sheet()
+    stub_layout(sheet, stub_height=80)
+    image = sheet_image(sheet, 100, load_bundled_font())
+    y = round((MARGIN + 80) / 25.4 * 100)
+    rows = [[QColor(image.pixel(x, y + d)).lightness() < 160 for x in range(image.width() // 3)] for d in (-1, 0, 1)]
+    dark = [any(column) for column in zip(*rows, strict=True)]
+    assert sum(1 for a, b in zip(dark, dark[1:], strict=False) if a and not b) >= 10

@@ -18,8 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.changes import Changes
+from desktop.services import accounts, backup, branch, indicators, settings  # noqa: F401 - they name their kinds
 from desktop.services import audit as audit_service
 from desktop.services.audit import Action, AuditFilter, AuditRow, ChainReport
+from desktop.services.audit_labels import entity_label
+from desktop.sync import site  # noqa: F401 - names the sync settings' kind
 from desktop.ui.context import UiContext
 from desktop.ui.errors import show_error
 from desktop.ui.pages.base import Page
@@ -31,17 +34,13 @@ ALL = "全部"
 NO_LIMIT = "不限"
 EARLIEST = QDate(2000, 1, 1)
 INTACT_COLOUR = "#2e7d32"
-ENTITY_LABELS = {
-    "account": "账户", "village": "村", "setting": "设置", "database": "数据库",
-    "branch": "分院", "demo": "演示数据",
-}
 HEADERS = ("序号", "时间", "操作人", "操作", "对象", "摘要")
 Index = QModelIndex | QPersistentModelIndex
 
 
 def entity_text(row: AuditRow) -> str:
     """对象: the record's kind in Chinese and its (shortened) id."""
-    kind = ENTITY_LABELS.get(row.entity_type, row.entity_type)
+    kind = entity_label(row.entity_type)
     ident = row.entity_id if len(row.entity_id) <= 12 else row.entity_id[:8] + "…"
     return f"{kind} {ident}".strip()
 
@@ -148,7 +147,7 @@ class AuditModel(QAbstractTableModel):
 
 
 def _tooltip(row: AuditRow) -> str:
-    lines = [row.summary or row.action_label, f"对象：{row.entity_type} {row.entity_id}".rstrip()]
+    lines = [row.summary or row.action_label, f"对象：{entity_label(row.entity_type)} {row.entity_id}".rstrip()]
     if row.before_digest:
         lines.append(f"修改前摘要值：{row.before_digest}")
     if row.after_digest:
@@ -235,7 +234,7 @@ class AuditPage(Page):
 
     def _size_columns(self) -> None:
         header = self.view.horizontalHeader()
-        for section, width in enumerate((70, 150, 100, 90, 120)):
+        for section, width in enumerate((70, 150, 100, 90, 190)):
             header.resizeSection(section, width)
 
     def activated(self) -> None:
