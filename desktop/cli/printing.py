@@ -1,6 +1,6 @@
 """`township-desk print followup`: a patient's follow-up record forms for a year, as a PDF file.
 
-Registered by desktop/cli.py. Signs in with `--user` (password from TOWNSHIP_DESK_PASSWORD), so
+Registered in desktop/cli/registry.py. Signs in with `--user` (password from TOWNSHIP_DESK_PASSWORD), so
 the permission, the village scope and the audit apply as in the window.
 """
 
@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from desktop.cli_session import authenticate, open_data, say
+from desktop.cli.registry import command
+from desktop.cli.session import authenticate, open_data, say
 
 EXIT_OK = 0
 DISEASES = ("hypertension", "diabetes")
@@ -27,6 +28,7 @@ def add_print_parser(commands) -> None:  # commands: argparse._SubParsersAction
     followup.add_argument("--user", required=True, help="操作人用户名（密码取自环境变量 TOWNSHIP_DESK_PASSWORD）")
 
 
+@command("print", add_parser=add_print_parser)
 def cmd_print(args: argparse.Namespace) -> int:
     """Build the PDF through the core and write it whole (never a half-written file)."""
     from desktop.printing.pdf import output_path, save_pdf
