@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
 from desktop.errors import UserFacingError
 from desktop.paths import DataPaths, resolve_data_dir

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -117,7 +118,7 @@ FOLLOWUP_IMPORT = ImportSpec(
 )
 
 
-def FollowupImport(db: Database, actor: Actor, path, mode: ImportMode = ImportMode.ALL_OR_NOTHING, *,  # noqa: N802
+def FollowupImport(db: Database, actor: Actor, path: Path, mode: ImportMode = ImportMode.ALL_OR_NOTHING, *,
                    dry_run: bool = False) -> ImportJob:
     """The follow-up import job: `FollowupImport(db, actor, path, mode)(abort=..., progress=...)`."""
     return FOLLOWUP_IMPORT.job(db, actor, path, mode, dry_run=dry_run)

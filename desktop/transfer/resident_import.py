@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -130,7 +131,7 @@ RESIDENT_IMPORT = ImportSpec(
 )
 
 
-def ResidentImport(db: Database, actor: Actor, path, mode: ImportMode = ImportMode.ALL_OR_NOTHING, *,  # noqa: N802
+def ResidentImport(db: Database, actor: Actor, path: Path, mode: ImportMode = ImportMode.ALL_OR_NOTHING, *,
                    dry_run: bool = False) -> ImportJob:
     """The roster import job: `ResidentImport(db, actor, path, mode)(abort=..., progress=...)`."""
     return RESIDENT_IMPORT.job(db, actor, path, mode, dry_run=dry_run)
