@@ -31,16 +31,23 @@ def load_commands() -> None:
             importlib.import_module(f"{__name__}.{module.name}")
 
 
-def _parser() -> argparse.ArgumentParser:
-    load_commands()
+def _parser(chosen: str | None) -> argparse.ArgumentParser:
+    """The parser with every command; only `chosen` (if any) has its lazily built parser in full."""
     parser = argparse.ArgumentParser(prog="township-desk", description=f"{APP_TITLE}（township-desk）")
     parser.add_argument("--version", action="version", version=f"township-desk {__version__}")
     parser.add_argument("--data-dir", help="数据目录（默认按系统规范；也可用环境变量 TOWNSHIP_DESK_DATA）")
     parser.add_argument("-v", "--verbose", action="store_true", help="在终端输出日志")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for each in ordered():
-        each.add_parser(commands)
+        each.add_to(commands, full=each.name == chosen)
     return parser
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Find the command first (placeholders for the lazily built ones), then parse with its full parser."""
+    load_commands()
+    chosen = _parser(None).parse_known_args(argv)[0].command
+    return _parser(chosen).parse_args(argv)
 
 
 def _report(error: UserFacingError, args: argparse.Namespace) -> None:
@@ -65,7 +72,7 @@ def _quiet_after_broken_pipe() -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `township-desk` console script."""
-    args = _parser().parse_args(argv)
+    args = parse(argv)
     command = args.command or "gui"
     try:
         return COMMANDS[command].run(args)

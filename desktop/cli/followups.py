@@ -16,15 +16,16 @@ from pathlib import Path
 from desktop.cli.registry import command
 from desktop.cli.session import EXIT_OK, USER_HELP, authenticate, open_data, say
 from desktop.cli.transfer import add_export_arguments, add_import_arguments, run_export, run_import, run_template
-from desktop.transfer.followup_export import FOLLOWUP_EXPORT
-from desktop.transfer.followup_import import FOLLOWUP_IMPORT
 
 FOLLOWUPS_RANK = 30
+FOLLOWUPS_HELP = "慢病随访：导入历史随访、模板、导出、待随访名单"
 
 
 def add_followups_parser(commands) -> None:  # commands: argparse._SubParsersAction
     """The `followups` command with its actions."""
-    followups = commands.add_parser("followups", help="慢病随访：导入历史随访、模板、导出、待随访名单")
+    from desktop.transfer.followup_export import FOLLOWUP_EXPORT
+
+    followups = commands.add_parser("followups", help=FOLLOWUPS_HELP)
     actions = followups.add_subparsers(dest="followups_command", metavar="ACTION", required=True)
     add_import_arguments(actions.add_parser(
         "import", help="导入历史随访（同 import followups；最后一行：imported N, updated U, rejected R）"))
@@ -51,9 +52,12 @@ def add_indicators_parser(commands) -> None:  # commands: argparse._SubParsersAc
     indicators.add_argument("--user", required=True, help=USER_HELP)
 
 
-@command("followups", add_parser=add_followups_parser, rank=FOLLOWUPS_RANK)
+@command("followups", add_parser=add_followups_parser, rank=FOLLOWUPS_RANK, help=FOLLOWUPS_HELP)
 def cmd_followups(args: argparse.Namespace) -> int:
     """Run the chosen `followups` action."""
+    from desktop.transfer.followup_export import FOLLOWUP_EXPORT
+    from desktop.transfer.followup_import import FOLLOWUP_IMPORT
+
     if args.followups_command == "template":
         return run_template(FOLLOWUP_IMPORT, args)
     if args.followups_command == "import":

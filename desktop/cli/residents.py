@@ -13,13 +13,15 @@ import json
 from desktop.cli.registry import command
 from desktop.cli.session import EXIT_OK, USER_HELP, authenticate, open_data, say
 from desktop.cli.transfer import add_export_arguments, add_import_arguments, run_export, run_import
-from desktop.transfer.resident_export import RESIDENT_EXPORT
-from desktop.transfer.resident_import import RESIDENT_IMPORT
+
+RESIDENTS_HELP = "居民健康档案：导入、导出、查找"
 
 
 def add_residents_parser(commands) -> None:  # commands: argparse._SubParsersAction
     """The `residents` command and its three actions."""
-    residents = commands.add_parser("residents", help="居民健康档案：导入、导出、查找")
+    from desktop.transfer.resident_export import RESIDENT_EXPORT
+
+    residents = commands.add_parser("residents", help=RESIDENTS_HELP)
     actions = residents.add_subparsers(dest="residents_command", metavar="ACTION", required=True)
     add_import_arguments(actions.add_parser(
         "import", help="从花名册导入（同 import residents；最后一行：imported N, updated U, rejected R）"))
@@ -32,9 +34,12 @@ def add_residents_parser(commands) -> None:  # commands: argparse._SubParsersAct
     searching.add_argument("--user", required=True, help=USER_HELP)
 
 
-@command("residents", add_parser=add_residents_parser, rank=20)
+@command("residents", add_parser=add_residents_parser, rank=20, help=RESIDENTS_HELP)
 def cmd_residents(args: argparse.Namespace) -> int:
     """Run the chosen `residents` action."""
+    from desktop.transfer.resident_export import RESIDENT_EXPORT
+    from desktop.transfer.resident_import import RESIDENT_IMPORT
+
     if args.residents_command == "import":
         return run_import(RESIDENT_IMPORT, args)
     if args.residents_command == "export":

@@ -4,7 +4,8 @@
     township-desk export KIND OUT.xlsx [area options: --year, --village …] --user NAME
     township-desk template KIND OUT.xlsx
 
-The kinds come from desktop/transfer/registry.py. The areas' own commands (`residents import`,
+The kinds come from desktop/transfer/registry.py (imported only when one of these commands runs,
+so `--help` stays quick). The areas' own commands (`residents import`,
 `followups export` …) call the same functions below, so they print the same lines.
 """
 
@@ -13,12 +14,14 @@ from __future__ import annotations
 import argparse
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.cli.registry import command
 from desktop.cli.session import EXIT_FAILED, EXIT_OK, MAX_REASONS_SHOWN, USER_HELP, authenticate, open_data, say
-from desktop.transfer.export_job import ExportSpec
-from desktop.transfer.import_job import ImportMode, ImportSpec, write_error_workbook
-from desktop.transfer.registry import EXPORT_JOBS, IMPORT_JOBS, export_spec, import_spec, template_jobs
+
+if TYPE_CHECKING:  # the registry pulls in the core: imported when one of these commands runs
+    from desktop.transfer.export_job import ExportSpec
+    from desktop.transfer.import_job import ImportSpec
 
 TRANSFER_RANK = 40
 FORMATS = "表格文件（.xlsx、.xls、.xlsb、.ods 或 .csv）"
@@ -42,23 +45,32 @@ def add_export_arguments(parser: argparse.ArgumentParser, spec: ExportSpec) -> N
     parser.add_argument("--user", required=True, help=USER_HELP)
 
 
+IMPORT_HELP = "从表格导入（最后一行：imported N, updated U, rejected R）"
+EXPORT_HELP = "导出到 Excel"
+TEMPLATE_HELP = "生成导入模板（空白 Excel 工作簿，含填写说明）"
+
+
 def _add_import(commands) -> None:
-    parser = commands.add_parser("import", help="从表格导入（最后一行：imported N, updated U, rejected R）")
-    kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
+    from desktop.transfer.registry import IMPORT_JOBS
+
+    kinds = commands.add_parser("import", help=IMPORT_HELP).add_subparsers(dest="kind", metavar="KIND", required=True)
     for spec in IMPORT_JOBS:
         add_import_arguments(kinds.add_parser(spec.kind, help=f"导入{spec.label}"))
 
 
 def _add_export(commands) -> None:
-    parser = commands.add_parser("export", help="导出到 Excel")
-    kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
+    from desktop.transfer.registry import EXPORT_JOBS
+
+    kinds = commands.add_parser("export", help=EXPORT_HELP).add_subparsers(dest="kind", metavar="KIND", required=True)
     for spec in EXPORT_JOBS:
         add_export_arguments(kinds.add_parser(spec.kind, help=f"导出{spec.label}"), spec)
 
 
 def _add_template(commands) -> None:
-    parser = commands.add_parser("template", help="生成导入模板（空白 Excel 工作簿，含填写说明）")
-    kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
+    from desktop.transfer.registry import template_jobs
+
+    kinds = commands.add_parser("template", help=TEMPLATE_HELP).add_subparsers(dest="kind", metavar="KIND",
+                                                                                required=True)
     for spec in template_jobs():
         kinds.add_parser(spec.kind, help=f"{spec.label}导入模板").add_argument("out", help="输出文件（.xlsx）")
 
@@ -66,6 +78,7 @@ def _add_template(commands) -> None:
 def run_import(spec: ImportSpec, args: argparse.Namespace) -> int:
     """Sign in, run the import with progress, list the first rejected rows, write --errors, summarise."""
     from desktop.jobs import print_progress
+    from desktop.transfer.import_job import ImportMode, write_error_workbook
 
     app = open_data(args)
     try:
@@ -108,19 +121,25 @@ def run_template(spec: ImportSpec, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-@command("import", add_parser=_add_import, rank=TRANSFER_RANK)
+@command("import", add_parser=_add_import, rank=TRANSFER_RANK, help=IMPORT_HELP)
 def cmd_import(args: argparse.Namespace) -> int:
     """Import a sheet of the chosen kind."""
+    from desktop.transfer.registry import import_spec
+
     return run_import(import_spec(args.kind), args)
 
 
-@command("export", add_parser=_add_export, rank=TRANSFER_RANK)
+@command("export", add_parser=_add_export, rank=TRANSFER_RANK, help=EXPORT_HELP)
 def cmd_export(args: argparse.Namespace) -> int:
     """Export the chosen kind to a workbook."""
+    from desktop.transfer.registry import export_spec
+
     return run_export(export_spec(args.kind), args)
 
 
-@command("template", add_parser=_add_template, rank=TRANSFER_RANK)
+@command("template", add_parser=_add_template, rank=TRANSFER_RANK, help=TEMPLATE_HELP)
 def cmd_template(args: argparse.Namespace) -> int:
     """Write the chosen import's template."""
+    from desktop.transfer.registry import import_spec
+
     return run_template(import_spec(args.kind), args)

@@ -15,14 +15,14 @@ from desktop.transfer.import_job import ImportSpec
 from desktop.transfer.resident_export import RESIDENT_EXPORT
 from desktop.transfer.resident_import import RESIDENT_IMPORT
 
-IMPORT_JOBS: tuple[ImportSpec, ...] = (
+IMPORT_JOBS: list[ImportSpec] = [
     RESIDENT_IMPORT,
     FOLLOWUP_IMPORT,
-)
-EXPORT_JOBS: tuple[ExportSpec, ...] = (
+]
+EXPORT_JOBS: list[ExportSpec] = [
     RESIDENT_EXPORT,
     FOLLOWUP_EXPORT,
-)
+]
 
 
 def _check_unique(kinds: list[str], what: str) -> None:
@@ -32,6 +32,20 @@ def _check_unique(kinds: list[str], what: str) -> None:
 
 _check_unique([spec.kind for spec in IMPORT_JOBS], "import")
 _check_unique([spec.kind for spec in EXPORT_JOBS], "export")
+
+
+def register_import(spec: ImportSpec) -> ImportSpec:
+    """Add an import from outside this list (an area kept apart, a test); its kind must be new."""
+    _check_unique([*(s.kind for s in IMPORT_JOBS), spec.kind], "import")
+    IMPORT_JOBS.append(spec)
+    return spec
+
+
+def register_export(spec: ExportSpec) -> ExportSpec:
+    """Add an export from outside this list; its kind must be new."""
+    _check_unique([*(s.kind for s in EXPORT_JOBS), spec.kind], "export")
+    EXPORT_JOBS.append(spec)
+    return spec
 
 
 def import_spec(kind: str) -> ImportSpec:
@@ -55,5 +69,5 @@ def template_jobs() -> tuple[ImportSpec, ...]:
     return tuple(spec for spec in IMPORT_JOBS if spec.template is not None)
 
 
-def _listed(specs: tuple[ImportSpec, ...] | tuple[ExportSpec, ...]) -> str:
+def _listed(specs: list[ImportSpec] | list[ExportSpec]) -> str:
     return "、".join(f"{spec.kind}（{spec.label}）" for spec in specs)
