@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ from desktop.services import audit
 from desktop.services.audit import Action
 from desktop.services.indicators import Period
 from desktop.services.permissions import Actor, Permission, require
+from desktop.transfer.export_job import VILLAGE_OPTION, YEAR_OPTION, ExportSpec
+from desktop.transfer.resident_export import village_filter
 from desktop.transfer.xlsx_stream import SheetWriter
 
 CHUNK = 2000
@@ -167,3 +170,13 @@ class FollowupExport:
                 raise_if_aborted(abort)
                 if total:
                     progress(0.95 * count / total, f"已写入随访 {count} / {total}")
+
+
+def _export_job(db: Database, actor: Actor, out: Path, options: Mapping[str, Any]) -> FollowupExport:
+    code = options.get("village")
+    village_id = village_filter(db, actor, code).village_id if code else None
+    return FollowupExport(db, actor, out, year=options["year"], village_id=village_id)
+
+
+FOLLOWUP_EXPORT = ExportSpec(kind="followups", label="随访记录和管理对象", permission=Permission.EXPORT_FOLLOWUPS,
+                             job=_export_job, options=(YEAR_OPTION, VILLAGE_OPTION))

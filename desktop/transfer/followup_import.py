@@ -1,4 +1,4 @@
-"""Importing historical follow-up visits from Excel: the same rules as the form, one transaction.
+"""Importing historical follow-up visits through the import job: the same rules as the form, one transaction.
 
 The sheet is read and each cell checked first; then, in one BEGIN IMMEDIATE transaction, each
 row's resident is found (by 身份证号 or 档案编号; a 姓名 given must agree), and the visits are
@@ -21,9 +21,11 @@ a dry run always rolls back. A cancel or failure leaves the database as it was.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,22 +34,21 @@ from desktop.changes import Changes
 from desktop.clock import now
 from desktop.db import Database
 from desktop.errors import UserFacingError, ValidationError
-from desktop.jobs import ProgressFn, raise_if_aborted
+from desktop.jobs import raise_if_aborted
 from desktop.models import ChronicEnrolment, FollowupVisit, Resident
 from desktop.rules.text import to_half_width
-from desktop.services import audit
-from desktop.services.audit import Action
 from desktop.services.chronic import EnrolmentInput, check_enrolment, record_diagnosis
 from desktop.services.followups import add_visit
-from desktop.services.permissions import Actor, Permission, require
+from desktop.services.permissions import Actor, Permission
 from desktop.services.settings import followup_rules_in
 from desktop.transfer.followup_residents import find_people
 from desktop.transfer.followup_rows import REQUIRED_COLUMNS, TEXT_FIELDS, VISIT_FIELDS, VisitRow, VisitRowReader
-from desktop.transfer.resident_import import ImportMode, ImportResult, ImportRollback, RejectedRow, as_not_written
-from desktop.transfer.workbook import Roster
+from desktop.transfer.followup_template import followup_template
+from desktop.transfer.import_job import ImportJob, ImportMode, ImportResult, ImportSpec, RejectedRow, WriteStep
+from desktop.transfer.workbook import SheetLayout
 
 READ_SHARE = 0.3
-CHECK_EVERY = 200
+CHECK_EVERY = 200  # rows written between two looks at the abort flag
 _COMPARED = ("sbp", "dbp", "heart_rate", "weight", "fasting_glucose", "hba1c")
 
 
@@ -57,83 +58,70 @@ class VisitImportResult(ImportResult):
 
     enrolled: int = 0
 
-    def message(self) -> str:
-        counts = (f"新增随访 {self.imported} 次，已存在 {self.unchanged} 次，新纳入管理 {self.enrolled} 人，"
-                  f"有错误 {len(self.rejected)} 行")
-        if self.dry_run:
-            return f"试导入完成（未写入）：{counts}。"
-        if not self.written:
-            return f"有 {len(self.rejected)} 行有错误，按“全部成功才导入”未导入任何数据。请修正错误清单中的行后重新导入。"
-        return f"导入完成：{counts}。"
+    def counts(self) -> str:
+        return (f"新增随访 {self.imported} 次，已存在 {self.unchanged} 次，新纳入管理 {self.enrolled} 人，"
+                f"有错误 {len(self.rejected)} 行")
+
+    def not_written(self) -> VisitImportResult:
+        result = super().not_written()
+        return result if result.dry_run else replace(result, enrolled=0)
 
 
-@dataclass
-class FollowupImport:
-    """The import job: `FollowupImport(db, actor, path, mode)(abort=..., progress=...)`."""
-
-    db: Database
-    actor: Actor
-    path: Path
-    mode: ImportMode = ImportMode.ALL_OR_NOTHING
-    dry_run: bool = False
-
-    def __call__(self, *, abort: threading.Event, progress: ProgressFn) -> VisitImportResult:
-        require(self.actor, Permission.IMPORT_FOLLOWUPS)
-        progress(0.0, "正在读取表格……")
-        with Roster(Path(self.path), VISIT_FIELDS) as roster:
-            reader = _reader(roster)
-            rows, rejected = _read_all(roster, reader, abort, progress)
-        layout = reader.layout
-        base = VisitImportResult(0, 0, 0, tuple(rejected), written=False, dry_run=self.dry_run, mode=self.mode,
-                                 headers=tuple(c.header for c in layout.columns),
-                                 text_columns=tuple(c.index for f, c in layout.mapped.items() if f in TEXT_FIELDS))
-        try:
-            with self.db.write() as session:
-                writer = _VisitWriter(session, self.actor, reader, today=now().date())
-                result = writer.write(rows, base, abort, progress)
-                if self.dry_run or (result.rejected and self.mode is ImportMode.ALL_OR_NOTHING):
-                    raise ImportRollback(result)
-                self._audit(session, result)
-        except ImportRollback as rollback:
-            refused = as_not_written(rollback.result)
-            return refused if refused.dry_run else replace(refused, enrolled=0)
-        progress(1.0, "导入完成")
-        return replace(result, written=True,
-                       changes=Changes(followups=True, audit=True, residents=result.enrolled > 0))
-
-    def _audit(self, session: Session, result: VisitImportResult) -> None:
-        name = Path(self.path).name
-        audit.record(session, self.actor, Action.IMPORT, entity_type="followup_visit", entity_id=name,
-                     summary=f"导入历史随访《{name}》（{self.mode.label}）：新增随访 {result.imported}，"
-                             f"已存在 {result.unchanged}，新纳入管理 {result.enrolled}，拒绝 {len(result.rejected)}")
-
-
-def _reader(roster: Roster) -> VisitRowReader:
-    mapped = roster.layout.mapped
+def visit_missing(layout: SheetLayout) -> tuple[str, ...]:
+    """The follow-up sheet's required columns that it lacks."""
+    mapped = layout.mapped
     missing = [VISIT_FIELDS.titles[f] for f in REQUIRED_COLUMNS if f not in mapped]
     if "id_number" not in mapped and "record_no" not in mapped:
         missing.append("身份证号（或 档案编号）")
+    return tuple(missing)
+
+
+class _VisitCheck:
+    """The follow-up sheet's row check: each cell read as the form would take it."""
+
+    def __init__(self, reader: VisitRowReader) -> None:
+        self.reader = reader
+
+    def __call__(self, row: int, values: tuple[Any, ...]) -> tuple[VisitRow | None, str]:
+        visit = self.reader.read(row, values)
+        return (None, visit.problems[0]) if visit.problems else (visit, "")
+
+
+def check_visit_rows(db: Database, actor: Actor, layout: SheetLayout) -> _VisitCheck:
+    """The row check for this sheet; refused when a required column is missing."""
+    missing = visit_missing(layout)
     if missing:
-        raise UserFacingError(f"表中没有找到“{'”“'.join(missing)}”列。请检查表头（第 {roster.layout.last_header_row} 行）。")
-    return VisitRowReader(roster.layout)
+        raise UserFacingError(f"表中没有找到“{'”“'.join(missing)}”列。请检查表头（第 {layout.last_header_row} 行）。")
+    return _VisitCheck(VisitRowReader(layout))
 
 
-def _read_all(roster: Roster, reader: VisitRowReader, abort: threading.Event,
-              progress: ProgressFn) -> tuple[list[VisitRow], list[RejectedRow]]:
-    """Read every row; rows whose cells cannot be read are rejected here."""
-    rows, rejected = [], []
-    estimate = max(roster.estimated_rows, 1)
-    for count, (number, values) in enumerate(roster.rows(), start=1):
-        if count % CHECK_EVERY == 0:
-            raise_if_aborted(abort)
-            progress(READ_SHARE * min(count / estimate, 1.0), f"正在读取第 {number} 行……")
-        row = reader.read(number, values)
-        if row.problems:
-            rejected.append(RejectedRow(number, row.problems[0], values))
-        else:
-            rows.append(row)
-    raise_if_aborted(abort)
-    return rows, rejected
+def write_visit_rows(step: WriteStep) -> VisitImportResult:
+    """Add the rows' visits (and enrolments the file asks for) inside the job's transaction."""
+    writer = _VisitWriter(step.session, step.actor, step.check.reader, today=now().date())
+    return writer.write(step.rows, step.base, step.abort, step.progress)
+
+
+def _audit_summary(result: VisitImportResult, source: str) -> str:
+    return (f"导入历史随访{source}：新增随访 {result.imported}，已存在 {result.unchanged}，"
+            f"新纳入管理 {result.enrolled}，拒绝 {len(result.rejected)}")
+
+
+def _changes(result: VisitImportResult) -> Changes:
+    return Changes(followups=True, audit=True, residents=result.enrolled > 0)
+
+
+FOLLOWUP_IMPORT = ImportSpec(
+    kind="followups", label="历史随访", permission=Permission.IMPORT_FOLLOWUPS, vocabulary=VISIT_FIELDS,
+    check_rows=check_visit_rows, write=write_visit_rows, entity_type="followup_visit", audit_summary=_audit_summary,
+    changes=_changes, missing_columns=visit_missing, text_fields=TEXT_FIELDS, result_type=VisitImportResult,
+    template=followup_template, read_share=READ_SHARE,
+)
+
+
+def FollowupImport(db: Database, actor: Actor, path: Path, mode: ImportMode = ImportMode.ALL_OR_NOTHING, *,
+                   dry_run: bool = False) -> ImportJob:
+    """The follow-up import job: `FollowupImport(db, actor, path, mode)(abort=..., progress=...)`."""
+    return FOLLOWUP_IMPORT.job(db, actor, path, mode, dry_run=dry_run)
 
 
 class _VisitWriter:
@@ -154,7 +142,8 @@ class _VisitWriter:
         self.rejected.append(RejectedRow(row.row, f"第 {row.row} 行，{reasons}", row.values))
 
     def write(self, rows: list[VisitRow], base: VisitImportResult, abort: threading.Event,
-              progress: ProgressFn) -> VisitImportResult:
+              progress: Callable[[float, str], None]) -> VisitImportResult:
+        """Add every row's visit; `progress` takes the fraction of the writing done."""
         people = find_people(self.session, self.actor, rows)
         for row, field_name, message in people.problems:
             self.reject(row, field_name, message)
@@ -164,7 +153,7 @@ class _VisitWriter:
         for count, (row, resident) in enumerate(found, start=1):
             if count % CHECK_EVERY == 0:
                 raise_if_aborted(abort)
-                progress(READ_SHARE + (1 - READ_SHARE) * count / len(found), f"正在写入 {count} / {len(found)}……")
+                progress(count / len(found), f"正在写入 {count} / {len(found)}……")
             existing = stored.get((resident.id, row.disease.value, row.visit_date, row.method.value))
             if existing is not None:
                 self._compare(row, existing)

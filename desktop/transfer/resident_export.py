@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from desktop.services.audit import Action
 from desktop.services.permissions import Actor, Permission, require
 from desktop.services.resident_query import ResidentFilter, list_ids, scoped
 from desktop.services.residents import ensure_in_scope
+from desktop.transfer.export_job import VILLAGE_OPTION, ExportSpec
 from desktop.transfer.xlsx_stream import SheetWriter
 
 CHUNK = 2000
@@ -141,3 +143,13 @@ def _sheet_row(row: Any, conditions: dict[str, Any], masked: bool) -> tuple[Any,
             RELATIONS.get(relation or "", relation), insurance, registered_on, registered_by,
             _STATUS_LABELS.get(status, status), status_date,
             *(conditions.get(kind.value) for kind in RECORDED_CONDITIONS))
+
+
+def _export_job(db: Database, actor: Actor, out: Path, options: Mapping[str, Any]) -> ResidentExport:
+    code = options.get("village")
+    flt = village_filter(db, actor, code) if code else ResidentFilter(status=None)
+    return ResidentExport(db, actor, out, flt)
+
+
+RESIDENT_EXPORT = ExportSpec(kind="residents", label="居民名单", permission=Permission.EXPORT_RESIDENTS,
+                             job=_export_job, options=(VILLAGE_OPTION,))

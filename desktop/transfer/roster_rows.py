@@ -40,6 +40,8 @@ class CellProblem(ValueError):
 
 def cell_text(value: object) -> str:
     """Text of a cell: numbers without '.0', dates as ISO, apostrophes and outer blanks dropped."""
+    if type(value) is str:  # most cells: the fast path
+        return value.strip().strip(_APOSTROPHES).strip()
     if value is None:
         return ""
     if isinstance(value, bool):

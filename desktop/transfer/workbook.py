@@ -1,5 +1,7 @@
 """Reading rosters as county offices send them: find the header, map columns, stream the rows.
 
+The file itself is read by desktop/transfer/sheets.py (.xlsx, .xls, .xlsb, .ods, .csv).
+
 A roster may have title rows above the header, a two-row header with merged group cells
 (基本信息 over 姓名/性别 …, 重点人群 over 高血压/糖尿病), columns in any order and blank rows.
 Columns are matched by header synonyms; everything not recognised is listed, never guessed.
@@ -8,7 +10,7 @@ Columns are matched by header synonyms; everything not recognised is listed, nev
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any, Self
 from desktop.errors import UserFacingError
 from desktop.rules.population import KeyPopulation
 from desktop.rules.text import squeeze
+from desktop.transfer.sheets import Sheet, SpreadsheetFile
 from desktop.transfer.xlsx_stream import column_letter
 
 HEADER_SCAN_ROWS = 30
@@ -130,7 +133,8 @@ class RosterPreview:
 
     def mapping(self) -> list[tuple[str, str, str]]:
         """(field title, column letter, header text) for every matched column."""
-        return [(FIELD_TITLES[f], c.letter, c.header) for f, c in self.layout.mapped.items()]
+        titles = self.layout.vocabulary.titles
+        return [(titles.get(f, f), c.letter, c.header) for f, c in self.layout.mapped.items()]
 
 
 def _cell_text(value: object) -> str:
@@ -181,63 +185,61 @@ def _columns(rows: list[tuple[Any, ...]], hit_rows: list[dict[int, str]], vocabu
     return tuple(columns)
 
 
-def _open_workbook(path: Path):  # -> openpyxl Workbook (read-only)
-    from openpyxl import load_workbook
-
-    suffix = path.suffix.lower()
-    if suffix in (".xls", ".et", ".csv", ".wps"):
-        raise UserFacingError(f"暂不支持 {suffix} 文件。请在 Excel 或 WPS 中“另存为” .xlsx 格式后再导入。")
-    if not path.is_file():
-        raise UserFacingError(f"找不到文件：{path}")
-    try:
-        return load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # zipfile/openpyxl raise many kinds for a damaged or foreign file
-        raise UserFacingError(f"无法读取该文件，请确认是 Excel 工作簿（.xlsx）：{path.name}",
-                              details=repr(error)) from error
-
-
 class Roster:
-    """An opened roster: the sheet with a recognisable header, its layout and its data rows."""
+    """An opened sheet file: the sheet with a recognisable header, its layout and its data rows."""
 
     def __init__(self, path: Path, vocabulary: Vocabulary = RESIDENT_FIELDS) -> None:
         self.path = Path(path)
         self.vocabulary = vocabulary
-        self._book = _open_workbook(self.path)
-        self.layout, self._sheet = self._find_sheet()
+        self._file = SpreadsheetFile(self.path)
+        try:
+            self.layout, self._sheet = self._find_sheet()
+        except BaseException:
+            self.close()
+            raise
 
-    def _find_sheet(self):  # -> (SheetLayout, worksheet)
-        for sheet in self._book.worksheets:
-            head = [tuple(r) for r, _ in zip(sheet.iter_rows(values_only=True), range(HEADER_SCAN_ROWS), strict=False)]
-            layout = detect_layout(sheet.title, head, self.vocabulary) if head else None
+    def _find_sheet(self) -> tuple[SheetLayout, Sheet]:
+        for sheet in self._file.sheets():
+            head = [values for _, values in _numbered_head(sheet)]
+            layout = detect_layout(sheet.name, head, self.vocabulary) if head else None
             if layout is not None:
                 return layout, sheet
-        self.close()
         raise UserFacingError("在工作簿中没有找到表头行（需要至少包含“姓名”“身份证号”等两列的表头）。")
 
     @property
     def estimated_rows(self) -> int:
         """Rows below the header as the sheet declares them (blank rows included)."""
-        max_row = getattr(self._sheet, "max_row", None) or 0
-        return max(0, max_row - self.layout.last_header_row)
+        return max(0, self._sheet.last_row - self.layout.last_header_row)
 
     def rows(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
-        """(Excel row number, values) of every non-blank row below the header."""
+        """(sheet row number, values) of every non-blank row below the header."""
         start = self.layout.last_header_row
         width = len(self.layout.columns)
-        for number, values in enumerate(self._sheet.iter_rows(values_only=True), start=1):
+        for number, values in self._sheet.rows():
             if number <= start or all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
-            values = tuple(values[:width]) + (None,) * (width - len(values))
-            yield number, values
+            yield number, tuple(values[:width]) + (None,) * (width - len(values))
 
     def close(self) -> None:
-        self._book.close()
+        self._file.close()
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _numbered_head(sheet: Sheet) -> list[tuple[int, tuple[Any, ...]]]:
+    """The sheet's first rows, blank ones included, as rows 1, 2, 3 … (the header search counts them)."""
+    head: list[tuple[int, tuple[Any, ...]]] = []
+    for number, values in sheet.rows():
+        while len(head) + 1 < number and len(head) < HEADER_SCAN_ROWS:
+            head.append((len(head) + 1, ()))
+        if len(head) >= HEADER_SCAN_ROWS:
+            break
+        head.append((number, values))
+    return head
 
 
 def display(value: object) -> str:
@@ -251,9 +253,19 @@ def display(value: object) -> str:
     return str(value).strip()
 
 
-def read_preview(path: Path, *, sample: int = SAMPLE_ROWS) -> RosterPreview:
-    """The header found, the column mapping, the first rows and the row count."""
-    with Roster(path) as roster:
+def resident_missing(layout: SheetLayout) -> tuple[str, ...]:
+    """The roster's required columns that the sheet lacks."""
+    mapped = layout.mapped
+    missing = tuple(FIELD_TITLES[f] for f in REQUIRED_FIELDS if f not in mapped)
+    if "id_number" not in mapped and not {"sex", "birth_date"} <= mapped.keys():
+        missing += ("身份证号（或 性别 和 出生日期）",)
+    return missing
+
+
+def read_preview(path: Path, *, sample: int = SAMPLE_ROWS, vocabulary: Vocabulary = RESIDENT_FIELDS,
+                 missing: Callable[[SheetLayout], tuple[str, ...]] = resident_missing) -> RosterPreview:
+    """The header found, the column mapping, the first rows, the row count and the missing columns."""
+    with Roster(path, vocabulary) as roster:
         mapped = roster.layout.mapped
         rows = []
         for _, values in roster.rows():
@@ -261,7 +273,4 @@ def read_preview(path: Path, *, sample: int = SAMPLE_ROWS) -> RosterPreview:
             if len(rows) >= sample:
                 break
         count = roster.estimated_rows
-    missing = tuple(FIELD_TITLES[f] for f in REQUIRED_FIELDS if f not in mapped)
-    if "id_number" not in mapped and not {"sex", "birth_date"} <= mapped.keys():
-        missing += ("身份证号（或 性别 和 出生日期）",)
-    return RosterPreview(Path(path), roster.layout, tuple(rows), count, missing)
+    return RosterPreview(Path(path), roster.layout, tuple(rows), count, missing(roster.layout))

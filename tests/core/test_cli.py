@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -284,3 +285,25 @@ def test_audit_verify_finds_tampering(cli, demo_dir: Path) -> None:
     code, out, _ = cli("--data-dir", demo_dir, "audit", "verify")
     assert code == 1
     assert "第 2 条" in out and "被修改" in out
+
+
+def test_help_lists_every_command_each_module_registered_without_loading_the_core() -> None:
+    """The entry module lists no command: each area's module registers its own; --help stays quick."""
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from desktop.cli import main\n"
+        "from desktop.cli.registry import COMMANDS\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    try:\n"
+        "        main(['--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(json.dumps([sorted(COMMANDS), out.getvalue(), 'sqlalchemy' in sys.modules]))\n"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "TOWNSHIP_DESK_DATA"}
+    completed = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, env=env, capture_output=True,
+                               text=True, encoding="utf-8", timeout=60, check=False)
+    assert completed.returncode == 0, completed.stderr
+    names, text, core_loaded = json.loads(completed.stdout)
+    assert {"gui", "init", "residents", "followups", "import", "export", "template", "print", "sync"} <= set(names)
+    assert all(f"    {name} " in text for name in names) and not core_loaded

@@ -170,3 +170,19 @@ def test_indicators_for_one_village_of_a_village_doctor(cli, demo_dir: Path) -> 
     code, _, err = cli("--data-dir", demo_dir, "indicators", "--year", YEAR, "--village", "102", "--user",
                        "cunyi001")
     assert code == 1 and "不属于您负责的村" in err
+
+
+def test_template_and_import_over_the_registry(cli, registry_dir, tmp_path: Path) -> None:
+    code, out, _ = cli("template", "followups", tmp_path / "template.xlsx")
+    assert code == 0 and out.strip() == f"已生成历史随访导入模板：{tmp_path / 'template.xlsx'}"
+    assert load_workbook(tmp_path / "template.xlsx").sheetnames == ["随访记录", "填写说明"]
+    root, patients = registry_dir
+    clean = write_visits(tmp_path / "clean.xlsx", good_rows(patients))
+    code, out, _ = cli("--data-dir", root, "import", "followups", clean, "--dry-run", "--user", "luru1")
+    assert (code, out.strip().splitlines()[-1]) == (0, "imported 8, updated 0, rejected 0") and "未写入" in out
+
+
+def test_export_over_the_registry(cli, demo_dir: Path, tmp_path: Path) -> None:
+    code, out, err = cli("--data-dir", demo_dir, "export", "followups", tmp_path / "v.xlsx", "--year", YEAR,
+                         "--village", "101", "--user", "cunyi001")
+    assert code == 0 and "已导出 2025 年随访" in out, err

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,8 @@ from test_resident_import import bad_rows
 
 from desktop.app import open_app
 from desktop.cli import PASSWORD_ENV, main
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -115,3 +120,42 @@ def test_search_prints_one_json_object_per_match_with_a_masked_id(cli, registry_
     assert code == 0 and "张三丰" in out and number not in out
     code, out, _ = cli("--data-dir", registry_dir, "residents", "search", "zsf", "--json", "--user", "cunyi102")
     assert (code, out) == (0, "")  # 张三丰 lives in village 101, outside cunyi102's village
+
+
+def test_import_residents_over_the_registry_prints_what_the_alias_prints(cli, registry_template: Path,
+                                                                        tmp_path: Path) -> None:
+    roster = write_roster(tmp_path / "r.xlsx", good_rows() + bad_rows())
+    outputs = []
+    for name, words in (("alias", ("residents", "import")), ("kind", ("import", "residents"))):
+        data = data_dir_with(registry_template, tmp_path / name)
+        code, out, err = cli("--data-dir", data, *words, roster, "--valid-only", "--user", "luru1")
+        assert code == 0, err
+        outputs.append(out)
+    assert outputs[0] == outputs[1] and outputs[1].strip().splitlines()[-1] == "imported 5, updated 0, rejected 10"
+
+
+def test_export_residents_over_the_registry_and_unknown_kinds(cli, demo_dir: Path, tmp_path: Path) -> None:
+    code, out, err = cli("--data-dir", demo_dir, "export", "residents", tmp_path / "mine.xlsx", "--village", "101",
+                         "--user", "cunyi001")
+    assert code == 0 and "已导出" in out, err
+    villages = {row[8] for row in load_workbook(tmp_path / "mine.xlsx", read_only=True).active.iter_rows(
+        min_row=2, values_only=True)}
+    assert villages == {"柳树村"}
+    with pytest.raises(SystemExit):
+        main(["--data-dir", str(demo_dir), "import", "contracts", str(tmp_path / "x.xlsx"), "--user", "luru1"])
+
+
+def test_a_closed_output_pipe_ends_the_command_quietly(demo_dir: Path) -> None:
+    """`residents search … --json | head -1`: the reader goes away after one line; no traceback."""
+    env = {key: value for key, value in os.environ.items() if key != "TOWNSHIP_DESK_DATA"}
+    env[PASSWORD_ENV] = DEMO_PASSWORD
+    process = subprocess.Popen(
+        [sys.executable, "-m", "desktop", "--data-dir", str(demo_dir), "residents", "search", "z", "--json",
+         "--limit", "1000", "--user", "luru1"],
+        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    first = json.loads(process.stdout.readline())
+    process.stdout.close()  # far more than a pipe's buffer is still to come (hundreds of residents)
+    error = process.stderr.read().decode("utf-8")
+    assert process.wait(timeout=60) in (0, 141)
+    assert first["record_no"] and "Traceback" not in error and "BrokenPipe" not in error, error

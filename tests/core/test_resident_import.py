@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import threading
 from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from core_support import actor_for, person, register_counts
+from core_support import REQUIRE_TOOLS, actor_for, data_dir_with, person, register_counts
 from openpyxl import load_workbook
 from roster_support import FIRST_DATA_ROW, good_rows, id_for, write_roster, x_id
 from sqlalchemy import func, select
 
-from desktop.app import App
+from desktop.app import App, open_app
 from desktop.errors import Cancelled, PermissionDenied, UserFacingError
 from desktop.jobs import no_progress
 from desktop.models import AuditEntry, Resident, ResidentCondition, Village
@@ -273,3 +275,63 @@ def test_the_error_workbook_can_be_fixed_and_imported_again(registry_app: App, c
     assert "孙悟" in stored(registry_app)
     with registry_app.db.read() as session:
         assert session.scalar(select(func.count()).select_from(ResidentCondition)) == 3
+
+
+def converted(workbook: Path, form: str, tmp_path: Path) -> Path:
+    """The workbook saved by LibreOffice as .xls, .ods or UTF-8 .csv (values as shown)."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        if REQUIRE_TOOLS:
+            pytest.fail("soffice (LibreOffice) is required here but is not installed")
+        pytest.skip("LibreOffice (soffice) is not installed")
+    target = {"csv": "csv:Text - txt - csv (StarCalc):44,34,76"}.get(form, form)
+    out = tmp_path / f"as-{form}"
+    completed = subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}", "--headless", "--convert-to", target,
+         "--outdir", str(out), str(workbook)], capture_output=True, text=True, timeout=180, check=False)
+    assert completed.returncode == 0, completed.stderr
+    return out / f"{workbook.stem}.{form}"
+
+
+def as_csv(workbook: Path, encoding: str, tmp_path: Path) -> Path:
+    """The workbook as the .csv Excel or WPS saves: GBK on a Chinese Windows, or UTF-8 with a BOM."""
+    text = converted(workbook, "csv", tmp_path).read_text(encoding="utf-8")
+    target = tmp_path / f"roster-{encoding}.csv"
+    target.write_bytes(text.encode(encoding))
+    return target
+
+
+def outcome(result) -> tuple:
+    return result.summary_line(), result.unchanged, [r.row for r in result.rejected]
+
+
+def people(app: App) -> dict[str, tuple]:
+    return {name: (p.id_number, p.sex, p.birth_date, p.phone, p.record_no, p.village_code, p.kinds)
+            for name, p in stored(app).items()}
+
+
+@pytest.mark.parametrize("form", ["xls", "ods", "csv-gbk", "csv-utf-8-sig", "csv-utf-8"])
+def test_the_same_roster_imports_alike_from_every_format(registry_app: App, registry_template: Path, clerk,
+                                                        tmp_path: Path, form: str) -> None:
+    workbook = write_roster(tmp_path / "roster.xlsx", good_rows() + bad_rows())
+    expected = run(registry_app, clerk, workbook)
+    assert expected.summary_line() == "imported 5, updated 0, rejected 10"
+    other = as_csv(workbook, form.removeprefix("csv-"), tmp_path) if form.startswith("csv") else \
+        converted(workbook, form, tmp_path)
+    if form == "csv-gbk":
+        with pytest.raises(UnicodeDecodeError):
+            other.read_bytes().decode("utf-8")
+    second = open_app(data_dir_with(registry_template, tmp_path / "second"))
+    try:
+        result = run(second, actor_for(second.db, "luru1"), other)
+        assert outcome(result) == outcome(expected)
+        assert people(second) == people(registry_app)
+    finally:
+        second.close()
+
+
+def test_other_files_are_refused_naming_their_type(registry_app: App, clerk, tmp_path: Path) -> None:
+    for name, words in (("roster.et", "WPS 表格"), ("roster.pdf", "PDF"), ("roster", "没有扩展名")):
+        (tmp_path / name).write_bytes(b"not a sheet")
+        with pytest.raises(UserFacingError, match=words):
+            run(registry_app, clerk, tmp_path / name)

@@ -1,4 +1,5 @@
-"""The import dialog and the export action, driven with pytest-qt on a real demo data directory."""
+"""The one import dialog (residents' rosters and historical follow-ups) and the residents export action,
+driven with pytest-qt on a real demo data directory."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from sqlalchemy import func, select
 
-from desktop.models import Resident
+from desktop.models import ChronicEnrolment, FollowupVisit, Resident
 from desktop.rules.idnumbers import make_id
 from desktop.services.resident_query import ResidentFilter
-from desktop.ui.resident_transfer import EXPORT_RESULT_NAME, ImportDialog, run_export, run_import_dialog
+from desktop.ui.import_dialog import ImportDialog, run_import_dialog
+from desktop.ui.resident_transfer import EXPORT_RESULT_NAME, run_export
 
 WAIT_MS = 20_000
 COUNTY = "341522"
@@ -47,8 +49,8 @@ def clerk_context(demo_app, tasks):
     return make_context(demo_app, tasks, "luru1")
 
 
-def open_dialog(qtbot, context, path: Path) -> ImportDialog:
-    dialog = ImportDialog(context, None, path=path)
+def open_dialog(qtbot, context, path: Path, kind: str = "residents") -> ImportDialog:
+    dialog = ImportDialog(context, None, kind=kind, path=path)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.preview is not None, timeout=WAIT_MS)
     return dialog
@@ -153,3 +155,59 @@ def test_export_writes_the_filtered_list_and_says_where(
     assert (number in numbers) is not masked
     assert all(n[6:14] == "********" for n in numbers) is masked
     assert published and published[-1].audit
+
+
+def visit_sheet(path: Path, id_number: str, name: str, day: date) -> Path:
+    """A title row, a header and two phone visits: one good, one on an impossible date."""
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["历史随访登记"])
+    sheet.append(["身份证号", "姓名", "疾病", "随访日期", "随访方式", "随访医生"])
+    sheet.append(["'" + id_number, name, "高血压", day.isoformat(), "电话", "刘晓梅"])
+    sheet.append(["'" + id_number, name, "高血压", "2025-02-30", "电话", "刘晓梅"])
+    book.save(path)
+    return path
+
+
+def visits(app, resident_id: int) -> set[date]:
+    with app.db.read() as session:
+        return set(session.scalars(select(FollowupVisit.visit_date).where(FollowupVisit.resident_id == resident_id)))
+
+
+def test_historical_follow_ups_import_through_the_same_dialog(
+    qtbot, themed, demo_app, clerk_context, tmp_path: Path
+) -> None:
+    with demo_app.db.read() as session:
+        resident_id, id_number, name, since = session.execute(
+            select(Resident.id, Resident.id_number, Resident.name, ChronicEnrolment.managed_from)
+            .join(ChronicEnrolment, ChronicEnrolment.resident_id == Resident.id)
+            .where(ChronicEnrolment.disease == "hypertension", Resident.id_number.is_not(None),
+                   Resident.status == "active", ChronicEnrolment.deleted.is_(False))
+            .order_by(Resident.id)).first()
+    taken = visits(demo_app, resident_id)
+    day = next(d for n in range(3, 400) if (d := date.today() - timedelta(days=n)) not in taken and d > since)
+    published = []
+    clerk_context.bus.changed.connect(published.append)
+    dialog = open_dialog(qtbot, clerk_context, visit_sheet(tmp_path / "v.xlsx", id_number, name, day), "followups")
+    assert dialog.windowTitle() == "导入历史随访" and dialog.kind_box.count() == 2
+    assert [dialog.mapping.item(r, 0).text() for r in range(dialog.mapping.rowCount())][:3] == ["身份证号", "姓名", "疾病"]
+    assert dialog.template_button.isVisibleTo(dialog) and dialog.dry_run_button.isEnabled()
+
+    dialog.dry_run_button.click()  # every row checked, nothing written, the errors listed per row
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=WAIT_MS)
+    assert dialog.result.dry_run and "试导入完成（未写入）" in dialog.outcome.text()
+    assert (dialog.errors.rowCount(), dialog.errors.item(0, 0).text()) == (1, "4")
+    assert "随访日期" in dialog.errors.item(0, 1).text() and visits(demo_app, resident_id) == taken
+
+    dialog.valid_only.setChecked(True)
+    dialog.result = None
+    dialog.import_button.click()
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=WAIT_MS)
+    assert dialog.result.written and dialog.result.summary_line() == "imported 1, updated 0, rejected 1"
+    assert visits(demo_app, resident_id) == taken | {day}
+    assert published and published[-1].followups
+    dialog.show()
+    screenshot(dialog, "followup-import-result")
+    dialog.save_template(tmp_path / "template.xlsx")
+    qtbot.waitUntil(lambda: "模板已保存" in dialog.outcome.text(), timeout=WAIT_MS)
+    assert load_workbook(tmp_path / "template.xlsx").sheetnames == ["随访记录", "填写说明"]

@@ -532,9 +532,9 @@ class ResidentsPage(Page):
         return None if resident_id is None else self._show_dialog(ChronicPanel(self.ctx, resident_id, parent=self))
 
     def import_residents(self) -> None:
-        from desktop.ui.resident_transfer import run_import_dialog
+        from desktop.ui.import_dialog import run_import_dialog
 
-        run_import_dialog(self.ctx, self)
+        run_import_dialog(self.ctx, self)  # offers every import the person may run (居民档案, 历史随访 …)
 
     def export_residents(self) -> None:
         from desktop.ui.resident_transfer import run_export

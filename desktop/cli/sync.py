@@ -1,6 +1,6 @@
 """`township-desk enrol` and `township-desk sync [status|export DIR|import FILE]`.
 
-Registered by desktop/cli.py. Sending and USB files need `--user` (password from
+Registered in desktop/cli/registry.py. Sending and USB files need `--user` (password from
 TOWNSHIP_DESK_PASSWORD); `sync status` only reads counters and needs no sign-in.
 """
 
@@ -10,16 +10,17 @@ import argparse
 import json
 from pathlib import Path
 
-from desktop.cli_session import EXIT_FAILED, EXIT_OK, authenticate, open_data, say
+from desktop.cli.registry import command
+from desktop.cli.session import EXIT_FAILED, EXIT_OK, USER_HELP, authenticate, open_data, say
 
-USER_HELP = "操作人用户名（密码取自环境变量 TOWNSHIP_DESK_PASSWORD）"
 
-
-def add_sync_parsers(commands) -> None:  # commands: argparse._SubParsersAction
+def _add_enrol(commands) -> None:  # commands: argparse._SubParsersAction
     enrol = commands.add_parser("enrol", help="向总院登记本分院（打印站点标识和密钥指纹，供总院管理员核对）")
     enrol.add_argument("--server", required=True, help="总院接收服务地址，例如 http://10.0.0.5:8400")
     enrol.add_argument("--user", required=True, help="系统管理员用户名（密码取自 TOWNSHIP_DESK_PASSWORD）")
 
+
+def _add_sync(commands) -> None:  # commands: argparse._SubParsersAction
     sync = commands.add_parser("sync", help="与总院同步（最后一行：sent N, applied A, rejected R, received D）")
     sync.add_argument("action", nargs="?", choices=("now", "status", "export", "import"), default="now",
                       help="now 立即同步（默认）；status 同步状态；export DIR 写出U盘数据包；import FILE 导入总院回执")
@@ -29,6 +30,7 @@ def add_sync_parsers(commands) -> None:  # commands: argparse._SubParsersAction
     sync.add_argument("--user", help=USER_HELP)
 
 
+@command("enrol", add_parser=_add_enrol, rank=60)
 def cmd_enrol(args: argparse.Namespace) -> int:
     from desktop.sync.enrolment import enrol
 
@@ -46,6 +48,7 @@ def cmd_enrol(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command("sync", add_parser=_add_sync, rank=60)
 def cmd_sync(args: argparse.Namespace) -> int:
     app = open_data(args)
     try:

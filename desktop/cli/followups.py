@@ -1,6 +1,7 @@
 """`township-desk followups import|template|export|due` and `township-desk indicators`.
 
-Registered by desktop/cli.py. Commands that touch data sign in with `--user` (password from
+`import`, `template` and `export` are the same as `import|template|export followups`
+(desktop/cli/transfer.py). Commands that touch data sign in with `--user` (password from
 TOWNSHIP_DESK_PASSWORD), so permissions, village scope and the audit apply as in the window.
 """
 
@@ -12,34 +13,35 @@ import threading
 from datetime import date
 from pathlib import Path
 
-from desktop.cli_session import EXIT_OK, authenticate, open_data, run_import, say
+from desktop.cli.registry import command
+from desktop.cli.session import EXIT_OK, USER_HELP, authenticate, open_data, say
+from desktop.cli.transfer import add_export_arguments, add_import_arguments, run_export, run_import, run_template
 
-USER_HELP = "操作人用户名（密码取自环境变量 TOWNSHIP_DESK_PASSWORD）"
+FOLLOWUPS_RANK = 30
+FOLLOWUPS_HELP = "慢病随访：导入历史随访、模板、导出、待随访名单"
 
 
-def add_followups_parsers(commands) -> None:  # commands: argparse._SubParsersAction
-    """The `followups` command with its actions, and the `indicators` command."""
-    followups = commands.add_parser("followups", help="慢病随访：导入历史随访、模板、导出、待随访名单")
+def add_followups_parser(commands) -> None:  # commands: argparse._SubParsersAction
+    """The `followups` command with its actions."""
+    from desktop.transfer.followup_export import FOLLOWUP_EXPORT
+
+    followups = commands.add_parser("followups", help=FOLLOWUPS_HELP)
     actions = followups.add_subparsers(dest="followups_command", metavar="ACTION", required=True)
-    importing = actions.add_parser("import", help="从 Excel 导入历史随访（最后一行：imported N, updated U, rejected R）")
-    importing.add_argument("file", help="Excel 工作簿（.xlsx）")
-    importing.add_argument("--dry-run", action="store_true", help="只检查，不写入")
-    importing.add_argument("--valid-only", action="store_true", help="只导入有效行（默认：全部成功才导入）")
-    importing.add_argument("--errors", metavar="OUT.xlsx", help="把有错误的行写入该工作簿，修正后可再导入")
-    importing.add_argument("--user", required=True, help=USER_HELP)
-    template = actions.add_parser("template", help="生成历史随访导入模板")
+    add_import_arguments(actions.add_parser(
+        "import", help="导入历史随访（同 import followups；最后一行：imported N, updated U, rejected R）"))
+    template = actions.add_parser("template", help="生成历史随访导入模板（同 template followups）")
     template.add_argument("out", help="输出文件（.xlsx）")
-    exporting = actions.add_parser("export", help="导出一年的随访记录和管理对象到 Excel")
-    exporting.add_argument("out", help="输出文件（.xlsx）")
-    exporting.add_argument("--year", type=int, required=True, help="年度，例如 2025")
-    exporting.add_argument("--village", metavar="CODE", help="只导出该村（3 位村代码）")
-    exporting.add_argument("--user", required=True, help=USER_HELP)
+    add_export_arguments(actions.add_parser("export", help="导出一年的随访记录和管理对象到 Excel（同 export followups）"),
+                         FOLLOWUP_EXPORT)
     due = actions.add_parser("due", help="待随访、待体检名单（含逾期）")
     due.add_argument("--on", metavar="DATE", help="按哪一天计算（默认今天）")
     due.add_argument("--village", metavar="CODE", help="只看该村（3 位村代码）")
     due.add_argument("--json", action="store_true", help="每人一行 JSON")
     due.add_argument("--user", required=True, help=USER_HELP)
 
+
+def add_indicators_parser(commands) -> None:  # commands: argparse._SubParsersAction
+    """The `indicators` command."""
     indicators = commands.add_parser("indicators", help="管理指标（规范管理率、控制率、健康管理率）及明细")
     indicators.add_argument("--year", type=int, required=True, help="年度，例如 2025")
     indicators.add_argument("--village", metavar="CODE", help="只算该村（3 位村代码）")
@@ -50,23 +52,28 @@ def add_followups_parsers(commands) -> None:  # commands: argparse._SubParsersAc
     indicators.add_argument("--user", required=True, help=USER_HELP)
 
 
+@command("followups", add_parser=add_followups_parser, rank=FOLLOWUPS_RANK, help=FOLLOWUPS_HELP)
 def cmd_followups(args: argparse.Namespace) -> int:
     """Run the chosen `followups` action."""
+    from desktop.transfer.followup_export import FOLLOWUP_EXPORT
+    from desktop.transfer.followup_import import FOLLOWUP_IMPORT
 
     if args.followups_command == "template":
-        return _template(args)
+        return run_template(FOLLOWUP_IMPORT, args)
+    if args.followups_command == "import":
+        return run_import(FOLLOWUP_IMPORT, args)
+    if args.followups_command == "export":
+        return run_export(FOLLOWUP_EXPORT, args)
     app = open_data(args)
     try:
-        actor = authenticate(app, args.user)
-        action = {"import": _import, "export": _export, "due": _due}[args.followups_command]
-        return action(app, actor, args)
+        return _due(app, authenticate(app, args.user), args)
     finally:
         app.close()
 
 
+@command("indicators", add_parser=add_indicators_parser, rank=FOLLOWUPS_RANK)
 def cmd_indicators(args: argparse.Namespace) -> int:
     """Print (or export) a year's indicators, or one indicator's people."""
-
     app = open_data(args)
     try:
         return _indicators(app, authenticate(app, args.user), args)
@@ -78,32 +85,6 @@ def _village_id(app, actor, code: str | None) -> int | None:
     from desktop.transfer.resident_export import village_filter
 
     return village_filter(app.db, actor, code).village_id if code else None
-
-
-def _template(args: argparse.Namespace) -> int:
-    from desktop.transfer.followup_template import followup_template
-
-    say(f"已生成历史随访导入模板：{followup_template(Path(args.out).resolve())}")
-    return EXIT_OK
-
-
-def _import(app, actor, args: argparse.Namespace) -> int:
-    from desktop.transfer.followup_import import FollowupImport
-    from desktop.transfer.resident_import import ImportMode
-
-    mode = ImportMode.VALID_ONLY if args.valid_only else ImportMode.ALL_OR_NOTHING
-    job = FollowupImport(app.db, actor, Path(args.file), mode, dry_run=args.dry_run)
-    return run_import(job, args)
-
-
-def _export(app, actor, args: argparse.Namespace) -> int:
-    from desktop.jobs import print_progress
-    from desktop.transfer.followup_export import FollowupExport
-
-    job = FollowupExport(app.db, actor, Path(args.out).resolve(), year=args.year,
-                         village_id=_village_id(app, actor, args.village))
-    say(job(abort=threading.Event(), progress=print_progress).message())
-    return EXIT_OK
 
 
 def _on(text: str | None) -> date:

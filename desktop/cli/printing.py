@@ -1,8 +1,8 @@
 """`township-desk print FORM KEY --out FILE.pdf --user NAME [form options]`: any registered form, as a PDF file.
 
-Registered by desktop/cli.py. One sub-command per form of `desktop.printing.catalogue` (today
-`followup` and `self-care`), with the form's own options. Signs in with `--user` (password from
-TOWNSHIP_DESK_PASSWORD), so the permission, the village scope and the audit apply as in the window.
+One sub-command per form of `desktop.printing.catalogue` (today `followup` and `self-care`), with
+the form's own options. Signs in with `--user` (password from TOWNSHIP_DESK_PASSWORD), so the
+permission, the village scope and the audit apply as in the window.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from desktop.cli_session import authenticate, open_data, say
+from desktop.cli.registry import command
+from desktop.cli.session import authenticate, open_data, say
 from desktop.printing.catalogue import PrintForm, get_form, registered_forms
 
 EXIT_OK = 0
@@ -35,6 +36,7 @@ def _add_form_parser(actions, form: PrintForm) -> None:  # actions: argparse._Su
     parser.add_argument("--user", required=True, help="操作人用户名（密码取自环境变量 TOWNSHIP_DESK_PASSWORD）")
 
 
+@command("print", add_parser=add_print_parser)
 def cmd_print(args: argparse.Namespace) -> int:
     """Build the PDF through the form registry and write it whole (never a half-written file)."""
     from desktop.printing.pdf import output_path, save_pdf

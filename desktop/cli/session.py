@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
+import sys
 
 from desktop.errors import UserFacingError
 from desktop.paths import DataPaths, resolve_data_dir
 
 PASSWORD_ENV = "TOWNSHIP_DESK_PASSWORD"
 MAX_REASONS_SHOWN = 50
-EXIT_OK, EXIT_FAILED = 0, 1
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+USER_HELP = "操作人用户名（密码取自环境变量 TOWNSHIP_DESK_PASSWORD）"
 
 
 def say(text: str) -> None:
@@ -44,20 +45,12 @@ def authenticate(app, username: str | None):  # -> Actor
     return result.actor
 
 
-def run_import(job, args: argparse.Namespace) -> int:  # job: an import job of desktop.transfer
-    """Run an import job in the terminal: progress, the first rejected rows, the error workbook, the summary."""
-    import threading
+def suggest_restore(args: argparse.Namespace) -> None:
+    """Name the newest good backup to restore from (after a failed check or a corrupt database)."""
+    from desktop.backups import newest_good_backup
 
-    from desktop.jobs import print_progress
-    from desktop.transfer.resident_import import ImportMode, write_error_workbook
-
-    result = job(abort=threading.Event(), progress=print_progress)
-    for rejected in result.rejected[:MAX_REASONS_SHOWN]:
-        say(rejected.reason)
-    if len(result.rejected) > MAX_REASONS_SHOWN:
-        say(f"……另有 {len(result.rejected) - MAX_REASONS_SHOWN} 行有错误（完整清单请用 --errors 输出）。")
-    if args.errors and result.rejected:
-        say(f"错误清单已写入：{write_error_workbook(result, Path(args.errors))}")
-    say(result.message())
-    say(result.summary_line())
-    return EXIT_FAILED if result.rejected and job.mode is ImportMode.ALL_OR_NOTHING else EXIT_OK
+    backup = newest_good_backup(DataPaths(resolve_data_dir(args.data_dir)))
+    if backup is not None:
+        print(f"可从最近的完好备份恢复：township-desk restore \"{backup.path}\"", file=sys.stderr)
+    else:
+        print("数据目录中没有可用的备份。", file=sys.stderr)
