@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.cli.registry import command
 from desktop.cli.session import authenticate, open_data, say
-from desktop.printing.catalogue import PrintForm, get_form, registered_forms
+
+if TYPE_CHECKING:
+    from desktop.printing.catalogue import PrintForm
 
 EXIT_OK = 0
 
 
 def add_print_parser(commands) -> None:  # commands: argparse._SubParsersAction
     """The `print` command with one action per registered form."""
+    from desktop.printing.catalogue import registered_forms
+
     printing = commands.add_parser("print", help="打印表单（输出 PDF）")
     actions = printing.add_subparsers(dest="print_command", metavar="FORM", required=True)
     for form in registered_forms():
@@ -36,9 +41,10 @@ def _add_form_parser(actions, form: PrintForm) -> None:  # actions: argparse._Su
     parser.add_argument("--user", required=True, help="操作人用户名（密码取自环境变量 TOWNSHIP_DESK_PASSWORD）")
 
 
-@command("print", add_parser=add_print_parser)
+@command("print", add_parser=add_print_parser, help="打印表单（输出 PDF）")
 def cmd_print(args: argparse.Namespace) -> int:
     """Build the PDF through the form registry and write it whole (never a half-written file)."""
+    from desktop.printing.catalogue import get_form
     from desktop.printing.pdf import output_path, save_pdf
 
     form = get_form(args.print_command)
