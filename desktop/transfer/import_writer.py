@@ -24,6 +24,7 @@ from desktop.rules.population import ResidentStatus
 from desktop.rules.resident_checks import CleanResident
 from desktop.services.permissions import Actor
 from desktop.services.residents import RecordNumbers, apply_search_keys, mark_edited, search_keys
+from desktop.transfer.rejected_rows import RejectedRow
 from desktop.transfer.roster_rows import RowReading
 
 BATCH_SIZE = 1000
@@ -50,9 +51,7 @@ class _Existing:
         return self.values["id"]
 
 
-def _rejected(reading: RowReading, reason: str):  # -> RejectedRow
-    from desktop.transfer.resident_import import RejectedRow
-
+def _rejected(reading: RowReading, reason: str) -> RejectedRow:
     return RejectedRow(reading.row, f"第 {reading.row} 行，{reason}", reading.values)
 
 
@@ -70,7 +69,7 @@ class ImportWriter:
         self.touched: dict[int, int] = {}
         self.imported = self.updated = self.unchanged = 0
 
-    def write_batch(self, readings: list[RowReading]) -> list:
+    def write_batch(self, readings: list[RowReading]) -> list[RejectedRow]:
         """Write one batch; returns the rows refused because of what is already stored."""
         existing = self._prefetch([r.clean for r in readings if r.clean])
         rejected, new_rows, new_conditions, edited = [], [], [], []

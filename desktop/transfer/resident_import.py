@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 
@@ -28,6 +27,8 @@ from desktop.services import audit
 from desktop.services.audit import Action
 from desktop.services.permissions import Actor, Permission, require
 from desktop.services.residents import branch_prefix, village_codes
+from desktop.transfer.import_writer import ImportWriter
+from desktop.transfer.rejected_rows import RejectedRow
 from desktop.transfer.roster_rows import RowReader, RowReading, Villages
 from desktop.transfer.workbook import FIELD_TITLES, Roster, display
 
@@ -44,15 +45,6 @@ class ImportMode(StrEnum):
     @property
     def label(self) -> str:
         return "全部成功才导入" if self is ImportMode.ALL_OR_NOTHING else "只导入有效行"
-
-
-@dataclass(frozen=True)
-class RejectedRow:
-    """A row that was not imported: its Excel row number, why, and its values as found."""
-
-    row: int
-    reason: str
-    values: tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -188,8 +180,6 @@ class ResidentImport:
 
     def _write(self, session, readings: list[RowReading], base: ImportResult, abort: threading.Event,
                progress: ProgressFn) -> ImportResult:
-        from desktop.transfer.import_writer import ImportWriter
-
         branch = session.get(Branch, 1)
         writer = ImportWriter(session, self.actor, prefix9=branch_prefix(session), site_id=branch.site_id,
                               readings=readings)
