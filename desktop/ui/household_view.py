@@ -38,7 +38,8 @@ from desktop.services.resident_query import ResidentRow, search
 from desktop.ui.context import UiContext
 from desktop.ui.errors import show_error
 from desktop.ui.form_dialog import Work, hint_label
-from desktop.ui.resident_form import ResidentDialog, combo
+from desktop.ui.forms import combo
+from desktop.ui.resident_form import ResidentDialog
 from desktop.ui.tables import Column, RowTableModel, fit_columns, make_table, selected_row
 
 SEARCH_DELAY_MS = 200
