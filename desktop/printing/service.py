@@ -24,8 +24,7 @@ from desktop.printing.sheet import PrintedPdf
 from desktop.rules.followup import Disease
 from desktop.services import audit
 from desktop.services.audit import Action
-from desktop.services.permissions import Actor, Permission, require
-from desktop.services.residents import ensure_in_scope
+from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 
 RECORD_NO_DIGITS = 17
 FIRST_YEAR, LAST_YEAR = 1990, 2100

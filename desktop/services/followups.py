@@ -25,8 +25,7 @@ from desktop.rules.visit_checks import CleanVisit, PatientFacts, VisitInput, che
 from desktop.services import audit
 from desktop.services.audit import Action
 from desktop.services.chronic import open_enrolment
-from desktop.services.permissions import Actor, Permission, require
-from desktop.services.residents import ensure_in_scope
+from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 from desktop.services.settings import followup_rules_in
 
 EmergencyHandler = Callable[[Session, Actor, FollowupVisit], None]

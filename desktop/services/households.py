@@ -20,8 +20,8 @@ from desktop.rules.idnumbers import mask_id
 from desktop.rules.population import HEAD_OF_HOUSEHOLD, RELATIONS
 from desktop.services import audit
 from desktop.services.audit import Action
-from desktop.services.permissions import Actor, Permission, require
-from desktop.services.residents import ensure_in_scope, load_for_write
+from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
+from desktop.services.residents import load_for_write
 
 OTHER_RELATION = "99"
 

@@ -40,7 +40,7 @@ from desktop.rules.population import (
 )
 from desktop.rules.resident_checks import ResidentInput
 from desktop.services.branch import StaffInfo, VillageInfo, list_staff, list_villages
-from desktop.services.permissions import Permission
+from desktop.services.permissions import Permission, in_village_scope
 from desktop.services.resident_query import ResidentDetail, ResidentRow
 from desktop.services.residents import DuplicateResident, Saved, create_resident, set_status, update_resident
 from desktop.ui.context import UiContext
@@ -63,8 +63,7 @@ class Lookups:
 def load_lookups(ctx: UiContext) -> Lookups:
     """The lookups for the resident form (run on the database worker)."""
     villages = list_villages(ctx.db)
-    if ctx.actor.is_village_bound:
-        villages = [v for v in villages if v.id in ctx.actor.village_ids]
+    villages = [v for v in villages if in_village_scope(ctx.actor, v.id)]
     return Lookups(villages, list_staff(ctx.db))
 
 
