@@ -22,18 +22,18 @@ from desktop.printing.self_care_form import TITLE as SELF_CARE_TITLE
 from desktop.printing.self_care_form import SelfCareRecord, self_care_sheet
 from desktop.printing.sheet import PrintedPdf
 from desktop.rules.followup import Disease
+from desktop.rules.text import squeeze
 from desktop.services import audit
 from desktop.services.audit import Action
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 
 RECORD_NO_DIGITS = 17
 FIRST_YEAR, LAST_YEAR = 1990, 2100
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def clean_record_no(text: str) -> str:
     """The 17-digit 健康档案编号, accepting spaces, dashes and full-width digits."""
-    digits = "".join(ch for ch in str(text).translate(_FULL_WIDTH) if ch not in " -－")
+    digits = squeeze(str(text)).replace("-", "")
     if len(digits) != RECORD_NO_DIGITS or not digits.isascii() or not digits.isdigit():
         raise ValidationError.single("record_no", f"档案编号“{text}”应为 17 位数字。")
     return digits
