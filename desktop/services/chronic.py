@@ -71,7 +71,7 @@ def enrol(db: Database, actor: Actor, resident_id: int, data: EnrolmentInput) ->
     """Put a resident under management; the diagnosis is recorded on the resident as well."""
     require(actor, Permission.EDIT_FOLLOWUPS)
     with db.write() as session:
-        resident = load_for_write(session, actor, resident_id, None)
+        resident = load_for_write(session, actor, resident_id, expected_version=None)
         if resident.status != "active":
             raise UserFacingError(f"{resident.name}已不在册，不能纳入管理。")
         check_enrolment(resident, data, now().date())

@@ -200,7 +200,7 @@ def mark_edited(resident: Resident, version_before: int) -> None:
         resident.version, resident.sync_state = version_before + 1, SyncState.PENDING.value
 
 
-def load_for_write(session: Session, actor: Actor, resident_id: int, expected_version: int | None) -> Resident:
+def load_for_write(session: Session, actor: Actor, resident_id: int, *, expected_version: int | None) -> Resident:
     """The resident, checked for scope and for edits made meanwhile by someone else."""
     resident = session.get(Resident, resident_id)
     if resident is None or resident.deleted:
@@ -218,7 +218,7 @@ def update_resident(
     """Check and store an edit; the record number never changes."""
     require(actor, Permission.EDIT_RESIDENTS)
     with db.write() as session:
-        resident = load_for_write(session, actor, resident_id, expected_version)
+        resident = load_for_write(session, actor, resident_id, expected_version=expected_version)
         clean = check_resident(data, villages=village_codes(session, actor), today=today or now().date())
         ensure_in_scope(actor, clean.village_id)
         _check_duplicate(session, clean, resident.id)
@@ -249,7 +249,7 @@ def set_status(
         if on > today:
             raise ValidationError.single("status_date", f"{status.label}日期不能晚于今天。")
     with db.write() as session:
-        resident = load_for_write(session, actor, resident_id, expected_version)
+        resident = load_for_write(session, actor, resident_id, expected_version=expected_version)
         if on is not None and on < resident.birth_date:
             raise ValidationError.single("status_date", f"{status.label}日期早于出生日期。")
         before = snapshot(resident)
