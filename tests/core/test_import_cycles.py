@@ -192,3 +192,12 @@ def test_no_import_cycles_in_the_project() -> None:
     assert len(graph) > 100
     found = cycles(graph)
     assert not found, "import cycles:\n" + "\n".join(" -> ".join(circle) for circle in found)
+
+
+def test_the_composition_root_sits_below_the_services() -> None:
+    graph = import_graph(module_files(PROJECT_ROOT, project_packages(PROJECT_ROOT)))
+    upper = ("services", "transfer", "printing", "sync", "ui", "cli", "demo")
+    assert "desktop.app" in graph
+    reached = [name for name in graph["desktop.app"] if name.split(".")[1].removesuffix(".py") in upper
+               or name.split(".")[1].startswith("cli_")]
+    assert reached == []
