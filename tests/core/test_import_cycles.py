@@ -15,21 +15,38 @@ from pathlib import Path
 import desktop
 
 PROJECT_ROOT = Path(desktop.__file__).resolve().parent.parent
-NOT_SHIPPED = {"tests", "benchmarks", "installer", "resources", "build", "dist"}
+NOT_SHIPPED = {"tests", "benchmarks", "installer", "resources", "build", "dist", "migrations", "node_modules"}
+SEARCH_DEPTH = 3
 
 
 def project_packages(root: Path) -> list[Path]:
-    """The top-level packages of the project (folders with an __init__.py, tests and tools aside)."""
-    return sorted(path for path in root.iterdir()
-                  if path.is_dir() and path.name not in NOT_SHIPPED and (path / "__init__.py").is_file())
+    """The top-level packages of the project: folders with an __init__.py whose parent has none.
+
+    Found anywhere up to a few levels down (a package may sit in its own distribution folder,
+    such as `head_hospital/` with its own pyproject.toml), tests, tools and hidden folders aside.
+    """
+    found: list[Path] = []
+    frontier = [root]
+    for _ in range(SEARCH_DEPTH):
+        below: list[Path] = []
+        for folder in frontier:
+            for path in sorted(folder.iterdir()):
+                if not path.is_dir() or path.name in NOT_SHIPPED or path.name.startswith((".", "_")):
+                    continue
+                if (path / "__init__.py").is_file():
+                    found.append(path)
+                elif not path.name.endswith(".egg-info"):
+                    below.append(path)
+        frontier = below
+    return found
 
 
-def module_files(root: Path, packages: Iterable[Path]) -> dict[str, Path]:
+def module_files(packages: Iterable[Path]) -> dict[str, Path]:
     """Dotted module name -> source file, for every module under the packages."""
     modules: dict[str, Path] = {}
     for package in packages:
         for path in sorted(package.rglob("*.py")):
-            parts = list(path.relative_to(root).with_suffix("").parts)
+            parts = list(path.relative_to(package.parent).with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts.pop()
             modules[".".join(parts)] = path
@@ -149,7 +166,7 @@ def _graph_of(sources: dict[str, str], tmp_path: Path) -> dict[str, set[str]]:
         path = tmp_path / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-    return import_graph(module_files(tmp_path, project_packages(tmp_path)))
+    return import_graph(module_files(project_packages(tmp_path)))
 
 
 def test_the_graph_sees_function_level_relative_and_from_package_imports(tmp_path: Path) -> None:
@@ -161,6 +178,8 @@ def test_the_graph_sees_function_level_relative_and_from_package_imports(tmp_pat
         "pkg/sub/c.py": "import os\nfrom . import d as _d\nif False:\n    import pkg.a\n",
         "pkg/sub/d.py": "from pkg.sub.c import *\n",
         "tests/__init__.py": "import pkg.a\n",
+        "server/pyproject.toml": "",
+        "server/served/__init__.py": "from pkg import a\n",
     }, tmp_path)
     assert graph == {
         "pkg": set(),
@@ -169,6 +188,7 @@ def test_the_graph_sees_function_level_relative_and_from_package_imports(tmp_pat
         "pkg.sub": {"pkg.a"},
         "pkg.sub.c": {"pkg.sub.d", "pkg.a"},
         "pkg.sub.d": {"pkg.sub.c"},
+        "served": {"pkg.a"},
     }
     components = [c for c in strongly_connected(graph) if len(c) > 1]
     assert components == [["pkg.a", "pkg.b", "pkg.sub.c", "pkg.sub.d"]]
@@ -188,14 +208,14 @@ def test_a_self_import_and_a_two_module_circle_are_named(tmp_path: Path) -> None
 def test_no_import_cycles_in_the_project() -> None:
     packages = project_packages(PROJECT_ROOT)
     assert {"desktop", "head_hospital"} <= {package.name for package in packages}
-    graph = import_graph(module_files(PROJECT_ROOT, packages))
+    graph = import_graph(module_files(packages))
     assert len(graph) > 100
     found = cycles(graph)
     assert not found, "import cycles:\n" + "\n".join(" -> ".join(circle) for circle in found)
 
 
 def test_the_composition_root_sits_below_the_services() -> None:
-    graph = import_graph(module_files(PROJECT_ROOT, project_packages(PROJECT_ROOT)))
+    graph = import_graph(module_files(project_packages(PROJECT_ROOT)))
     upper = ("services", "transfer", "printing", "sync", "ui", "cli", "demo")
     assert "desktop.app" in graph
     reached = [name for name in graph["desktop.app"] if name.split(".")[1].removesuffix(".py") in upper
