@@ -1,6 +1,7 @@
 """Composition root: data directory -> database (checked, backed up, migrated) -> services.
 
-No Qt here: the window, the command line and the tests all start from `open_app`.
+No Qt here: the window, the command line and the tests all start from `open_app`. It sits below
+the services (they may open an app; it never imports them): what it reads, it reads from db/dbfile.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.backups import create_backup
-from desktop.db import SCHEMA_HEAD, Database, check_openable, upgrade_to_head
+from desktop.branch_info import BranchInfo
+from desktop.db import SCHEMA_HEAD, Database, check_openable, read_branch, upgrade_to_head
 from desktop.paths import DataPaths
-from desktop.services.branch import BranchInfo, get_branch
 
 log = logging.getLogger("township_desk")
 
@@ -26,7 +27,8 @@ class App:
 
     @property
     def branch(self) -> BranchInfo | None:
-        return get_branch(self.db)
+        """The branch of this data directory, or None before setup (read from the file, below the services)."""
+        return read_branch(self.paths.database)
 
     def is_set_up(self) -> bool:
         return self.branch is not None

@@ -13,6 +13,7 @@ from desktop.models.org import (
     account_villages,
 )
 from desktop.models.resident import Household, RecordNumberCounter, Resident, ResidentCondition
+from desktop.models.stamping import stamp_sync_records
 from desktop.models.sync import Catalogue, SyncLogEntry, SyncPackage
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "Village",
     "VillageClinic",
     "account_villages",
+    "stamp_sync_records",
 ]

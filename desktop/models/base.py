@@ -6,8 +6,8 @@ import uuid as uuid_module
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, MetaData, String, event, inspect
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column
+from sqlalchemy import Boolean, DateTime, Index, Integer, MetaData, String
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from desktop.clock import now
 
@@ -46,7 +46,7 @@ class SyncMixin(TimestampMixin):
     """Columns of every record that travels to the head hospital.
 
     `version` is bumped and `sync_state` reset to pending on every edit by the
-    `before_flush` hook below, in the same transaction as the edit itself.
+    `before_flush` hook in desktop.models.stamping, in the same transaction as the edit itself.
     Records are never deleted: `deleted` is a tombstone that travels like any edit.
     """
 
@@ -67,40 +67,3 @@ class SyncMixin(TimestampMixin):
 SYNC_BOOKKEEPING = frozenset({"sync_state", "sync_error", "updated_at", "created_at"})
 REMOTE_APPLY_FLAG = "applying_remote"
 SITE_ID_KEY = "site_id"
-
-
-def _owner_site(session: Session) -> str:
-    """The site id of this installation, read once per session."""
-    site_id = session.info.get(SITE_ID_KEY)
-    if site_id is None:
-        from desktop.models.org import Branch
-
-        site_id = session.execute(Branch.site_id_query()).scalar_one_or_none()
-        if site_id is None:
-            raise RuntimeError("branch is not set up: no site id for a new record")
-        session.info[SITE_ID_KEY] = site_id
-    return site_id
-
-
-def _changed_columns(obj: SyncMixin) -> set[str]:
-    """Names of the mapped columns whose value changed since load."""
-    state = inspect(obj)
-    columns = state.mapper.column_attrs.keys()
-    return {key for key in columns if state.attrs[key].history.has_changes()}
-
-
-@event.listens_for(Session, "before_flush")
-def _stamp_sync_records(session: Session, flush_context: object, instances: object) -> None:
-    """Give new records their owner, and bump edited records' version back to pending."""
-    if session.info.get(REMOTE_APPLY_FLAG):
-        return
-    for obj in session.new:
-        if isinstance(obj, SyncMixin) and not obj.owner_site:
-            obj.owner_site = _owner_site(session)
-    for obj in session.dirty:
-        if not isinstance(obj, SyncMixin):
-            continue
-        if _changed_columns(obj) - SYNC_BOOKKEEPING - {"version"}:
-            obj.version = (obj.version or 0) + 1
-            obj.sync_state = SyncState.PENDING.value
-            obj.sync_error = None

@@ -7,17 +7,16 @@ from sqlalchemy.orm import Session
 
 from desktop.errors import UserFacingError, ValidationError
 from desktop.models import Resident
-from desktop.services.permissions import Actor
-from desktop.services.residents import ensure_in_scope
+from desktop.rules.text import squeeze
+from desktop.services.permissions import Actor, ensure_in_scope
 
 RECORD_NO_DIGITS = 17
 RECORD_NO_HELP = "17 位健康档案编号"
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
 def clean_record_no(text: str) -> str:
     """The 17-digit 健康档案编号, accepting spaces, dashes and full-width digits."""
-    digits = "".join(ch for ch in str(text).translate(_FULL_WIDTH) if ch not in " -－")
+    digits = squeeze(str(text)).replace("-", "")
     if len(digits) != RECORD_NO_DIGITS or not digits.isascii() or not digits.isdigit():
         raise ValidationError.single("record_no", f"档案编号“{text}”应为 17 位数字。")
     return digits

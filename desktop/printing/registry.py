@@ -21,8 +21,7 @@ from desktop.printing.pdf import render_pdf
 from desktop.printing.sheet import PrintedPdf, Sheet
 from desktop.services import audit
 from desktop.services.audit import Action
-from desktop.services.permissions import Actor, Permission, require
-from desktop.services.residents import ensure_in_scope
+from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from desktop.rules.text import squeeze
+
 _SIX_DIGITS = re.compile(r"\d{6}", re.ASCII)
 _THREE_DIGITS = re.compile(r"\d{3}", re.ASCII)
 
@@ -36,4 +38,4 @@ def village_code_problem(code: str) -> str | None:
 
 def normalise_code(value: str) -> str:
     """Strip spaces and turn full-width digits into ASCII."""
-    return value.strip().translate({0xFF10 + i: ord("0") + i for i in range(10)}).replace(" ", "")
+    return squeeze(value)

@@ -26,6 +26,7 @@ from desktop.rules.followup import (
     range_problems,
     suggest,
 )
+from desktop.rules.numbers import parse_decimal
 
 VISIT_LABELS = {
     "visit_date": "随访日期", "method": "随访方式", "symptoms": "症状", "sbp": "收缩压", "dbp": "舒张压",
@@ -145,7 +146,7 @@ class _Cleaner:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         try:
-            number = float(str(value).strip().translate(_FULL_WIDTH))
+            number = parse_decimal(value)
         except ValueError:
             self.errors.setdefault(name, f"{VISIT_LABELS[name]}“{value}”不是数字。")
             return None
@@ -171,9 +172,6 @@ class _Cleaner:
             return by_label[text]
         self.errors.setdefault(name, f"{VISIT_LABELS[name]}“{text}”应为：{'、'.join(codes.values())}。")
         return None
-
-
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
 
 
 def _check_dates(check: _Cleaner, day: date | None, patient: PatientFacts) -> None:

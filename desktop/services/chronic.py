@@ -18,8 +18,8 @@ from desktop.rules.followup import Disease
 from desktop.rules.population import KeyPopulation
 from desktop.services import audit
 from desktop.services.audit import Action
-from desktop.services.permissions import Actor, Permission, require
-from desktop.services.residents import ensure_in_scope, load_for_write, set_conditions
+from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
+from desktop.services.residents import load_for_write, set_conditions
 
 MINIMUM_AGE = {Disease.HYPERTENSION: 35, Disease.DIABETES: 0}
 END_REASONS = ("死亡", "迁出本辖区", "失访", "拒绝管理", "排除诊断", "其他")
@@ -71,7 +71,7 @@ def enrol(db: Database, actor: Actor, resident_id: int, data: EnrolmentInput) ->
     """Put a resident under management; the diagnosis is recorded on the resident as well."""
     require(actor, Permission.EDIT_FOLLOWUPS)
     with db.write() as session:
-        resident = load_for_write(session, actor, resident_id, None)
+        resident = load_for_write(session, actor, resident_id, expected_version=None)
         if resident.status != "active":
             raise UserFacingError(f"{resident.name}已不在册，不能纳入管理。")
         check_enrolment(resident, data, now().date())

@@ -17,8 +17,7 @@ from desktop.errors import UserFacingError
 from desktop.models import ChronicEnrolment, FollowupVisit, HealthCheck, Resident, Staff, Village
 from desktop.rules.dates import age_on
 from desktop.rules.followup import Classification, Disease
-from desktop.services.permissions import Actor, Permission, require
-from desktop.services.residents import ensure_in_scope
+from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 
 
 @dataclass(frozen=True)

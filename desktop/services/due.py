@@ -19,7 +19,7 @@ from desktop.db import Database
 from desktop.models import ChronicEnrolment, FollowupVisit, HealthCheck, Resident, Village
 from desktop.rules.followup import Disease, NextStep
 from desktop.rules.population import KeyPopulation, ResidentStatus, birth_range_for_age_group
-from desktop.services.permissions import Actor, Permission, require
+from desktop.services.permissions import Actor, Permission, require, village_scope
 
 DEFAULT_HORIZON_DAYS = 7
 
@@ -88,8 +88,7 @@ class DueList:
 
 def _scope_conditions(actor: Actor, scope: DueScope, village_id: int | None) -> list:
     conditions = [Resident.deleted.is_(False), Resident.status == ResidentStatus.ACTIVE.value]
-    if actor.is_village_bound:
-        conditions.append(Resident.village_id.in_(actor.village_ids))
+    conditions.append(village_scope(actor, Resident.village_id))
     if village_id is not None:
         conditions.append(Resident.village_id == village_id)
     if scope is DueScope.MINE and not actor.is_village_bound:

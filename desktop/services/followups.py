@@ -25,8 +25,7 @@ from desktop.rules.visit_checks import CleanVisit, PatientFacts, VisitInput, che
 from desktop.services import audit
 from desktop.services.audit import Action
 from desktop.services.chronic import open_enrolment
-from desktop.services.permissions import Actor, Permission, require
-from desktop.services.residents import ensure_in_scope
+from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 from desktop.services.settings import followup_rules_in
 
 EmergencyHandler = Callable[[Session, Actor, FollowupVisit], None]
@@ -47,7 +46,7 @@ class SavedVisit:
     changes: Changes
 
 
-def previous_classification(session: Session, resident_id: int, disease: Disease, before: date,
+def previous_classification(session: Session, resident_id: int, disease: Disease, before: date, *,
                             exclude_id: int | None = None) -> Classification | None:
     query = (select(FollowupVisit.classification)
              .where(FollowupVisit.resident_id == resident_id, FollowupVisit.disease == disease.value,
@@ -71,11 +70,11 @@ def _facts(session: Session, resident: Resident, enrolment: ChronicEnrolment, da
     return PatientFacts(
         birth_date=resident.birth_date, diagnosed_on=enrolment.diagnosed_on, managed_from=enrolment.managed_from,
         ended_on=enrolment.ended_on,
-        previous=previous_classification(session, resident.id, Disease(enrolment.disease), day, exclude_id),
+        previous=previous_classification(session, resident.id, Disease(enrolment.disease), day, exclude_id=exclude_id),
     )
 
 
-def _refuse_second_face_to_face(session: Session, resident_id: int, disease: Disease, clean: CleanVisit,
+def _refuse_second_face_to_face(session: Session, resident_id: int, disease: Disease, clean: CleanVisit, *,
                                 exclude_id: int | None) -> None:
     if not clean.method.is_face_to_face:
         return
@@ -119,7 +118,7 @@ def add_visit(session: Session, actor: Actor, resident: Resident, disease: Disea
     enrolment = _enrolment_for(session, resident, disease, day or today)
     facts = _facts(session, resident, enrolment, day or today, None)
     clean = check_visit(disease, data, facts, today=today, rules=rules or followup_rules_in(session))
-    _refuse_second_face_to_face(session, resident.id, disease, clean, None)
+    _refuse_second_face_to_face(session, resident.id, disease, clean, exclude_id=None)
     visit = FollowupVisit(enrolment_id=enrolment.id, resident_id=resident.id, disease=disease.value,
                           doctor_id=data.doctor_id)
     _assign(visit, clean, data)

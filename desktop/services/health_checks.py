@@ -16,8 +16,7 @@ from desktop.rules.followup import range_problems
 from desktop.rules.population import ELDERLY_AGE
 from desktop.services import audit
 from desktop.services.audit import Action
-from desktop.services.permissions import Actor, Permission, require
-from desktop.services.residents import ensure_in_scope
+from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 
 CHECK_NUMBERS = ("sbp", "dbp", "heart_rate", "height", "weight")
 CHECK_LABELS = {"check_date": "体检日期", "waist": "腰围", "doctor_name": "责任医生"}

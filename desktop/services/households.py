@@ -20,8 +20,8 @@ from desktop.rules.idnumbers import mask_id
 from desktop.rules.population import HEAD_OF_HOUSEHOLD, RELATIONS
 from desktop.services import audit
 from desktop.services.audit import Action
-from desktop.services.permissions import Actor, Permission, require
-from desktop.services.residents import ensure_in_scope, load_for_write
+from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
+from desktop.services.residents import load_for_write
 
 OTHER_RELATION = "99"
 
@@ -85,7 +85,7 @@ def start_household(db: Database, actor: Actor, head_id: int, *, expected_versio
     """Make the resident the head of a new household in their village (leaving any other)."""
     require(actor, Permission.EDIT_RESIDENTS)
     with db.write() as session:
-        head = load_for_write(session, actor, head_id, expected_version)
+        head = load_for_write(session, actor, head_id, expected_version=expected_version)
         if head.household_id is not None:
             _leave(session, head)
         household = Household(village_id=head.village_id, address=head.address)
@@ -98,13 +98,13 @@ def start_household(db: Database, actor: Actor, head_id: int, *, expected_versio
         return Changes(residents=True, audit=True)
 
 
-def join_household(db: Database, actor: Actor, resident_id: int, household_id: int, relation: str) -> Changes:
+def join_household(db: Database, actor: Actor, *, resident_id: int, household_id: int, relation: str) -> Changes:
     """Put the resident into a household with the given relation to its head."""
     require(actor, Permission.EDIT_RESIDENTS)
     if relation not in RELATIONS or relation == HEAD_OF_HOUSEHOLD:
         raise ValidationError.single("relation_to_head", "请选择与户主的关系（设为户主请用“设为户主”）。")
     with db.write() as session:
-        resident = load_for_write(session, actor, resident_id, None)
+        resident = load_for_write(session, actor, resident_id, expected_version=None)
         household = _household(session, actor, household_id)
         if household.village_id != resident.village_id:
             raise ValidationError.single("household", "同一户的成员应属于同一个村，请先修改该居民的所属村。")
@@ -122,7 +122,7 @@ def leave_household(db: Database, actor: Actor, resident_id: int) -> Changes:
     """Take the resident out of their household (a head may leave only as the last member)."""
     require(actor, Permission.EDIT_RESIDENTS)
     with db.write() as session:
-        resident = load_for_write(session, actor, resident_id, None)
+        resident = load_for_write(session, actor, resident_id, expected_version=None)
         if resident.household_id is None:
             raise UserFacingError("该居民不在任何户中。")
         household = session.get(Household, resident.household_id)
@@ -132,12 +132,12 @@ def leave_household(db: Database, actor: Actor, resident_id: int) -> Changes:
         return Changes(residents=True, audit=True)
 
 
-def set_head(db: Database, actor: Actor, household_id: int, resident_id: int) -> Changes:
+def set_head(db: Database, actor: Actor, *, household_id: int, resident_id: int) -> Changes:
     """Make a member the head; the former head's relation becomes 其他 until someone corrects it."""
     require(actor, Permission.EDIT_RESIDENTS)
     with db.write() as session:
         household = _household(session, actor, household_id)
-        new_head = load_for_write(session, actor, resident_id, None)
+        new_head = load_for_write(session, actor, resident_id, expected_version=None)
         if new_head.household_id != household.id:
             raise ValidationError.single("household", f"{new_head.name}不是该户成员，不能设为户主。")
         if household.head_id is not None and household.head_id != new_head.id:

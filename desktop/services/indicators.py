@@ -23,7 +23,7 @@ from desktop.rules.dates import age_on
 from desktop.rules.followup import DEFAULT_RULES, Disease, FollowupRules, VisitMethod
 from desktop.rules.population import ELDERLY_AGE, years_before
 from desktop.services.audit_labels import register_entity_label
-from desktop.services.permissions import Actor, Permission, require
+from desktop.services.permissions import Actor, Permission, require, village_scope
 from desktop.services.settings import followup_rules_in, prevalence_in
 
 register_entity_label("indicators", "管理指标")
@@ -99,8 +99,7 @@ class Period:
 
 def _scoped(actor: Actor, village_id: int | None) -> list:
     conditions = [Resident.deleted.is_(False), Resident.sync_state != SyncState.ERROR.value]
-    if actor.is_village_bound:
-        conditions.append(Resident.village_id.in_(actor.village_ids))
+    conditions.append(village_scope(actor, Resident.village_id))
     if village_id is not None:
         conditions.append(Resident.village_id == village_id)
     return conditions

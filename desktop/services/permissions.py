@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, true
 
 from desktop.errors import PermissionDenied
 
@@ -143,3 +146,24 @@ def require(actor: Actor, permission: Permission) -> None:
         raise PermissionDenied(
             f"当前账户（{actor.role.label}）无权{PERMISSION_LABELS[permission]}。"
         )
+
+
+OUT_OF_SCOPE = "该居民不属于您负责的村。"
+
+
+def in_village_scope(actor: Actor, village_id: int | None) -> bool:
+    """True when the actor may act on a resident of this village (only village doctors are bound)."""
+    return not actor.is_village_bound or village_id in actor.village_ids
+
+
+def ensure_in_scope(actor: Actor, village_id: int | None) -> None:
+    """Village doctors work only on their own villages' residents: raise PermissionDenied otherwise."""
+    if not in_village_scope(actor, village_id):
+        raise PermissionDenied(OUT_OF_SCOPE)
+
+
+def village_scope(actor: Actor, village_column: ColumnElement[Any]) -> ColumnElement[bool]:
+    """The same rule as a query condition on a village-id column (always true for roles not bound)."""
+    if not actor.is_village_bound:
+        return true()
+    return village_column.in_(actor.village_ids)

@@ -23,8 +23,7 @@ from desktop.rules.idnumbers import mask_id, normalise_id, upgrade_15
 from desktop.rules.phones import mask_phone
 from desktop.rules.population import KeyPopulation, ResidentStatus, birth_range_for_age_group
 from desktop.rules.text import clean_name, squeeze
-from desktop.services.permissions import Actor, Permission, require
-from desktop.services.residents import ensure_in_scope
+from desktop.services.permissions import Actor, Permission, ensure_in_scope, require, village_scope
 
 EXACT, PREFIX, PARTIAL = 0, 1, 2
 MIDDLE = 3  # a name containing the text neither at its start nor its end: looked for only when nothing else matched
@@ -53,9 +52,7 @@ class ResidentRow:
 
 def scoped(query: Select[Any], actor: Actor) -> Select[Any]:
     """Limit a resident query to the actor's villages (village doctors only)."""
-    if actor.is_village_bound:
-        return query.where(Resident.village_id.in_(actor.village_ids))
-    return query
+    return query.where(village_scope(actor, Resident.village_id))
 
 
 def _prefix(column: Any, value: str) -> Any:
@@ -130,8 +127,8 @@ def ranked_ids(session: Session, actor: Actor, query: str, *, limit: int, extra:
         if (rank == PARTIAL and len(best) >= limit) or (rank == MIDDLE and best):
             break
         statement = _statement(condition)
-        if actor.is_village_bound:  # "+ 0": the key's index, not the village's, drives the lookup
-            statement = statement.where((Resident.village_id + 0).in_(actor.village_ids))
+        # "+ 0": the key's index, not the village's, drives the lookup
+        statement = statement.where(village_scope(actor, Resident.village_id + 0))
         if extra is not None:
             statement = statement.where(extra)
         for resident_id, pinyin, key in session.execute(statement.limit(limit)):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from desktop.changes import Changes
 from desktop.clock import now
 from desktop.db import Database
-from desktop.errors import PermissionDenied, UserFacingError, ValidationError
+from desktop.errors import UserFacingError, ValidationError
 from desktop.models import Branch, RecordNumberCounter, Resident, ResidentCondition, Village
 from desktop.models.base import SyncState
 from desktop.rules.pinyin import name_keys
@@ -25,7 +25,7 @@ from desktop.rules.population import ResidentStatus
 from desktop.rules.resident_checks import CleanResident, ResidentInput, check_resident
 from desktop.services import audit
 from desktop.services.audit import Action
-from desktop.services.permissions import Actor, Permission, require
+from desktop.services.permissions import Actor, Permission, ensure_in_scope, in_village_scope, require
 
 
 class DuplicateResident(ValidationError):
@@ -39,13 +39,7 @@ class DuplicateResident(ValidationError):
 def village_codes(session: Session, actor: Actor) -> dict[str, int]:
     """code -> id of the villages the actor may write residents in."""
     rows = session.execute(select(Village.code, Village.id).where(Village.deleted.is_(False))).all()
-    return {code: vid for code, vid in rows if not actor.is_village_bound or vid in actor.village_ids}
-
-
-def ensure_in_scope(actor: Actor, village_id: int) -> None:
-    """Village doctors work only on their own villages' residents."""
-    if actor.is_village_bound and village_id not in actor.village_ids:
-        raise PermissionDenied("该居民不属于您负责的村。")
+    return {code: vid for code, vid in rows if in_village_scope(actor, vid)}
 
 
 def _reversed(value: str | None) -> str | None:
@@ -206,7 +200,7 @@ def mark_edited(resident: Resident, version_before: int) -> None:
         resident.version, resident.sync_state = version_before + 1, SyncState.PENDING.value
 
 
-def load_for_write(session: Session, actor: Actor, resident_id: int, expected_version: int | None) -> Resident:
+def load_for_write(session: Session, actor: Actor, resident_id: int, *, expected_version: int | None) -> Resident:
     """The resident, checked for scope and for edits made meanwhile by someone else."""
     resident = session.get(Resident, resident_id)
     if resident is None or resident.deleted:
@@ -224,7 +218,7 @@ def update_resident(
     """Check and store an edit; the record number never changes."""
     require(actor, Permission.EDIT_RESIDENTS)
     with db.write() as session:
-        resident = load_for_write(session, actor, resident_id, expected_version)
+        resident = load_for_write(session, actor, resident_id, expected_version=expected_version)
         clean = check_resident(data, villages=village_codes(session, actor), today=today or now().date())
         ensure_in_scope(actor, clean.village_id)
         _check_duplicate(session, clean, resident.id)
@@ -255,7 +249,7 @@ def set_status(
         if on > today:
             raise ValidationError.single("status_date", f"{status.label}日期不能晚于今天。")
     with db.write() as session:
-        resident = load_for_write(session, actor, resident_id, expected_version)
+        resident = load_for_write(session, actor, resident_id, expected_version=expected_version)
         if on is not None and on < resident.birth_date:
             raise ValidationError.single("status_date", f"{status.label}日期早于出生日期。")
         before = snapshot(resident)

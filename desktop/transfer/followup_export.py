@@ -30,7 +30,7 @@ from desktop.rules.visit_checks import ADHERENCE
 from desktop.services import audit
 from desktop.services.audit import Action
 from desktop.services.indicators import Period
-from desktop.services.permissions import Actor, Permission, require
+from desktop.services.permissions import Actor, Permission, require, village_scope
 from desktop.transfer.export_job import VILLAGE_OPTION, YEAR_OPTION, ExportSpec
 from desktop.transfer.resident_export import village_filter
 from desktop.transfer.xlsx_stream import SheetWriter
@@ -67,8 +67,7 @@ class FollowupExportResult:
 
 def _scope(actor: Actor, village_id: int | None) -> list:
     conditions = [Resident.deleted.is_(False)]
-    if actor.is_village_bound:
-        conditions.append(Resident.village_id.in_(actor.village_ids))
+    conditions.append(village_scope(actor, Resident.village_id))
     if village_id is not None:
         conditions.append(Resident.village_id == village_id)
     return conditions

@@ -36,7 +36,7 @@ from desktop.db import Database
 from desktop.errors import UserFacingError, ValidationError
 from desktop.jobs import raise_if_aborted
 from desktop.models import ChronicEnrolment, FollowupVisit, Resident
-from desktop.rules.text import to_half_width
+from desktop.rules.numbers import decimal_or_none
 from desktop.services.chronic import EnrolmentInput, check_enrolment, record_diagnosis
 from desktop.services.followups import add_visit
 from desktop.services.permissions import Actor, Permission
@@ -280,10 +280,5 @@ def _chunks(values: list[int], size: int = 500):
 
 
 def _number(value: object) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        return float(to_half_width(str(value)).strip())
-    except ValueError:
-        return None
+    return decimal_or_none(value)
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from desktop.models import Resident
 from desktop.rules.text import clean_name
-from desktop.services.permissions import Actor
+from desktop.services.permissions import OUT_OF_SCOPE, Actor, in_village_scope
 from desktop.transfer.followup_rows import VisitRow
 
 CHUNK = 500
@@ -73,6 +73,6 @@ def _refusal(actor: Actor, row: VisitRow, resident: Resident) -> tuple[str, str]
         return "name", f"“{row.name}”与档案（{resident.record_no}）中的姓名“{resident.name}”不一致。"
     if resident.deleted:
         return "id_number" if row.id_number else "record_no", f"该居民的档案（{resident.record_no}）已删除。"
-    if actor.is_village_bound and resident.village_id not in actor.village_ids:
-        return "id_number" if row.id_number else "record_no", "该居民不属于您负责的村。"
+    if not in_village_scope(actor, resident.village_id):
+        return "id_number" if row.id_number else "record_no", OUT_OF_SCOPE
     return "", ""

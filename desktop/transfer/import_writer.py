@@ -22,7 +22,7 @@ from desktop.models import Resident, ResidentCondition
 from desktop.rules.idnumbers import mask_id
 from desktop.rules.population import ResidentStatus
 from desktop.rules.resident_checks import CleanResident
-from desktop.services.permissions import Actor
+from desktop.services.permissions import Actor, in_village_scope
 from desktop.services.residents import RecordNumbers, apply_search_keys, mark_edited, search_keys
 from desktop.transfer.import_job import RejectedRow
 from desktop.transfer.roster_rows import RowReading
@@ -134,7 +134,7 @@ class ImportWriter:
     def _refusal(self, match: _Existing, reading: RowReading) -> str | None:
         if match.values["deleted"]:
             return f"该居民的档案（{match.values['record_no']}）已删除，不能通过导入恢复。"
-        if self.actor.is_village_bound and match.values["village_id"] not in self.actor.village_ids:
+        if not in_village_scope(self.actor, match.values["village_id"]):
             return f"该居民已在其他村建档（档案编号 {match.values['record_no']}），不属于您负责的村。"
         if match.id in self.touched:
             return f"与第 {self.touched[match.id]} 行是同一位居民（档案编号 {match.values['record_no']}）。"

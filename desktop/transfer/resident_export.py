@@ -27,9 +27,8 @@ from desktop.rules.phones import mask_phone
 from desktop.rules.population import RECORDED_CONDITIONS, RELATIONS, SEX_LABELS, ResidentStatus
 from desktop.services import audit
 from desktop.services.audit import Action
-from desktop.services.permissions import Actor, Permission, require
+from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 from desktop.services.resident_query import ResidentFilter, list_ids, scoped
-from desktop.services.residents import ensure_in_scope
 from desktop.transfer.export_job import VILLAGE_OPTION, ExportSpec
 from desktop.transfer.xlsx_stream import SheetWriter
 

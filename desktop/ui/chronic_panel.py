@@ -30,7 +30,7 @@ from desktop.services.permissions import Permission
 from desktop.services.settings import followup_rules
 from desktop.ui.context import UiContext
 from desktop.ui.form_dialog import FormDialog, Work
-from desktop.ui.resident_form import combo, date_edit
+from desktop.ui.forms import combo, date_edit
 from desktop.ui.tables import Column, RowTableModel, make_table, selected_row
 from desktop.ui.theme import ERROR, MUTED_TEXT
 

@@ -22,21 +22,18 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import UserFacingError, ValidationError
+from desktop.rules.numbers import decimal_or_none
 from desktop.ui.context import UiContext
 from desktop.ui.form_dialog import FormDialog
 from desktop.ui.theme import BORDER, ERROR, MUTED_TEXT
 
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９．", "0123456789.")
 EMERGENCY_STYLE = f"background: #fbeaea; color: {ERROR}; border: 1px solid {ERROR}; padding: 6px; font-weight: bold;"
 NOTE_STYLE = f"background: #eef4f5; border: 1px solid {BORDER}; padding: 6px;"
 
 
 def typed_number(text: str) -> float | None:
     """The number typed (full-width digits allowed), or None while empty or not a number."""
-    try:
-        return float(text.strip().translate(_FULL_WIDTH)) if text.strip() else None
-    except ValueError:
-        return None
+    return decimal_or_none(text)
 
 
 def whole(value: float | None) -> int | None:

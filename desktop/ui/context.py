@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -12,9 +11,6 @@ from desktop.changes import Changes
 from desktop.services.branch import BranchInfo
 from desktop.services.permissions import Actor
 from desktop.ui.tasks import TaskManager
-
-if TYPE_CHECKING:
-    from desktop.ui.sync_controller import SyncController
 
 
 class ChangeBus(QObject):
@@ -36,7 +32,7 @@ class UiContext:
     actor: Actor
     branch: BranchInfo
     bus: ChangeBus
-    sync: SyncController | None = None  # the session's sync guard and timer (desktop.ui.sync_controller)
+    sync: QObject | None = None  # the session's sync guard and timer, kept by desktop.ui.sync_controller
 
     @property
     def db(self):  # -> Database; pages hand it to service calls run by `tasks`

@@ -65,7 +65,7 @@ from desktop.ui.chronic_widgets import (
 )
 from desktop.ui.context import UiContext
 from desktop.ui.form_dialog import Work
-from desktop.ui.resident_form import combo, date_edit
+from desktop.ui.forms import combo, date_edit
 
 MEDICATION_ROWS = 4
 # (item, label, unit, diseases): the amounts of 生活方式指导, now and target.

@@ -7,7 +7,7 @@ from dataclasses import replace
 from PySide6.QtWidgets import QLineEdit, QWidget
 
 from desktop.rules.followup import DEFAULT_RULES, Disease, FollowupRules
-from desktop.rules.text import to_half_width
+from desktop.rules.numbers import decimal_or_none
 from desktop.services.settings import (
     DEFAULT_PREVALENCE,
     PREVALENCE_FIELDS,
@@ -31,10 +31,7 @@ def rules_summary(rules: FollowupRules, rates: dict[Disease, float]) -> str:
 
 
 def _number(text: str) -> float | None:
-    try:
-        return float(to_half_width(text).strip())
-    except ValueError:
-        return None
+    return decimal_or_none(text)
 
 
 class FollowupRulesDialog(FormDialog):

@@ -1,8 +1,11 @@
-"""Form conventions shared by every dialog: inline field errors, Enter to move on, Ctrl+S, Esc."""
+"""Form conventions and widgets shared by every dialog: inline field errors, Enter to move on, Ctrl+S, Esc,
+the date field and the drop-down of (text, value) pairs."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
@@ -21,6 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.errors import ValidationError
+from desktop.rules.dates import DateError, parse_date
+
+DATE_HINT = "如 20260315 或 2026-3-15"
 
 
 class FieldErrors:
@@ -119,3 +125,28 @@ def confirm_discard(parent: QWidget) -> bool:
         QMessageBox.StandardButton.Cancel,
     )
     return answer == QMessageBox.StandardButton.Discard
+
+
+def date_edit(value: date | None = None, placeholder: str = DATE_HINT) -> QLineEdit:
+    """A date typed as 20260315, 2026-3-15 or 2026.3.15, shown as 2026-03-15 once understood."""
+    edit = QLineEdit(f"{value:%Y-%m-%d}" if value else "")
+    edit.setPlaceholderText(placeholder)
+    edit.setMaximumWidth(200)
+
+    def tidy() -> None:
+        try:
+            edit.setText(f"{parse_date(edit.text()):%Y-%m-%d}")
+        except DateError:
+            pass
+
+    edit.editingFinished.connect(tidy)
+    return edit
+
+
+def combo(items: list[tuple[str, Any]], current: Any = None) -> QComboBox:
+    """A drop-down of (text, value) pairs with `current` chosen."""
+    widget = QComboBox()
+    for text, value in items:
+        widget.addItem(text, value)
+    widget.setCurrentIndex(max(0, widget.findData(current)))
+    return widget

@@ -17,7 +17,7 @@ from desktop.services.health_checks import GUIDANCE, HealthCheckInput, record_he
 from desktop.ui.chronic_widgets import CheckGrid, SectionedForm, connect_all, number_edit, pair, typed_number
 from desktop.ui.context import UiContext
 from desktop.ui.form_dialog import Work, hint_label
-from desktop.ui.resident_form import combo, date_edit
+from desktop.ui.forms import combo, date_edit
 
 LIFESTYLE = (
     ("exercise", "锻炼频率", ("每天", "每周一次以上", "偶尔", "不锻炼")),

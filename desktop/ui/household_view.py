@@ -38,7 +38,8 @@ from desktop.services.resident_query import ResidentRow, search
 from desktop.ui.context import UiContext
 from desktop.ui.errors import show_error
 from desktop.ui.form_dialog import Work, hint_label
-from desktop.ui.resident_form import ResidentDialog, combo
+from desktop.ui.forms import combo
+from desktop.ui.resident_form import ResidentDialog
 from desktop.ui.tables import Column, RowTableModel, fit_columns, make_table, selected_row
 
 SEARCH_DELAY_MS = 200
@@ -64,12 +65,12 @@ FOUND_COLUMNS = (
 )
 
 
-def join_household_of(db: Database, actor: Actor, resident_id: int, member_id: int, relation: str) -> Changes:
+def join_household_of(db: Database, actor: Actor, *, resident_id: int, member_id: int, relation: str) -> Changes:
     """Put the resident into the household that `member_id` belongs to (database thread)."""
     household = household_of(db, actor, member_id)
     if household is None:
         raise ValidationError.single("household", "所选居民尚未入户，不能加入。请选该户的其他成员，或先为其新建户。")
-    return join_household(db, actor, resident_id, household.id, relation)
+    return join_household(db, actor, resident_id=resident_id, household_id=household.id, relation=relation)
 
 
 class HouseholdDialog(QDialog):
@@ -195,7 +196,7 @@ class HouseholdDialog(QDialog):
         member, household = self.selected(), self.household
         if member is not None and household is not None:
             ctx = self.ctx
-            self._run(lambda: set_head(ctx.db, ctx.actor, household.id, member.resident_id),
+            self._run(lambda: set_head(ctx.db, ctx.actor, household_id=household.id, resident_id=member.resident_id),
                       f"户主已改为{member.name}。")
 
 
@@ -245,5 +246,6 @@ class JoinHouseholdDialog(ResidentDialog):
         if errors or member is None:
             raise ValidationError(errors)
         ctx, resident_id, member_id = self.ctx, self.resident.id, member.id
-        return lambda: join_household_of(ctx.db, ctx.actor, resident_id, member_id, relation)
+        return lambda: join_household_of(ctx.db, ctx.actor, resident_id=resident_id, member_id=member_id,
+                                         relation=relation)
 

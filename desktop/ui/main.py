@@ -2,13 +2,15 @@
 
 The sign-in window is shown as soon as the file has been checked with plain sqlite3; the
 ORM is imported and the database opened on the database thread while the person types.
-A first run or a schema upgrade takes the slower path and opens everything up front.
+A first run or a schema upgrade takes the slower path: the backup, the migration and the demo
+build run on the database thread too, behind a progress window, before sign-in.
 """
 
 from __future__ import annotations
 
 import sys
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +28,8 @@ from desktop.ui.tasks import TaskManager
 from desktop.ui.theme import apply_theme, configure_high_dpi, install_chinese_translations
 
 OPEN_DELAY_MS = 100
+OPENING_LABEL = "正在打开数据库（首次运行或升级后需备份并更新数据库）……"
+DEMO_LABEL = "正在创建演示分院……"
 
 if TYPE_CHECKING:
     from desktop.app import App
@@ -94,6 +98,14 @@ class Shell:
 
         return open_app(self.paths.root)
 
+    def open_behind_progress(self) -> App:
+        """Open (back up, migrate) on the database thread behind a progress window; the GUI keeps running."""
+        app = self.tasks.run_db_and_wait(self._open, label=OPENING_LABEL)
+        future: Future[App] = Future()
+        future.set_result(app)
+        self._app = future
+        return app
+
     def open_now(self) -> App:
         """Open the database on the calling thread (first run, upgrade, or a very fast typist)."""
         future: Future[App] = Future()
@@ -151,23 +163,28 @@ class Shell:
 
 
 def first_run(shell: Shell, *, demo_if_empty: bool) -> tuple[BranchInfo, str] | None:
-    """Set up the branch when nothing is there: the wizard, or a demo. None if cancelled."""
-    app = shell.open_now()
-    if app.is_set_up():
-        branch = app.branch
-        return branch, demo_hint_text(app) if branch.is_demo else ""
+    """Set up the branch when nothing is there: the wizard, or a demo. None if cancelled.
+
+    Every database step runs on the database thread through `shell.tasks`, behind a progress window.
+    """
+    app, tasks = shell.open_behind_progress(), shell.tasks
+    branch = tasks.run_db_and_wait(lambda: app.branch, label=None)
+    if branch is not None:
+        hint = tasks.run_db_and_wait(lambda: demo_hint_text(app), label=DEMO_LABEL) if branch.is_demo else ""
+        return branch, hint
     if demo_if_empty:
         from desktop.demo import build_demo
 
-        result = build_demo(app.db)
+        result = tasks.run_job_and_wait(partial(build_demo, app.db), label=DEMO_LABEL)
         print(result.sign_in_text(), flush=True)
-        return app.branch, result.sign_in_text()
+        return tasks.run_db_and_wait(lambda: app.branch, label=None), result.sign_in_text()
     from desktop.ui.setup_wizard import SetupWizard
 
-    wizard = SetupWizard(app.db, shell.tasks)
+    wizard = SetupWizard(app.db, tasks)
     if wizard.exec() != QDialog.DialogCode.Accepted:
         return None
-    return app.branch, wizard.demo.sign_in_text() if wizard.demo else ""
+    branch = tasks.run_db_and_wait(lambda: app.branch, label=None)
+    return branch, wizard.demo.sign_in_text() if wizard.demo else ""
 
 
 def run_gui(*, data_dir: Path, demo_if_empty: bool = False, verbose: bool = False) -> int:

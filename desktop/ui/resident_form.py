@@ -6,14 +6,14 @@ ID number fills and locks 出生日期 and 性别; an invalid one is named as it
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QDialogButtonBox,
     QFormLayout,
     QGridLayout,
@@ -39,46 +39,32 @@ from desktop.rules.population import (
     age_groups,
 )
 from desktop.rules.resident_checks import ResidentInput
-from desktop.services.branch import StaffInfo, VillageInfo
-from desktop.services.permissions import Permission
+from desktop.services.branch import StaffInfo, VillageInfo, list_staff, list_villages
+from desktop.services.permissions import Permission, in_village_scope
 from desktop.services.resident_query import ResidentDetail, ResidentRow
 from desktop.services.residents import DuplicateResident, Saved, create_resident, set_status, update_resident
 from desktop.ui.context import UiContext
 from desktop.ui.form_dialog import FormDialog, Work, hint_label
-from desktop.ui.forms import EnterMovesOn
+from desktop.ui.forms import EnterMovesOn, combo, date_edit
 from desktop.ui.theme import ERROR, MUTED_TEXT
 
-if TYPE_CHECKING:
-    from desktop.ui.pages.residents import Lookups
-
-DATE_HINT = "如 20260315 或 2026-3-15"
 FROM_ID = "出生日期、性别已按身份证号填写。"
 OPEN_EXISTING = "打开已有档案"
 
 
-def date_edit(value: date | None = None, placeholder: str = DATE_HINT) -> QLineEdit:
-    """A date typed as 20260315, 2026-3-15 or 2026.3.15, shown as 2026-03-15 once understood."""
-    edit = QLineEdit(f"{value:%Y-%m-%d}" if value else "")
-    edit.setPlaceholderText(placeholder)
-    edit.setMaximumWidth(200)
+@dataclass(frozen=True)
+class Lookups:
+    """Villages the actor may pick and the staff who can be 责任医生."""
 
-    def tidy() -> None:
-        try:
-            edit.setText(f"{parse_date(edit.text()):%Y-%m-%d}")
-        except DateError:
-            pass
-
-    edit.editingFinished.connect(tidy)
-    return edit
+    villages: list[VillageInfo]
+    staff: list[StaffInfo]
 
 
-def combo(items: list[tuple[str, Any]], current: Any = None) -> QComboBox:
-    """A drop-down of (text, value) pairs with `current` chosen."""
-    widget = QComboBox()
-    for text, value in items:
-        widget.addItem(text, value)
-    widget.setCurrentIndex(max(0, widget.findData(current)))
-    return widget
+def load_lookups(ctx: UiContext) -> Lookups:
+    """The lookups for the resident form (run on the database worker)."""
+    villages = list_villages(ctx.db)
+    villages = [v for v in villages if in_village_scope(ctx.actor, v.id)]
+    return Lookups(villages, list_staff(ctx.db))
 
 
 def _typed_date(text: str) -> date | None:

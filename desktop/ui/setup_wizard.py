@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
+
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -29,6 +33,12 @@ from desktop.ui.errors import show_error
 from desktop.ui.forms import FieldErrors
 from desktop.ui.sign_in import POLICY_HINT
 from desktop.ui.tasks import TaskManager
+
+T = TypeVar("T")
+SETUP_LABEL = "正在创建分院……"
+DEMO_LABEL = "正在创建演示分院……"
+WAIT_BUTTONS = (QWizard.WizardButton.BackButton, QWizard.WizardButton.NextButton,
+                QWizard.WizardButton.FinishButton, QWizard.WizardButton.CancelButton)
 
 
 class ChoicePage(QWizardPage):
@@ -203,11 +213,11 @@ class SetupWizard(QWizard):
         )
 
     def finish_setup(self) -> bool:
-        """Create the branch (blocking the wizard briefly); mark fields on a validation error."""
-        future = self.tasks.run_db(lambda: setup_branch(self.db, self.setup_input()),
-                                   on_failure=lambda _: None, parent=self)
+        """Create the branch on the database thread (the wizard waits, still painting); mark fields on an error."""
+        setup = self.setup_input()
         try:
-            self.branch = future.result()
+            self.branch = self._wait(lambda: self.tasks.run_db_and_wait(
+                lambda: setup_branch(self.db, setup), label=SETUP_LABEL, parent=self))
         except ValidationError as error:
             self._show_errors(error)
             return False
@@ -226,10 +236,22 @@ class SetupWizard(QWizard):
 
     def accept(self) -> None:
         if self.choice.demo.isChecked():
-            future = self.tasks.run_db(lambda: build_demo(self.db), on_failure=lambda _: None, parent=self)
             try:
-                self.demo = future.result()
+                self.demo = self._wait(lambda: self.tasks.run_job_and_wait(
+                    partial(build_demo, self.db), label=DEMO_LABEL, parent=self))
             except UserFacingError as error:
                 show_error(self, error)
                 return
         super().accept()
+
+    def _wait(self, work: Callable[[], T]) -> T:
+        """Run a waiting step with the wizard's buttons off, so a second click cannot start it twice."""
+        buttons = [self.button(which) for which in WAIT_BUTTONS]
+        enabled = [button.isEnabled() for button in buttons]
+        for button in buttons:
+            button.setEnabled(False)
+        try:
+            return work()
+        finally:
+            for button, was in zip(buttons, enabled, strict=True):
+                button.setEnabled(was)

@@ -302,9 +302,10 @@ class SyncController(QObject):
 
 def sync_controller(ctx: UiContext, parent: QWidget | None = None) -> SyncController:
     """The session's controller, made (not started) on first use; one made without a widget adopts `parent`."""
-    if ctx.sync is None:
-        ctx.sync = SyncController(ctx, parent)
-    elif ctx.sync.widget is None and parent is not None:
-        ctx.sync.setParent(parent)
-        ctx.sync.widget = parent
-    return ctx.sync
+    controller = ctx.sync
+    if not isinstance(controller, SyncController):
+        controller = ctx.sync = SyncController(ctx, parent)
+    elif controller.widget is None and parent is not None:
+        controller.setParent(parent)
+        controller.widget = parent
+    return controller

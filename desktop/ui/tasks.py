@@ -17,6 +17,10 @@ Threading contract
   dialog has a 取消 button that sets the job's `abort` event. An unlabelled job shows nothing.
 * If `parent` has been deleted by the time the result arrives, the callbacks are skipped (an
   unexpected failure is still logged).
+* `run_db_and_wait` / `run_job_and_wait` are for steps that cannot go on without the result (the
+  first-run open, migration, backup and demo build; a wizard's last page): the work still runs on
+  the database thread, and the GUI thread waits in a local event loop, so windows keep painting
+  and the progress dialog shows. The result is returned, or the task's error raised.
 * Call `shutdown()` at exit: it aborts running jobs, drops queued work and joins the workers.
 """
 
@@ -29,7 +33,7 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QProgressBar, QProgressDialog, QWidget
 from shiboken6 import isValid
 
@@ -215,6 +219,7 @@ class TaskManager(QObject):
         self._pending = 0
         self._handles: set[TaskHandle] = set()
         self._closed = False
+        self._waiting: list[QEventLoop] = []
         self._posted.connect(self._run_posted, Qt.ConnectionType.QueuedConnection)
 
     @property
@@ -289,9 +294,49 @@ class TaskManager(QObject):
         fn = partial(job, abort=handle.abort, progress=progress)
         return self._start(self._network if network else self._db, fn, callbacks, handle)
 
+    def run_db_and_wait(self, fn: Callable[[], T], *, label: str | None, parent: QWidget | None = None) -> T:
+        """Run `fn()` on the database thread and wait in a local event loop; its result, or its error raised."""
+        return self._wait(parent, lambda done, failed: self.run_db(fn, on_success=done, on_failure=failed,
+                                                                  parent=parent, label=label))
+
+    def run_job_and_wait(self, job: Job[T], *, label: str | None, parent: QWidget | None = None,
+                         cancellable: bool = False) -> T:
+        """Run a long job on the database thread behind its progress dialog and wait in a local event loop."""
+        return self._wait(parent, lambda done, failed: self.run_job(
+            job, label=label, parent=parent, on_success=done, on_failure=failed,
+            on_cancelled=lambda: failed(Cancelled()), cancellable=cancellable))
+
+    def _wait(self, parent: QWidget | None, start: Callable[[SuccessFn, FailureFn], object]) -> Any:
+        """Start a task with the two callbacks and process events until one of them ran.
+
+        Shutting the manager down or deleting `parent` meanwhile ends the wait with `Cancelled`.
+        """
+        loop = QEventLoop()
+        outcome: list[tuple[Any, BaseException | None]] = []
+
+        def settle(result: Any, exc: BaseException | None) -> None:
+            outcome.append((result, exc))
+            loop.quit()
+
+        start(lambda result: settle(result, None), lambda exc: settle(None, exc))
+        if not outcome:
+            self._waiting.append(loop)
+            if parent is not None:
+                parent.destroyed.connect(loop.quit)
+            try:
+                loop.exec()
+            finally:
+                self._waiting.remove(loop)
+        result, exc = outcome[0] if outcome else (None, Cancelled())
+        if exc is not None:
+            raise exc
+        return result
+
     def shutdown(self, wait: bool = True) -> None:
         """Abort running jobs, drop queued work and (by default) wait for the workers to end."""
         self._closed = True
+        for loop in self._waiting:
+            loop.quit()
         for handle in list(self._handles):
             handle.abort.set()
             handle.close()

@@ -5,17 +5,15 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import sqlite3
 import subprocess
-from contextlib import closing
 from pathlib import Path
 
 import pytest
+from data_templates import copy_database, data_dir_with  # noqa: F401 - kept importable from here
 from sqlalchemy import select
 
 from desktop.db import Database
 from desktop.models import Account
-from desktop.paths import DB_FILENAME
 from desktop.services.auth import actor_of
 from desktop.services.branch import BranchSetup, VillageInput
 from desktop.services.permissions import Actor
@@ -40,20 +38,6 @@ REAL_SETUP = BranchSetup(
         VillageInput("102", "下坝村"),
     ),
 )
-
-
-def copy_database(source: Path, target: Path) -> Path:
-    """Copy a closed database with the SQLite backup API."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-    return target
-
-
-def data_dir_with(template: Path, root: Path) -> Path:
-    """A fresh data directory under `root` holding a copy of `template`."""
-    copy_database(template, root / DB_FILENAME)
-    return root
 
 
 def actor_for(db: Database, username: str) -> Actor:

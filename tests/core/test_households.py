@@ -42,8 +42,8 @@ def _members(app: App, actor, resident_id: int) -> list[tuple[str, str]]:
 def test_start_and_join_make_a_household_with_the_head_first(registry_app: App, family, clerk) -> None:
     start_household(registry_app.db, clerk, family["王大山"])
     household_id = household_of(registry_app.db, clerk, family["王大山"]).id
-    join_household(registry_app.db, clerk, family["王小军"], household_id, "20")
-    join_household(registry_app.db, clerk, family["李秀兰"], household_id, "10")
+    join_household(registry_app.db, clerk, resident_id=family["王小军"], household_id=household_id, relation="20")
+    join_household(registry_app.db, clerk, resident_id=family["李秀兰"], household_id=household_id, relation="10")
     assert _members(registry_app, clerk, family["李秀兰"]) == [("王大山", "户主"), ("李秀兰", "配偶"), ("王小军", "子")]
     view = household_of(registry_app.db, clerk, family["王小军"])
     assert view.head_id == family["王大山"] and view.village_name == "柳树村"
@@ -55,13 +55,13 @@ def test_joining_across_villages_or_as_head_is_refused(registry_app: App, family
     household_id = household_of(registry_app.db, clerk, family["王大山"]).id
     before = register_counts(registry_app.db)
     with pytest.raises(ValidationError) as caught:
-        join_household(registry_app.db, clerk, family["赵外村"], household_id, "99")
+        join_household(registry_app.db, clerk, resident_id=family["赵外村"], household_id=household_id, relation="99")
     assert "同一个村" in caught.value.errors["household"]
     with pytest.raises(ValidationError) as caught:
-        join_household(registry_app.db, clerk, family["王小红"], household_id, "02")
+        join_household(registry_app.db, clerk, resident_id=family["王小红"], household_id=household_id, relation="02")
     assert "relation_to_head" in caught.value.errors
     with pytest.raises(ValidationError) as caught:  # the head cannot re-join their own household as a member
-        join_household(registry_app.db, clerk, family["王大山"], household_id, "10")
+        join_household(registry_app.db, clerk, resident_id=family["王大山"], household_id=household_id, relation="10")
     assert "户主" in caught.value.errors["relation_to_head"]
     assert register_counts(registry_app.db) == before
     assert household_of(registry_app.db, clerk, family["王大山"]).head_id == family["王大山"]
@@ -71,12 +71,12 @@ def test_joining_across_villages_or_as_head_is_refused(registry_app: App, family
 def test_a_head_with_members_cannot_leave_until_the_head_changes(registry_app: App, family, clerk) -> None:
     start_household(registry_app.db, clerk, family["王大山"])
     household_id = household_of(registry_app.db, clerk, family["王大山"]).id
-    join_household(registry_app.db, clerk, family["李秀兰"], household_id, "10")
+    join_household(registry_app.db, clerk, resident_id=family["李秀兰"], household_id=household_id, relation="10")
     with pytest.raises(UserFacingError, match="是户主，户内还有其他成员"):
         leave_household(registry_app.db, clerk, family["王大山"])
     with pytest.raises(UserFacingError, match="是户主"):  # nor start another household
         start_household(registry_app.db, clerk, family["王大山"])
-    set_head(registry_app.db, clerk, household_id, family["李秀兰"])
+    set_head(registry_app.db, clerk, household_id=household_id, resident_id=family["李秀兰"])
     assert _members(registry_app, clerk, family["王大山"]) == [("李秀兰", "户主"), ("王大山", "其他")]
     leave_household(registry_app.db, clerk, family["王大山"])
     assert household_of(registry_app.db, clerk, family["王大山"]) is None
@@ -90,7 +90,7 @@ def test_set_head_needs_a_member(registry_app: App, family, clerk) -> None:
     start_household(registry_app.db, clerk, family["王大山"])
     household_id = household_of(registry_app.db, clerk, family["王大山"]).id
     with pytest.raises(ValidationError, match="不是该户成员"):
-        set_head(registry_app.db, clerk, household_id, family["王小红"])
+        set_head(registry_app.db, clerk, household_id=household_id, resident_id=family["王小红"])
 
 
 def test_a_village_doctor_works_only_on_their_villages_households(registry_app: App, family, clerk) -> None:
@@ -98,10 +98,11 @@ def test_a_village_doctor_works_only_on_their_villages_households(registry_app: 
     household_id = household_of(registry_app.db, clerk, family["王大山"]).id
     cunyi102 = actor_for(registry_app.db, "cunyi102")
     for call in (lambda: household_of(registry_app.db, cunyi102, family["王大山"]),
-                 lambda: join_household(registry_app.db, cunyi102, family["赵外村"], household_id, "99"),
+                 lambda: join_household(registry_app.db, cunyi102, resident_id=family["赵外村"],
+                                        household_id=household_id, relation="99"),
                  lambda: start_household(registry_app.db, cunyi102, family["王小红"])):
         with pytest.raises(PermissionDenied):
             call()
     cunyi001 = actor_for(registry_app.db, "cunyi001")  # covers 001 and 101
-    join_household(registry_app.db, cunyi001, family["王小红"], household_id, "30")
+    join_household(registry_app.db, cunyi001, resident_id=family["王小红"], household_id=household_id, relation="30")
     assert ("王小红", "女") in _members(registry_app, cunyi001, family["王大山"])

@@ -1,4 +1,4 @@
-"""Sync tests: the core's database templates, plus an enrolled copy of the demo branch.
+"""Sync tests: the shared templates (tests/conftest.py), plus an enrolled copy of the demo branch.
 
 The head hospital's keys here are real key pairs made for the test; the tests that talk to
 the receiving service start the real one on loopback (tests/head_hospital/server_support.py).
@@ -6,7 +6,6 @@ the receiving service start the real one on loopback (tests/head_hospital/server
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,15 +16,6 @@ TESTS = Path(__file__).resolve().parent.parent
 for folder in (TESTS / "core", TESTS / "head_hospital", TESTS):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
-
-_spec = importlib.util.spec_from_file_location("core_conftest", TESTS / "core" / "conftest.py")
-core_conftest = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(core_conftest)
-schema_template = core_conftest.schema_template
-demo_template = core_conftest.demo_template
-registry_template = core_conftest.registry_template
-demo_app = core_conftest.demo_app
-empty_app = core_conftest.empty_app
 
 from sync_support import HeadKeys, enrol_offline
 

@@ -1,38 +1,17 @@
-"""Shared fixtures for window tests: a real demo data directory, tasks, a themed application."""
+"""Window tests: tasks, a themed application, signed-in contexts (the demo data comes from tests/conftest.py)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from desktop.app import App, open_app
-from desktop.demo import DEMO_PASSWORD, build_demo
+from desktop.app import App
+from desktop.demo import DEMO_PASSWORD
 from desktop.services.auth import sign_in
 from desktop.ui.context import ChangeBus, UiContext
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots" / "tmp"
-
-
-@pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A demo data directory built once; tests get their own copy."""
-    folder = tmp_path_factory.mktemp("demo-template")
-    app = open_app(folder)
-    build_demo(app.db)
-    app.close()
-    return folder
-
-
-@pytest.fixture
-def demo_app(demo_template: Path, tmp_path: Path) -> App:
-    """A private copy of the demo data directory, opened."""
-    target = tmp_path / "data"
-    shutil.copytree(demo_template, target)
-    app = open_app(target)
-    yield app
-    app.close()
 
 
 @pytest.fixture

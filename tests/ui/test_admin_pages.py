@@ -10,8 +10,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QPushButton
 
-from desktop.app import App, open_app
-from desktop.demo import DEMO_PASSWORD, build_demo
+from desktop.app import App
+from desktop.demo import DEMO_PASSWORD
 from desktop.errors import AccountLocked, AuthenticationFailed
 from desktop.services.auth import record_sign_out, sign_in
 from desktop.services.permissions import Actor, Role
@@ -44,26 +44,10 @@ def themed(qapp: QApplication) -> QApplication:
     return qapp
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One demo data directory, copied for each test (the demo costs a few hashes)."""
-    root = tmp_path_factory.mktemp("demo")
-    app = open_app(root)
-    build_demo(app.db)
-    app.close()
-    return root
-
-
 @pytest.fixture
-def app(demo_template: Path, tmp_path: Path) -> Iterator[App]:
-    """A fresh copy of the demo data directory."""
-    target = tmp_path / "data"
-    target.mkdir()
-    for file in demo_template.glob("township-desk.sqlite*"):
-        target.joinpath(file.name).write_bytes(file.read_bytes())
-    opened = open_app(target)
-    yield opened
-    opened.close()
+def app(demo_app: App) -> App:
+    """A private copy of the shared demo branch."""
+    return demo_app
 
 
 @pytest.fixture(autouse=True)

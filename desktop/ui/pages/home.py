@@ -26,7 +26,7 @@ from desktop.changes import Changes
 from desktop.clock import now
 from desktop.services.branch import VillageInfo, list_staff, list_villages
 from desktop.services.due import DEFAULT_HORIZON_DAYS, DueItem, DueKind, DueList, DueScope, due_list
-from desktop.services.permissions import Permission
+from desktop.services.permissions import Permission, in_village_scope
 from desktop.ui.context import UiContext
 from desktop.ui.pages.base import Page
 from desktop.ui.tables import Column, RowTableModel, make_table, notify, selected_row
@@ -48,8 +48,7 @@ class HomeSummary:
 def load_summary(ctx: UiContext) -> HomeSummary:
     """Gather the home page's figures (runs on the database thread)."""
     villages = list_villages(ctx.db)
-    if ctx.actor.is_village_bound:
-        villages = [v for v in villages if v.id in ctx.actor.village_ids]
+    villages = [v for v in villages if in_village_scope(ctx.actor, v.id)]
     backups = list_backups(ctx.app.paths)
     last = f"{backups[0].created:%Y-%m-%d %H:%M}" if backups else "尚无备份"
     return HomeSummary(villages=villages, staff_count=len(list_staff(ctx.db)), last_backup=last)

@@ -28,7 +28,7 @@ from desktop.changes import Changes
 from desktop.clock import now
 from desktop.services.branch import VillageInfo, list_villages
 from desktop.services.indicators import DEFINITIONS, Figure, IndicatorReport, PersonVerdict, indicator_report
-from desktop.services.permissions import Permission
+from desktop.services.permissions import Permission, in_village_scope
 from desktop.ui.context import UiContext
 from desktop.ui.pages.base import Page
 from desktop.ui.tables import Column, RowTableModel, make_table, notify, page_action, selected_row
@@ -194,8 +194,7 @@ class IndicatorsPage(Page):
                          on_success=self._show_report, parent=self, label="正在计算管理指标…")
 
     def _set_villages(self, villages: list[VillageInfo]) -> None:
-        if self.ctx.actor.is_village_bound:
-            villages = [v for v in villages if v.id in self.ctx.actor.village_ids]
+        villages = [v for v in villages if in_village_scope(self.ctx.actor, v.id)]
         self.village.blockSignals(True)
         for village in villages:
             self.village.addItem(f"{village.code} {village.name}", village.id)

@@ -29,7 +29,6 @@ from desktop.changes import Changes
 from desktop.clock import now
 from desktop.errors import UserFacingError
 from desktop.rules.population import SEX_LABELS, KeyPopulation, ResidentStatus, age_groups
-from desktop.services.branch import StaffInfo, VillageInfo, list_staff, list_villages
 from desktop.services.permissions import Permission
 from desktop.services.resident_lookup import AGE_BANDS, find_ids, recorded_kinds
 from desktop.services.resident_query import (
@@ -42,6 +41,7 @@ from desktop.services.resident_query import (
 from desktop.ui.context import UiContext
 from desktop.ui.errors import log_error
 from desktop.ui.pages.base import Page
+from desktop.ui.resident_form import Lookups, load_lookups
 from desktop.ui.tables import make_table, notify, page_action
 from desktop.ui.theme import ERROR, MUTED_TEXT
 
@@ -235,21 +235,6 @@ class ResidentListModel(QAbstractTableModel):
             return
         self._sort = (column, order)
         self.sort_changed()
-
-
-@dataclass(frozen=True)
-class Lookups:
-    """Villages the actor may pick and the staff who can be 责任医生."""
-
-    villages: list[VillageInfo]
-    staff: list[StaffInfo]
-
-
-def load_lookups(ctx: UiContext) -> Lookups:
-    villages = list_villages(ctx.db)
-    if ctx.actor.is_village_bound:
-        villages = [v for v in villages if v.id in ctx.actor.village_ids]
-    return Lookups(villages, list_staff(ctx.db))
 
 
 class _SearchKeys(QObject):
