@@ -29,6 +29,7 @@ from desktop.clock import now
 from desktop.services.branch import VillageInfo, list_villages
 from desktop.services.indicators import DEFINITIONS, Figure, IndicatorReport, PersonVerdict, indicator_report
 from desktop.services.permissions import Permission
+from desktop.ui.chronic_panel import open_chronic_panel
 from desktop.ui.context import UiContext
 from desktop.ui.pages.base import Page
 from desktop.ui.tables import Column, RowTableModel, make_table, notify, page_action, selected_row
@@ -261,8 +262,6 @@ class IndicatorsPage(Page):
                                   f"未计入 {len(everyone) - counted:,} 人；显示 {len(shown):,} 人")
 
     def open_person(self) -> None:
-        from desktop.ui.chronic_panel import open_chronic_panel
-
         row: PersonRow | None = selected_row(self.people_view)
         if row is not None:
             self.dialog = open_chronic_panel(self.ctx, self, row.verdict.resident_id)
