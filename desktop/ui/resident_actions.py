@@ -47,9 +47,22 @@ class ResidentAction:
         return self.applies(actor, row) if self.applies else True
 
 
+def status_dialog(ctx: UiContext, page: QWidget, row: ResidentRow) -> QWidget:
+    """标记迁出/死亡: the status dialog for the resident."""
+    return StatusDialog(ctx, row, parent=page)
+
+
+def household_dialog(ctx: UiContext, page: QWidget, row: ResidentRow) -> QWidget:
+    """户: the resident's household."""
+    return HouseholdDialog(ctx, row, parent=page)
+
+
+def chronic_panel(ctx: UiContext, page: QWidget, row: ResidentRow) -> QWidget:
+    """慢病/随访: chronic management's panel (enrolments, visits, health checks)."""
+    return ChronicPanel(ctx, row.id, parent=page)
+
+
 RESIDENT_ACTIONS: Registry[ResidentAction] = Registry("resident actions", lambda action: action.key)
-RESIDENT_ACTIONS.add(ResidentAction("status", "标记迁出/死亡", lambda ctx, page, row: StatusDialog(ctx, row, parent=page),
-                                    permission=Permission.EDIT_RESIDENTS))
-RESIDENT_ACTIONS.add(ResidentAction("household", "户", lambda ctx, page, row: HouseholdDialog(ctx, row, parent=page)))
-RESIDENT_ACTIONS.add(ResidentAction("chronic", "慢病/随访", lambda ctx, page, row: ChronicPanel(ctx, row.id, parent=page),
-                                    permission=Permission.VIEW_FOLLOWUPS))
+RESIDENT_ACTIONS.add(ResidentAction("status", "标记迁出/死亡", status_dialog, permission=Permission.EDIT_RESIDENTS))
+RESIDENT_ACTIONS.add(ResidentAction("household", "户", household_dialog))
+RESIDENT_ACTIONS.add(ResidentAction("chronic", "慢病/随访", chronic_panel, permission=Permission.VIEW_FOLLOWUPS))

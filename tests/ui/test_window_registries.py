@@ -85,7 +85,8 @@ def test_a_resident_action_registered_here_gets_a_button_and_runs_on_the_selecti
         calls.append(row.id)
         return QDialog(page)
 
-    entry = ResidentAction("sign", "签约…", sign, shortcut="Ctrl+Shift+K", applies=lambda _a, row: row.status == "active")
+    entry = ResidentAction("sign", "签约…", sign, shortcut="Ctrl+Shift+K",
+                           applies=lambda _actor, row: row.status == "active")
     with RESIDENT_ACTIONS.temporarily(entry):
         ctx = make_context(demo_app, tasks, "luru1")
         page = ResidentsPage(ctx)
