@@ -29,12 +29,12 @@ PEOPLE_COLUMNS = (("档案编号", 20), ("姓名", 10), ("所属村", 12), ("{ve
 
 
 def verdict_title(code: str) -> str:
-    """是否达标 for the control rates, 是否计入 for the others."""
-    return "是否达标" if code.endswith("_control") else "是否计入"
+    """The drill-down sheet's yes/no column as the indicator names it (是否达标 for control rates, else 是否计入)."""
+    return DEFINITIONS[code].verdict_label
 
 
 def summary_rows(report: IndicatorReport) -> list[tuple]:
-    """One row per indicator and village, then its total; in the order of DEFINITIONS."""
+    """One row per indicator and village, then its total; in the registry's order."""
     rows = []
     for code, definition in DEFINITIONS.items():
         figures = [f for f in report.figures if f.code == code]

@@ -17,34 +17,16 @@ from PySide6.QtWidgets import (
 from desktop import APP_TITLE
 from desktop.changes import Changes
 from desktop.services.auth import record_sign_out
-from desktop.services.permissions import Permission
 from desktop.services.settings import IDLE_LOCK_MINUTES, get_setting
 from desktop.ui.context import UiContext
 from desktop.ui.idle import IdleWatcher, LockDialog
 from desktop.ui.pages.base import Page, PageSpec
+from desktop.ui.pages.registry import SYNC_PAGE, all_pages
 from desktop.ui.sign_in import ChangePasswordDialog
 from desktop.ui.sync_controller import sync_controller
 from desktop.ui.sync_status_bar import SyncStatusWidget
 
 NAVIGATION_ROW_HEIGHT = 38
-SYNC_PAGE = "sync"
-
-
-def all_pages() -> list[PageSpec]:
-    """Every page in navigation order. New areas add their specs here."""
-    from desktop.ui.pages.home import HomePage
-    from desktop.ui.pages.indicators import IndicatorsPage
-    from desktop.ui.pages.registry_admin import ADMIN_PAGES
-    from desktop.ui.pages.residents import ResidentsPage
-    from desktop.ui.pages.sync import SyncPage
-
-    return [
-        PageSpec("home", "工作台", HomePage),
-        PageSpec("residents", "居民档案", ResidentsPage, permission=Permission.VIEW_RESIDENTS),
-        PageSpec("indicators", "管理指标", IndicatorsPage, permission=Permission.VIEW_INDICATORS),
-        PageSpec(SYNC_PAGE, "数据同步", SyncPage, permission=Permission.SYNC),
-        *ADMIN_PAGES,
-    ]
 
 
 class MainWindow(QMainWindow):

@@ -17,7 +17,8 @@ from desktop.rules.elderly import Dependence
 from desktop.rules.followup import Classification, Disease, NextStep
 from desktop.rules.visit_checks import VisitInput
 from desktop.services.chronic import EnrolmentInput, end_enrolment, enrol
-from desktop.services.due import DueKind, DueScope, due_list
+from desktop.services.chronic_due import ChronicDueKind
+from desktop.services.due import DueScope, due_list
 from desktop.services.followups import on_emergency, record_visit
 from desktop.services.health_checks import HealthCheckInput, record_health_check
 from desktop.services.indicators import indicator_report
@@ -198,8 +199,8 @@ def test_due_list_kinds_and_scope(registry_app: App) -> None:
     clerk = actor_for(registry_app.db, "luru1")
     due = due_list(registry_app.db, clerk, on=today)
     kinds = {(item.name, item.kind) for item in due.items}
-    assert ("王一", DueKind.RECHECK) in kinds and ("王二", DueKind.ROUTINE) in kinds
-    assert all(item.due_on < today for item in due.items if item.kind is not DueKind.ELDERLY_CHECK)
+    assert ("王一", ChronicDueKind.RECHECK) in kinds and ("王二", ChronicDueKind.ROUTINE) in kinds
+    assert all(item.due_on < today for item in due.items if item.kind is not ChronicDueKind.ELDERLY_CHECK)
     village_doctor = actor_for(registry_app.db, "cunyi001")
     mine = due_list(registry_app.db, village_doctor, on=today, scope=DueScope.MY_VILLAGES)
     assert {item.name for item in mine.items} == {"王一"}

@@ -27,7 +27,7 @@ from desktop.ui.pages.audit import AuditPage
 from desktop.ui.pages.backup import BackupPage
 from desktop.ui.pages.base import Page
 from desktop.ui.pages.branch import BranchPage
-from desktop.ui.pages.registry_admin import ADMIN_PAGES
+from desktop.ui.pages.registry import ADMIN_PAGES
 from desktop.ui.tasks import TaskManager
 from desktop.ui.theme import apply_theme
 

@@ -19,7 +19,8 @@ from desktop.app import App
 from desktop.clock import now
 from desktop.rules.elderly import Dependence
 from desktop.rules.followup import Classification, Disease
-from desktop.services.due import DueKind, DueScope, due_list
+from desktop.services.chronic_due import ChronicDueKind
+from desktop.services.due import DueScope, due_list
 from desktop.services.indicators import indicator_report
 from desktop.ui import chronic_panel, form_dialog
 from desktop.ui import tasks as tasks_module
@@ -28,7 +29,7 @@ from desktop.ui.followup_form import FollowupForm, open_followup_form
 from desktop.ui.health_check_form import HealthCheckForm, open_health_check_form
 from desktop.ui.main_window import MainWindow
 from desktop.ui.pages.home import HomePage
-from desktop.ui.pages.indicators import CODES, IndicatorsPage
+from desktop.ui.pages.indicators import IndicatorsPage, codes
 from desktop.ui.pages.residents import ResidentsPage
 from tests.ui.conftest import make_context, record_error_boxes, screenshot, settle, sql
 
@@ -107,13 +108,13 @@ def test_home_counts_equal_the_due_list_for_each_scope(qtbot, themed, demo_app, 
     assert page.counts() == mine.counts() and page.model.rowCount() == len(mine.items) < len(branch.items)
     page.scope_buttons[DueScope.BRANCH].click()
     settle(qtbot, page.ctx)
-    total, late = branch.counts()[DueKind.ROUTINE]
+    total, late = branch.counts()[ChronicDueKind.ROUTINE]
     assert late > 0 and total > late
-    page.count_buttons[(DueKind.ROUTINE, True)].click()
+    page.count_buttons[(ChronicDueKind.ROUTINE, True)].click()
     assert page.model.rowCount() == late
-    assert all(i.kind is DueKind.ROUTINE and i.due_on < today for i in page.shown_items())
+    assert all(i.kind is ChronicDueKind.ROUTINE and i.due_on < today for i in page.shown_items())
     assert page.list_label.text() == f"慢病常规随访 · 逾期：共 {late:,} 人"
-    page.count_buttons[(DueKind.ROUTINE, False)].click()
+    page.count_buttons[(ChronicDueKind.ROUTINE, False)].click()
     assert page.model.rowCount() == total - late
     page.show_all.click()
     assert page.model.rowCount() == len(branch.items)
@@ -139,7 +140,7 @@ def test_village_doctor_sees_only_their_villages(qtbot, themed, demo_app, tasks)
 
 def test_clicking_through_opens_the_visit_or_the_health_check_form(qtbot, themed, demo_app, tasks) -> None:
     page = open_home(qtbot, demo_app, tasks, "gongwei1")
-    page.count_buttons[(DueKind.ROUTINE, None)].click()
+    page.count_buttons[(ChronicDueKind.ROUTINE, None)].click()
     page.view.setFocus()
     page.view.selectRow(0)
     item = page.shown_items()[0]
@@ -149,7 +150,7 @@ def test_clicking_through_opens_the_visit_or_the_health_check_form(qtbot, themed
     assert form.disease is item.disease and form.record.card.resident_id == item.resident_id
     assert item.record_no in form.header.text()
     form.done(0)
-    page.count_buttons[(DueKind.ELDERLY_CHECK, None)].click()
+    page.count_buttons[(ChronicDueKind.ELDERLY_CHECK, None)].click()
     page.view.selectRow(0)
     index = page.model.index(0, 1)
     centre = page.view.visualRect(index).center()
@@ -163,10 +164,10 @@ def test_clicking_through_opens_the_visit_or_the_health_check_form(qtbot, themed
 def test_saving_a_visit_from_home_refreshes_the_counts(qtbot, themed, demo_app, tasks) -> None:
     page = open_home(qtbot, demo_app, tasks, "gongwei1")
     today = now().date()
-    page.count_buttons[(DueKind.ROUTINE, True)].click()
+    page.count_buttons[(ChronicDueKind.ROUTINE, True)].click()
     row = next(i for i, item in enumerate(page.shown_items()) if item.disease is HT and item.last_visit != today)
     item = page.shown_items()[row]
-    before = page.counts()[DueKind.ROUTINE]
+    before = page.counts()[ChronicDueKind.ROUTINE]
     page.view.selectRow(row)
     page.open_selected()
     qtbot.waitUntil(lambda: isinstance(page.dialog, FollowupForm) and page.dialog.isVisible(), timeout=WAIT_MS)
@@ -180,7 +181,7 @@ def test_saving_a_visit_from_home_refreshes_the_counts(qtbot, themed, demo_app, 
     assert stored[0][:4] == (128, 78, "1", "1") and stored[0][5] == "刘晓梅"
     settle(qtbot, page.ctx)
     assert item.resident_id not in {i.resident_id for i in page.shown_items() if i.disease is HT}
-    assert page.counts()[DueKind.ROUTINE] == (before[0] - 1, before[1] - 1)
+    assert page.counts()[ChronicDueKind.ROUTINE] == (before[0] - 1, before[1] - 1)
     assert page.counts() == due_list(demo_app.db, page.ctx.actor, on=today, scope=DueScope.BRANCH).counts()
 
 
@@ -416,12 +417,12 @@ def test_indicator_figures_and_drill_down_match_the_report(qtbot, themed, demo_a
     year = now().year
     report = indicator_report(demo_app.db, page.ctx.actor, year)
     shown = page.figures.rows()
-    assert [f.code for f in shown] == list(CODES)
+    assert [f.code for f in shown] == list(codes())
     for row, figure in enumerate(shown):
         expected = report.branch(figure.code)
         assert (figure.numerator, figure.denominator) == (expected.numerator, expected.denominator)
         assert page.figures.index(row, 1).data() == f"{expected.numerator:,}"
-    control_row = list(CODES).index("ht_control")
+    control_row = list(codes()).index("ht_control")
     page.figure_view.clicked.emit(page.figures.index(control_row, 3))
     expected = report.branch("ht_control")
     assert page.tabs.currentIndex() == 1 and page.people.rowCount() == expected.denominator > 0
@@ -429,7 +430,7 @@ def test_indicator_figures_and_drill_down_match_the_report(qtbot, themed, demo_a
     assert page.people.rowCount() == expected.denominator - expected.numerator
     assert all(p.verdict.reason for p in page.people.rows())
     village = page.villages.rows()[0]
-    page.village_view.clicked.emit(page.villages.index(0, 1 + list(CODES).index("ht_standard")))
+    page.village_view.clicked.emit(page.villages.index(0, 1 + list(codes()).index("ht_standard")))
     figure = village.figures["ht_standard"]
     page.only_missing.setChecked(False)
     assert page.people.rowCount() == figure.denominator
@@ -450,7 +451,7 @@ def test_indicators_for_an_earlier_year_and_one_village(qtbot, themed, demo_app,
     settle(qtbot, page.ctx)
     report = indicator_report(demo_app.db, page.ctx.actor, now().year - 1, village_id=village_id)
     assert [(f.numerator, f.denominator) for f in page.figures.rows()] == \
-        [(report.branch(c).numerator, report.branch(c).denominator) for c in CODES]
+        [(report.branch(c).numerator, report.branch(c).denominator) for c in codes()]
     assert [row.village_id for row in page.villages.rows()] == [village_id]
 
 
@@ -496,7 +497,7 @@ def test_screenshots_of_home_forms_and_indicators(qtbot, themed, demo_app, tasks
     window.show()
     home = window.page("home")
     settle(qtbot, window.ctx)
-    home.count_buttons[(DueKind.ROUTINE, True)].click()
+    home.count_buttons[(ChronicDueKind.ROUTINE, True)].click()
     QApplication.processEvents()
     screenshot(window, "home")
     form = visit_form(qtbot, demo_app, tasks, elderly=False)
@@ -526,7 +527,7 @@ def test_screenshots_of_home_forms_and_indicators(qtbot, themed, demo_app, tasks
     check.done(0)
     page = window.page("indicators")
     settle(qtbot, window.ctx)
-    page.figure_view.clicked.emit(page.figures.index(list(CODES).index("ht_standard"), 3))
+    page.figure_view.clicked.emit(page.figures.index(list(codes()).index("ht_standard"), 3))
     page.only_missing.setChecked(True)
     QApplication.processEvents()
     screenshot(window, "indicators")

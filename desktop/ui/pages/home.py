@@ -25,9 +25,10 @@ from desktop.backups import list_backups
 from desktop.changes import Changes
 from desktop.clock import now
 from desktop.services.branch import VillageInfo, list_staff, list_villages
-from desktop.services.due import DEFAULT_HORIZON_DAYS, DueItem, DueKind, DueList, DueScope, due_list
+from desktop.services.due import DEFAULT_HORIZON_DAYS, DueItem, DueKind, DueList, DueScope, due_kinds, due_list
 from desktop.services.permissions import Permission, in_village_scope
 from desktop.ui.context import UiContext
+from desktop.ui.due_openers import DUE_OPENERS
 from desktop.ui.pages.base import Page
 from desktop.ui.tables import Column, RowTableModel, make_table, notify, selected_row
 from desktop.ui.theme import ACCENT, ERROR, MUTED_TEXT
@@ -145,7 +146,8 @@ class HomePage(Page):
         self.count_buttons: dict[tuple[DueKind, bool | None], QPushButton] = {}
         self.count_group = QButtonGroup(self)
         self.count_group.setExclusive(False)
-        for row, kind in enumerate(DueKind, start=1):
+        self.kinds = due_kinds()
+        for row, kind in enumerate(self.kinds, start=1):
             grid.addWidget(QLabel(kind.label), row, 0)
             for column, (overdue, colour) in enumerate(((False, ACCENT), (True, ERROR), (None, ACCENT)), start=1):
                 button = _link(colour)
@@ -227,6 +229,8 @@ class HomePage(Page):
     def _show_due(self, due: DueList) -> None:
         self.due = due
         for kind, (total, late) in due.counts().items():
+            if (kind, None) not in self.count_buttons:
+                continue  # a kind registered after the page was built
             for overdue, value in ((False, total - late), (True, late), (None, total)):
                 self.count_buttons[(kind, overdue)].setText(f"{value:,}")
         self._apply_filter()
@@ -236,7 +240,7 @@ class HomePage(Page):
     def counts(self) -> dict[DueKind, tuple[int, int]]:
         """(due, of which overdue) per kind as the page shows them."""
         return {kind: (int(self.count_buttons[(kind, None)].text().replace(",", "")),
-                       int(self.count_buttons[(kind, True)].text().replace(",", ""))) for kind in DueKind}
+                       int(self.count_buttons[(kind, True)].text().replace(",", ""))) for kind in self.kinds}
 
     def choose(self, kind: DueKind | None, overdue: bool | None) -> None:
         """Show only one kind (and only 到期 or only 逾期), or everyone with (None, None)."""
@@ -266,20 +270,14 @@ class HomePage(Page):
             self.open_item(row.item)
 
     def open_item(self, item: DueItem) -> None:
-        """The visit form for a chronic item, the health-check form for a 65+ check (read-only roles: the panel)."""
-        ctx = self.ctx
-        if not ctx.actor.can(Permission.EDIT_FOLLOWUPS):
-            from desktop.ui.chronic_panel import open_chronic_panel
-
-            self.dialog = open_chronic_panel(ctx, self, item.resident_id)
-        elif item.kind is DueKind.ELDERLY_CHECK:
-            from desktop.ui.health_check_form import open_health_check_form
-
-            open_health_check_form(ctx, self, item.resident_id, shown=self._shown)
-        else:
-            from desktop.ui.followup_form import open_followup_form
-
-            open_followup_form(ctx, self, item.resident_id, item.disease, shown=self._shown)
+        """Open the item through the opener registered for its kind (a visit form, a check form...)."""
+        opener = DUE_OPENERS.find(item.kind.value)
+        if opener is None:
+            notify(self, f"{item.kind.label}：没有可打开的表单。")
+            return
+        dialog = opener.open(self.ctx, self, item, self._shown)
+        if dialog is not None:
+            self.dialog = dialog
 
     def _shown(self, dialog: QWidget) -> None:
         self.dialog = dialog

@@ -1,4 +1,4 @@
-"""管理指标: a year's hypertension, diabetes and 65+ indicators, per village, with each figure's people.
+"""管理指标: a year's registered indicators (hypertension, diabetes, 65+ ...), per village, with each figure's people.
 
 The table shows numerator, denominator and value with the definition beside each; a click on a
 figure lists the people in its denominator, whether each counts and why not (只看未计入 leaves
@@ -29,13 +29,18 @@ from desktop.clock import now
 from desktop.services.branch import VillageInfo, list_villages
 from desktop.services.indicators import DEFINITIONS, Figure, IndicatorReport, PersonVerdict, indicator_report
 from desktop.services.permissions import Permission, in_village_scope
+from desktop.ui.chronic_panel import open_chronic_panel
 from desktop.ui.context import UiContext
 from desktop.ui.pages.base import Page
 from desktop.ui.tables import Column, RowTableModel, make_table, notify, page_action, selected_row
 from desktop.ui.theme import ERROR, MUTED_TEXT
 
 YEARS_SHOWN = 6
-CODES = tuple(DEFINITIONS)
+
+
+def codes() -> tuple[str, ...]:
+    """Every registered indicator's code, in order."""
+    return tuple(DEFINITIONS)
 
 
 def value_text(figure: Figure | None) -> str:
@@ -68,12 +73,14 @@ class VillageRow:
 
 
 def _village_column(code: str) -> Column:
-    return Column(DEFINITIONS[code].name.replace("患者", "").replace("管理人群", ""),
+    return Column(DEFINITIONS[code].column_title,
                   lambda r: figure_text(r.figures.get(code)),
                   key=lambda r: (r.figures[code].value or 0.0) if code in r.figures else -1.0)
 
 
-VILLAGE_COLUMNS = (Column("村", lambda r: r.name), *(_village_column(code) for code in CODES))
+def village_columns(shown: tuple[str, ...]) -> tuple[Column, ...]:
+    """The village, then one column per indicator."""
+    return (Column("村", lambda r: r.name), *(_village_column(code) for code in shown))
 
 
 @dataclass(frozen=True)
@@ -111,6 +118,7 @@ class IndicatorsPage(Page):
         self.report: IndicatorReport | None = None
         self.dialog: QWidget | None = None
         self.drill: tuple[str, int | None] | None = None
+        self.codes = codes()
         self._loaded = False
         self.export_action = page_action(self, "导出 Excel…", self.export)
         self.export_action.setVisible(indicators_export() is not None
@@ -152,7 +160,7 @@ class IndicatorsPage(Page):
 
     def _build_tabs(self) -> QTabWidget:
         self.tabs = QTabWidget()
-        self.villages = RowTableModel(VILLAGE_COLUMNS, self)
+        self.villages = RowTableModel(village_columns(self.codes), self)
         self.village_view = make_table(self.villages)
         self.village_view.clicked.connect(self._village_clicked)
         self.village_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -202,7 +210,7 @@ class IndicatorsPage(Page):
 
     def _show_report(self, report: IndicatorReport) -> None:
         self.report = report
-        self.figures.set_rows([report.branch(code) for code in CODES])
+        self.figures.set_rows([report.branch(code) for code in self.codes])
         self.figure_view.resizeRowsToContents()
         per_village: dict[int, dict[str, Figure]] = {}
         for figure in report.figures:
@@ -225,7 +233,7 @@ class IndicatorsPage(Page):
         if index.column() == 0:
             return
         row: VillageRow = self.villages.row_at(index.row())
-        self.show_people(CODES[index.column() - 1], row.village_id)
+        self.show_people(self.codes[index.column() - 1], row.village_id)
 
     def show_people(self, code: str, village_id: int | None) -> None:
         """List the people behind a figure (one village, or everyone in the shown scope)."""
@@ -242,8 +250,8 @@ class IndicatorsPage(Page):
         definition = DEFINITIONS[code]
         if not definition.has_people:
             self.people.set_rows([])
-            self.people_title.setText(f"{definition.name}（{where}）：分母为按患病率估算的人数，没有人员名单；"
-                                      "分子为年末在管患者，名单见规范管理率。")
+            note = definition.no_people_note or "没有人员名单。"
+            self.people_title.setText(f"{definition.name}（{where}）：{note}")
             return
         everyone = [v for v in self.report.people.get(code, ()) if village_id is None or v.village_id == village_id]
         shown = [v for v in everyone if not (self.only_missing.isChecked() and v.counts)]
@@ -253,8 +261,6 @@ class IndicatorsPage(Page):
                                   f"未计入 {len(everyone) - counted:,} 人；显示 {len(shown):,} 人")
 
     def open_person(self) -> None:
-        from desktop.ui.chronic_panel import open_chronic_panel
-
         row: PersonRow | None = selected_row(self.people_view)
         if row is not None:
             self.dialog = open_chronic_panel(self.ctx, self, row.verdict.resident_id)

@@ -41,7 +41,8 @@ from desktop.services.resident_query import (
 from desktop.ui.context import UiContext
 from desktop.ui.errors import log_error
 from desktop.ui.pages.base import Page
-from desktop.ui.resident_form import Lookups, load_lookups
+from desktop.ui.resident_actions import RESIDENT_ACTIONS, ResidentAction
+from desktop.ui.resident_form import Lookups, ResidentForm, load_lookups
 from desktop.ui.tables import make_table, notify, page_action
 from desktop.ui.theme import ERROR, MUTED_TEXT
 
@@ -269,7 +270,7 @@ class ResidentsPage(Page):
         self._build_filters()
         self.model = ResidentListModel(self._fetch_page, self)
         self.model.sort_changed = self.refresh
-        actions = [self.open_action, self.status_action, self.household_action, self.chronic_action, self.new_action]
+        actions = [self.open_action, *self.resident_actions.values(), self.new_action]
         self.view = make_table(self.model, actions=[a for a in actions if a.isVisible()])
         self.view.activated.connect(lambda _index: self.open_selected())
         self.view.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
@@ -284,13 +285,15 @@ class ResidentsPage(Page):
         actor = self.ctx.actor
         self.new_action = page_action(self, "新建", self.new_resident, shortcut="Ctrl+N")
         self.open_action = page_action(self, "修改/查看" if self.can_edit else "查看", self.open_selected)
-        self.status_action = page_action(self, "标记迁出/死亡", self.mark_status)
-        self.household_action = page_action(self, "户", self.open_household)
-        self.chronic_action = page_action(self, "慢病/随访", self.open_chronic)
-        self.chronic_action.setVisible(actor.can(Permission.VIEW_FOLLOWUPS))
+        self.registered: dict[str, ResidentAction] = {}
+        self.resident_actions: dict[str, QAction] = {}
+        for entry in RESIDENT_ACTIONS:
+            action = page_action(self, entry.label, lambda key=entry.key: self.run_action(key), shortcut=entry.shortcut)
+            action.setVisible(entry.allowed(actor))
+            self.registered[entry.key], self.resident_actions[entry.key] = entry, action
         self.import_action = page_action(self, "导入…", self.import_residents)
         self.export_action = page_action(self, "导出…", self.export_residents)
-        for action, allowed in ((self.new_action, self.can_edit), (self.status_action, self.can_edit),
+        for action, allowed in ((self.new_action, self.can_edit),
                                 (self.import_action, actor.can(Permission.IMPORT_RESIDENTS)),
                                 (self.export_action, actor.can(Permission.EXPORT_RESIDENTS))):
             action.setVisible(allowed)
@@ -462,16 +465,19 @@ class ResidentsPage(Page):
             self.open_selected()
 
     def _update_actions(self) -> None:
-        chosen = self.selected_id() is not None
-        for action in (self.open_action, self.status_action, self.household_action, self.chronic_action):
-            action.setEnabled(chosen)
+        resident_id = self.selected_id()
+        self.open_action.setEnabled(resident_id is not None)
+        shown = self.model.row_for(resident_id) if resident_id is not None else None
+        for key, action in self.resident_actions.items():
+            entry = self.registered[key]
+            action.setEnabled(resident_id is not None
+                              and (entry.applies is None or (shown is not None
+                                                             and entry.applies_to(self.ctx.actor, shown.row))))
 
     # ----- actions
 
     def new_resident(self):
         """Open an empty form."""
-        from desktop.ui.resident_form import ResidentForm
-
         return self._show_dialog(ResidentForm(self.ctx, self.lookups, parent=self))
 
     def open_selected(self) -> None:
@@ -485,36 +491,41 @@ class ResidentsPage(Page):
         ctx.tasks.run_db(lambda: get_resident(ctx.db, ctx.actor, resident_id), on_success=self._show_form, parent=self)
 
     def _show_form(self, detail: ResidentDetail) -> None:
-        from desktop.ui.resident_form import ResidentForm
-
         self._show_dialog(ResidentForm(self.ctx, self.lookups, detail=detail, parent=self))
+
+    @property
+    def status_action(self) -> QAction:
+        return self.resident_actions["status"]
+
+    @property
+    def household_action(self) -> QAction:
+        return self.resident_actions["household"]
+
+    @property
+    def chronic_action(self) -> QAction:
+        return self.resident_actions["chronic"]
+
+    def run_action(self, key: str):
+        """Run the registered action `key` on the selected resident; returns the dialog it opened, if any."""
+        resident_id = self.selected_id()
+        shown = self.model.row_for(resident_id) if resident_id is not None else None
+        entry = self.registered.get(key)
+        if shown is None or entry is None or not entry.applies_to(self.ctx.actor, shown.row):
+            return None
+        dialog = entry.handler(self.ctx, self, shown.row)
+        return None if dialog is None else self._show_dialog(dialog)
 
     def mark_status(self):
         """Mark the selected resident moved out or deceased (or back on the register)."""
-        from desktop.ui.resident_form import StatusDialog
-
-        resident_id = self.selected_id()
-        shown = self.model.row_for(resident_id) if resident_id is not None else None
-        if shown is None:
-            return None
-        return self._show_dialog(StatusDialog(self.ctx, shown.row, parent=self))
+        return self.run_action("status")
 
     def open_household(self):
         """The selected resident's household."""
-        from desktop.ui.household_view import HouseholdDialog
-
-        resident_id = self.selected_id()
-        shown = self.model.row_for(resident_id) if resident_id is not None else None
-        if shown is None:
-            return None
-        return self._show_dialog(HouseholdDialog(self.ctx, shown.row, parent=self))
+        return self.run_action("household")
 
     def open_chronic(self):
         """The selected resident's chronic management (enrolments, visits, health checks)."""
-        from desktop.ui.chronic_panel import ChronicPanel
-
-        resident_id = self.selected_id()
-        return None if resident_id is None else self._show_dialog(ChronicPanel(self.ctx, resident_id, parent=self))
+        return self.run_action("chronic")
 
     def import_residents(self) -> None:
         from desktop.ui.import_dialog import run_import_dialog
