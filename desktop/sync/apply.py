@@ -16,8 +16,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from desktop.models import SyncState
-from desktop.sync.package import SyncRecord
 from desktop.sync.records import Binding, binding, bindings, local_row, parent_uuids
+from township_wire.package import SyncRecord
 
 _CHUNK = 500
 

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from desktop.clock import now
 from desktop.db import Database
 from desktop.models import SyncLogEntry, SyncPackage, SyncState
-from desktop.sync.package import PackageHeader, SyncRecord, build_package, sha256_hex
 from desktop.sync.records import bindings, read_records
 from desktop.sync.reports import sent_digests
 from desktop.sync.site import checkpoint, next_seq, require_enrolment
+from township_wire.package import PackageHeader, SyncRecord, build_package, sha256_hex
 
 UNSENT = (SyncState.PENDING.value, SyncState.IN_FLIGHT.value)
 NETWORK_PACKAGE_RECORDS = 20_000

@@ -28,8 +28,8 @@ from desktop.models import (
     Village,
     VillageClinic,
 )
-from desktop.sync.package import SyncRecord
-from desktop.sync.types import RecordTypeSpec, record_types, type_spec
+from township_wire.package import SyncRecord
+from township_wire.types import RecordTypeSpec, record_types, type_spec
 
 LOCAL_ONLY = frozenset({"id", "sync_state", "sync_error", "created_at", "updated_at",
                         "uuid", "version", "deleted", "owner_site"})

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from desktop.errors import UserFacingError
 from desktop.models import Setting
-from desktop.sync.crypto import KeyPair, PublicKeys
+from township_wire.crypto import KeyPair, PublicKeys
 
 CONFIG_KEY = "sync.enrolment"
 SEQ_KEY = "sync.seq"

@@ -14,14 +14,14 @@ from pathlib import Path
 from desktop.db import Database
 from desktop.errors import UserFacingError
 from desktop.services.permissions import Actor, Permission, require
-from desktop.sync.crypto import SealBroken, is_sealed, seal
 from desktop.sync.feed import apply_feed_page
-from desktop.sync.files import PACKAGE_SUFFIX, write_durably
 from desktop.sync.outbox import Channel, build_next, log_event
-from desktop.sync.package import sha256_hex
 from desktop.sync.receipts import ReceiptOutcome, apply_receipt
 from desktop.sync.reports import due_reports
 from desktop.sync.site import require_enrolment
+from township_wire.crypto import SealBroken, is_sealed, seal
+from township_wire.files import PACKAGE_SUFFIX, write_durably
+from township_wire.package import sha256_hex
 
 MAX_RETURN_BYTES = 256 * 1024 * 1024
 

@@ -7,13 +7,13 @@ from sqlalchemy import func, select
 from sync_support import enrol_offline, open_package
 
 from desktop.models import Resident, SyncLogEntry, SyncPackage
-from desktop.sync.crypto import KeyPair
-from desktop.sync.envelope import EnvelopeKind, seal_envelope
 from desktop.sync.outbox import Channel, PackageState, build_next
 from desktop.sync.receipts import ReceiptRefused, apply_receipt
 from desktop.sync.records import bindings
 from desktop.sync.site import require_enrolment
 from desktop.sync.status import local_counts, sync_status
+from township_wire.crypto import KeyPair
+from township_wire.envelope import EnvelopeKind, seal_envelope
 
 
 def _enrolment(app):
