@@ -4,6 +4,7 @@ Used for the head hospital's own records in the feed and for this site's records
 after a restored backup. A newer version replaces an older one; a local record that is
 pending, in flight or in error is never overwritten. Parents are resolved by uuid; a link
 to a parent that arrives later in the same batch (household <-> head) is filled in at the end.
+The model's local columns (search keys) are derived again from what arrived.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from desktop.models import SyncState
-from desktop.sync.records import Binding, binding, bindings, local_row, parent_uuids
+from desktop.sync.records import Binding, binding, bindings, local_row, parent_uuids, with_local_columns
 from township_wire.package import SyncRecord
 
 _CHUNK = 500
@@ -99,6 +100,7 @@ def _apply_type(session: Session, bound: Binding, records: list[SyncRecord], res
                     break
                 late.append((bound, record.uuid, link.column, link.parent.name, wanted))
         else:
+            row = with_local_columns(session, bound, row, None if current is None else current[0])
             row["sync_state"], row["sync_error"] = SyncState.SYNCED.value, None
             if current is None:
                 session.execute(insert(table).values(**row))
