@@ -53,7 +53,7 @@ def recover_from_head(db: Database, transport: Transport, enrolment: Enrolment, 
     records = head_records(transport, enrolment)
     with db.write() as session:
         local = last_seq(session)
-        result = apply_records(session, records, lift_local_edits=True)
+        result = apply_records(session, records, lift_local_edits=True, source="恢复：从总院取回本分院的记录")
         set_value(session, SEQ_KEY, max(local, head_seq))
         session.execute(update(SyncPackage).where(SyncPackage.state.in_(PackageState.OPEN))
                         .values(state=PackageState.SUPERSEDED, content=None))
