@@ -49,6 +49,12 @@ def is_local_column(column: Column[Any]) -> bool:
     return column.info.get(SYNC_INFO_KEY, True) is False
 
 
+def local_columns(model: type[SyncMixin]) -> frozenset[str]:
+    """Names of the model's local columns."""
+    return frozenset(column.name for column in model.__table__.columns  # type: ignore[attr-defined]
+                     if is_local_column(column))
+
+
 def derived_from(model: type[SyncMixin]) -> tuple[str, ...]:
     """The columns a model's local columns are computed from (none for most models)."""
     return tuple(getattr(model, "derived_from", ()))
@@ -75,10 +81,11 @@ def new_sync_rows(session: Session, model: type[SyncMixin], rows: Iterable[dict[
 
     Values a row already holds are kept.
     """
-    site, stamp, sources = _site_id(session), now(), derived_from(model)
+    site, stamp = _site_id(session), now()
+    local = local_columns(model)
     filled: list[dict[str, Any]] = []
     for row in rows:
-        if sources:
+        if local and not local <= row.keys():
             row = {**derive_local(model, row), **row}
         row.setdefault("uuid", str(uuid_module.uuid4()))
         row.setdefault("owner_site", site)

@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from desktop.models import Base, SyncMixin
+from desktop.models import Base, Branch, HealthCheck, Resident, SyncMixin, SyncState
+from desktop.models.sync_columns import new_sync_rows
 from desktop.sync.records import BindingMismatch, bind_all, binding, bindings, parent_first, synced_models
 from township_wire.types import record_types
 
@@ -106,3 +107,19 @@ def test_search_keys_are_local_and_no_wire_type_requires_a_local_column() -> Non
     for bound in bindings():
         assert not set(bound.spec.required) & set(bound.local), bound.name
     assert Base.metadata.tables["resident"].c.name_pinyin.info == {"sync": False}
+
+
+def test_bulk_insert_rows_get_owner_uuid_version_and_missing_search_keys(demo_app) -> None:
+    with demo_app.db.read() as session:
+        site_id = session.scalar(select(Branch.site_id))
+        derived, given = new_sync_rows(session, Resident, [
+            {"name": "曾小单", "record_no": "341522106101000001", "phone": "13711112222"},
+            {"name": "王芳", "record_no": "341522106101000002", "name_initials": "wf", "name_pinyin": "wangfang",
+             "name_rev": "芳王", "id_number_rev": None, "phone_rev": None, "record_no_rev": "x", "uuid": "kept"}])
+        [check] = new_sync_rows(session, HealthCheck, [{"resident_id": 1}])
+    assert derived["phone_rev"] == "22221111731" and derived["name_rev"] == "单小曾" and derived["name_pinyin"]
+    assert (given["uuid"], given["record_no_rev"]) == ("kept", "x")
+    for row in (derived, given, check):
+        assert (row["owner_site"], row["version"], row["deleted"], row["sync_state"]) == \
+            (site_id, 1, False, SyncState.PENDING.value)
+    assert len({derived["uuid"], check["uuid"]}) == 2 and "name_rev" not in check
