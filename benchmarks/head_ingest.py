@@ -22,12 +22,12 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from desktop.sync.crypto import KeyPair
-from desktop.sync.envelope import EnvelopeKind, open_envelope
-from desktop.sync.package import PackageHeader, SyncRecord, build_package
 from head_hospital.db import open_database
 from head_hospital.ingest import ingest
 from head_hospital.sites import approve, enrol
+from township_wire.crypto import KeyPair
+from township_wire.envelope import EnvelopeKind, open_envelope
+from township_wire.package import PackageHeader, SyncRecord, build_package
 
 RECORDS = int(os.environ.get("HEAD_INGEST_RECORDS", "20000"))
 TARGET = 2000

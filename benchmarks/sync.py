@@ -79,7 +79,7 @@ def bench_link(source: Path, work: Path) -> None:
     from server_support import approve_site, start_server
 
     from desktop.app import open_app
-    from desktop.sync.api import CHUNK_BYTES
+    from township_wire.api import CHUNK_BYTES
     from desktop.sync.client import sync_now
     from desktop.sync.enrolment import enrol
     from desktop.sync.status import sync_status

@@ -9,18 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-
-class DesktopError(Exception):
-    """Base of every error the application raises on purpose."""
-
-
-class UserFacingError(DesktopError):
-    """An error whose message is written for the user, in Chinese."""
-
-    def __init__(self, message: str, *, details: str = "") -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
+# The root of the hierarchy lives with the wire format so the head hospital shares it.
+from township_wire.errors import TownshipError, UserFacingError  # noqa: F401 - re-exported
 
 
 class ValidationError(UserFacingError):
@@ -94,5 +84,5 @@ class DiskFull(DatabaseProblem):
         super().__init__("磁盘空间不足，本次保存未完成，已保存的数据未受影响。请清理磁盘后重试。", details=details)
 
 
-class Cancelled(DesktopError):
+class Cancelled(TownshipError):
     """The user cancelled a long job; nothing to show."""

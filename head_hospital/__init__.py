@@ -1,4 +1,4 @@
 """The head hospital's receiving service (总院接收服务): enrolment, uploads, receipts, feed, summaries.
 
-Qt-free; shares the wire format in `desktop.sync` with the branch app.
+Qt-free; shares the wire format in `township_wire` with the branch app.
 """

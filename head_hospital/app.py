@@ -1,4 +1,4 @@
-"""The HTTP service, exactly as `desktop.sync.api` describes it.
+"""The HTTP service, exactly as `township_wire.api` describes it.
 
 Every endpoint but `/v1/enrol` (and the status page) checks the request signature of an enrolled
 site before doing anything. Handlers read the raw body (the signature covers its sha256) and do
@@ -16,9 +16,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from desktop.errors import UserFacingError
-from desktop.sync import api
-from desktop.sync.crypto import SignatureInvalid
 from head_hospital import feed, uploads
 from head_hospital.db import HeadDatabase
 from head_hospital.errors import Refused
@@ -26,6 +23,9 @@ from head_hospital.ingest import Ingested
 from head_hospital.models import SITE_PENDING, SITE_REVOKED, Site, utc_now
 from head_hospital.sites import enrol, site_keys
 from head_hospital.status_page import render_status_page
+from township_wire import api
+from township_wire.crypto import SignatureInvalid
+from township_wire.errors import UserFacingError
 
 JSON_BODY_LIMIT = 64 * 1024
 

@@ -11,8 +11,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from desktop.errors import UserFacingError
 from head_hospital.db import HeadDatabase, open_database
+from township_wire.errors import UserFacingError
 
 
 def _say(text: str) -> None:
@@ -58,7 +58,7 @@ def _sites_revoke(args: argparse.Namespace, db: HeadDatabase) -> int:
 
 
 def _import(args: argparse.Namespace, db: HeadDatabase) -> int:
-    from desktop.sync.envelope import EnvelopeKind, open_envelope
+    from township_wire.envelope import EnvelopeKind, open_envelope
     from head_hospital.usb import import_usb
 
     result = import_usb(db, Path(args.file), receipt_out=Path(args.receipt_out) if args.receipt_out else None)

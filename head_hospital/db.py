@@ -21,10 +21,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session
 
-from desktop.errors import UserFacingError
-from desktop.sync.crypto import KeyPair
 from head_hospital.errors import Refused
 from head_hospital.models import EventLog, ServerKey, utc_now
+from township_wire.crypto import KeyPair
+from township_wire.errors import UserFacingError
 
 log = logging.getLogger("head_hospital.db")
 

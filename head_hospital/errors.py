@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from desktop.errors import UserFacingError
+from township_wire.errors import UserFacingError
 
 
 class Refused(UserFacingError):
-    """A request or package the head hospital will not take; `code` is one of desktop.sync.api.CODE_*."""
+    """A request or package the head hospital will not take; `code` is one of township_wire.api.CODE_*."""
 
     def __init__(self, message: str, *, code: str, status: int = 422, extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)

@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
-from desktop.errors import UserFacingError
-from desktop.sync.envelope import EnvelopeKind, seal_envelope
-from desktop.sync.package import count_and_digest
 from head_hospital.db import HeadDatabase
 from head_hospital.models import Catalogue, FeedEntry, Record, Site, iso, utc_now
+from township_wire.envelope import EnvelopeKind, seal_envelope
+from township_wire.errors import UserFacingError
+from township_wire.package import count_and_digest
 
 FEED_LIMIT, FEED_MAX = 100, 1000
 RECORDS_LIMIT, RECORDS_MAX = 500, 5000

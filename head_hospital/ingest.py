@@ -19,10 +19,6 @@ from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from desktop.sync import api
-from desktop.sync.crypto import PublicKeys
-from desktop.sync.envelope import EnvelopeKind, seal_envelope
-from desktop.sync.package import Package, PackageRejected, count_and_digest, read_package
 from head_hospital.db import HeadDatabase
 from head_hospital.errors import Refused
 from head_hospital.models import (
@@ -41,6 +37,10 @@ from head_hospital.models import (
 from head_hospital.records import apply_records, store_rejections
 from head_hospital.reports import store_reports
 from head_hospital.sites import SITE_ID, STATUS_NAMES, site_keys
+from township_wire import api
+from township_wire.crypto import PublicKeys
+from township_wire.envelope import EnvelopeKind, seal_envelope
+from township_wire.package import Package, PackageRejected, count_and_digest, read_package
 
 PACKAGE_ID = SITE_ID  # the same shape: a uuid, or a short name without paths
 _KEY_REFUSALS = {"revoked": (403, api.CODE_REVOKED), "not_approved": (403, api.CODE_NOT_APPROVED)}

@@ -13,10 +13,10 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from desktop.sync.envelope import canonical_bytes
-from desktop.sync.package import Package, SyncRecord
-from desktop.sync.types import Owner, record_problem, type_spec
 from head_hospital.models import Record, RecordRejection
+from township_wire.envelope import canonical_bytes
+from township_wire.package import Package, SyncRecord
+from township_wire.types import Owner, record_problem, type_spec
 
 LOOKUP_BATCH = 500
 MAX_VERSION = 2**62

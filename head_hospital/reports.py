@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from desktop.sync.envelope import canonical_bytes
-from desktop.sync.package import Package
 from head_hospital.models import EventLog, Report, utc_now
+from township_wire.envelope import canonical_bytes
+from township_wire.package import Package
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$")
 

@@ -8,9 +8,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from desktop.errors import UserFacingError
-from desktop.sync import api
-from desktop.sync.crypto import PublicKeys, b64, normalise_fingerprint
 from head_hospital.db import HeadDatabase
 from head_hospital.errors import Refused
 from head_hospital.models import (
@@ -24,6 +21,9 @@ from head_hospital.models import (
     iso,
     utc_now,
 )
+from township_wire import api
+from township_wire.crypto import PublicKeys, b64, normalise_fingerprint
+from township_wire.errors import UserFacingError
 
 SITE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 STATUS_NAMES = {SITE_PENDING: "待审核", SITE_APPROVED: "已批准", SITE_REVOKED: "已吊销"}

@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from desktop.errors import UserFacingError
-from desktop.sync.types import type_label
 from head_hospital import reports
 from head_hospital.db import HeadDatabase
 from head_hospital.models import SITE_APPROVED, Record, Report, Site
+from township_wire.errors import UserFacingError
+from township_wire.types import type_label
 
 
 def _rate(numerator: float, denominator: float) -> float | None:

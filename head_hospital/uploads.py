@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from desktop.sync import api
-from desktop.sync.package import MAX_PACKAGE_BYTES
 from head_hospital.db import HeadDatabase
 from head_hospital.errors import Refused
 from head_hospital.ingest import PACKAGE_ID, Ingested, ingest, stored_receipt
 from head_hospital.models import CHANNEL_NETWORK, Upload, UploadChunk, utc_now
 from head_hospital.models import Package as PackageRow
+from township_wire import api
+from township_wire.package import MAX_PACKAGE_BYTES
 
 MAX_CHUNK_BYTES = 16 * api.CHUNK_BYTES
 _SHA256_HEX = set("0123456789abcdef")

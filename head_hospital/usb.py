@@ -10,17 +10,17 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop.sync import api
-from desktop.sync.crypto import SealBroken, seal, sealed_recipient
-from desktop.sync.envelope import canonical_bytes
-from desktop.sync.files import RETURN_SUFFIX, write_durably
-from desktop.sync.package import MAX_PACKAGE_BYTES
 from head_hospital.db import HeadDatabase
 from head_hospital.errors import Refused
 from head_hospital.feed import FEED_MAX, feed_envelope
 from head_hospital.ingest import Ingested, ingest
 from head_hospital.models import CHANNEL_USB, Site
 from head_hospital.sites import site_keys
+from township_wire import api
+from township_wire.crypto import SealBroken, seal, sealed_recipient
+from township_wire.envelope import canonical_bytes
+from township_wire.files import RETURN_SUFFIX, write_durably
+from township_wire.package import MAX_PACKAGE_BYTES
 
 _SEAL_OVERHEAD = 1024
 

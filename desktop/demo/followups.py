@@ -18,8 +18,8 @@ from desktop.clock import now
 from desktop.db import Database
 from desktop.demo.steps import DemoContext, DemoStep
 from desktop.jobs import ProgressFn, no_progress, raise_if_aborted
-from desktop.models import Branch, ChronicEnrolment, FollowupVisit, HealthCheck, Resident, ResidentCondition, Staff
-from desktop.models.base import SITE_ID_KEY
+from desktop.models import ChronicEnrolment, FollowupVisit, HealthCheck, Resident, ResidentCondition, Staff
+from desktop.models.sync_columns import new_sync_rows
 from desktop.rules.dates import age_on
 from desktop.rules.elderly import SELF_CARE_ITEMS, Dependence, bmi, self_care_score
 from desktop.rules.followup import Classification, Disease, NextStep, Readings, VisitMethod, suggest
@@ -141,9 +141,6 @@ def _visit_row(patient: _Patient, enrolment_id: int, day: date, method: VisitMet
 
 def _write_patients(db: Database, patients: list[_Patient], rng: random.Random, today: date) -> int:
     with db.write() as session:
-        site = session.scalar(select(Branch.site_id))
-        session.info[SITE_ID_KEY] = site
-        stamp = now()
         next_id = (session.scalar(select(func.max(ChronicEnrolment.id))) or 0) + 1
         enrolments, visits = [], []
         for offset, patient in enumerate(patients):
@@ -154,10 +151,8 @@ def _write_patients(db: Database, patients: list[_Patient], rng: random.Random, 
                                "managed_from": managed_from, "responsible_doctor_id": patient.doctor_id})
             visits += _plan_visits(patient, enrolment_id, managed_from, rng, today)
         for table, rows in ((ChronicEnrolment, enrolments), (FollowupVisit, visits)):
-            for row in rows:
-                row.update(owner_site=site, created_at=stamp, updated_at=stamp)
             if rows:
-                session.execute(insert(table), rows)
+                session.execute(insert(table), new_sync_rows(session, table, rows))
         return len(visits)
 
 
@@ -176,8 +171,6 @@ def _unchecked_people(session, today: date) -> list[tuple[int, date, int | None]
 def _write_checks(db: Database, people: list[tuple[int, date, int | None]], rng: random.Random, today: date) -> None:
     """Yearly checks for about 70% of these people in each past year (and some this year)."""
     with db.write() as session:
-        site = session.scalar(select(Branch.site_id))
-        stamp = now()
         rows = []
         for rid, birth, doctor_id in people:
             for year in range(today.year - HISTORY_YEARS + 1, today.year + 1):
@@ -185,10 +178,9 @@ def _write_checks(db: Database, people: list[tuple[int, date, int | None]], rng:
                 if day >= today or day < birth or rng.random() > 0.72:
                     continue
                 elderly = age_on(birth, day) >= ELDERLY_AGE
-                rows.append(_check_row(rid, day, doctor_id, rng, elderly=elderly) | {"owner_site": site, "created_at": stamp,
-                                                                    "updated_at": stamp})
+                rows.append(_check_row(rid, day, doctor_id, rng, elderly=elderly))
         if rows:
-            session.execute(insert(HealthCheck), rows)
+            session.execute(insert(HealthCheck), new_sync_rows(session, HealthCheck, rows))
 
 
 def _check_row(resident_id: int, day: date, doctor_id: int | None, rng: random.Random, *, elderly: bool) -> dict:

@@ -22,6 +22,7 @@ from desktop.demo.steps import DemoContext, DemoStep
 from desktop.jobs import ProgressFn, no_progress, raise_if_aborted
 from desktop.models import Branch, Household, RecordNumberCounter, Resident, ResidentCondition, Staff, Village
 from desktop.models.base import SITE_ID_KEY
+from desktop.models.sync_columns import new_sync_rows
 from desktop.rules.idnumbers import make_id
 from desktop.rules.pinyin import name_keys
 from desktop.rules.population import HEAD_OF_HOUSEHOLD, KeyPopulation
@@ -180,14 +181,10 @@ def _write_batch(db: Database, rng: random.Random, today: date, wanted: int) -> 
             village = rng.choice(villages)
             _add_household(batch, rng, today, village, ids, serials, prefix9, doctors.get(village.id))
         _trim(batch, wanted)
-        stamp = now()
         for table, rows in ((Household, batch.households), (Resident, batch.residents),
                             (ResidentCondition, batch.conditions)):
-            for row in rows:
-                row.setdefault("owner_site", branch.site_id)
-                row["created_at"] = row["updated_at"] = stamp
             if rows:
-                session.execute(insert(table), rows)
+                session.execute(insert(table), new_sync_rows(session, table, rows))
         if batch.heads:
             session.execute(update(Household), [{"id": h, "head_id": r} for h, r in batch.heads])
         serials.store(session)

@@ -8,14 +8,14 @@ from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, S
 from sqlalchemy.orm import Mapped, mapped_column
 
 from desktop.models.base import Base, SyncMixin
+from desktop.models.sync_columns import sync_table_args
 
 
 class ChronicEnrolment(SyncMixin, Base):
     """A resident under hypertension or type 2 diabetes management (慢病管理), from start to end."""
 
     __tablename__ = "chronic_enrolment"
-    __table_args__ = (
-        Index("ix_chronic_enrolment_sync_state", "sync_state"),
+    __table_args__ = sync_table_args(
         Index("ix_chronic_enrolment_resident", "resident_id", "disease"),
         # At most one open enrolment per resident and disease.
         Index("uq_chronic_enrolment_open", "resident_id", "disease", unique=True,
@@ -36,8 +36,7 @@ class FollowupVisit(SyncMixin, Base):
     """One follow-up visit with every field of the national form (HT and DM share the skeleton)."""
 
     __tablename__ = "followup_visit"
-    __table_args__ = (
-        Index("ix_followup_visit_sync_state", "sync_state"),
+    __table_args__ = sync_table_args(
         Index("ix_followup_visit_resident_day", "resident_id", "disease", "visit_date"),
         # Covers the indicators' pass over a year's visits without touching the wide rows.
         Index("ix_followup_visit_day", "visit_date", "deleted", "disease", "resident_id", "method", "sbp", "dbp",
@@ -96,8 +95,7 @@ class HealthCheck(SyncMixin, Base):
     """The yearly health check (健康体检); for people 65+ it carries the self-care assessment."""
 
     __tablename__ = "health_check"
-    __table_args__ = (
-        Index("ix_health_check_sync_state", "sync_state"),
+    __table_args__ = sync_table_args(
         Index("ix_health_check_resident_day", "resident_id", "check_date"),
     )
 

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any, ClassVar
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from desktop.models.base import Base, SyncMixin
+from desktop.models.sync_columns import local_column, sync_table_args
+from desktop.rules.pinyin import name_keys
+
+
+def _reversed(value: str | None) -> str | None:
+    return value[::-1] if value else None
+
+
+def resident_search_keys(*, name: str, id_number: str | None, phone: str | None,
+                         record_no: str) -> dict[str, str | None]:
+    """The indexed search columns for these stored values (pinyin initials and full pinyin, reversed tails)."""
+    initials, pinyin = name_keys(name)
+    return {"name_initials": initials, "name_pinyin": pinyin, "name_rev": name[::-1],
+            "id_number_rev": _reversed(id_number), "phone_rev": _reversed(phone), "record_no_rev": record_no[::-1]}
 
 
 class Household(SyncMixin, Base):
@@ -28,25 +44,27 @@ class Household(SyncMixin, Base):
 class Resident(SyncMixin, Base):
     """One person's health record. Search keys are kept in their own indexed columns.
 
-    `*_rev` columns hold the value reversed, so "ends with" becomes an indexed prefix search.
+    `*_rev` columns hold the value reversed, so "ends with" becomes an indexed prefix search. The search
+    keys are local columns: they never travel and are recomputed here when a record arrives.
     """
 
     __tablename__ = "resident"
+    derived_from: ClassVar[tuple[str, ...]] = ("name", "id_number", "phone", "record_no")
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_no: Mapped[str] = mapped_column(String(17), nullable=False, unique=True)
-    record_no_rev: Mapped[str] = mapped_column(String(17), nullable=False, index=True)
+    record_no_rev: Mapped[str] = local_column(String(17), nullable=False, index=True)
     name: Mapped[str] = mapped_column(String(50), nullable=False, index=True)
-    name_initials: Mapped[str] = mapped_column(String(50), nullable=False, index=True)
-    name_pinyin: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
-    name_rev: Mapped[str] = mapped_column(String(50), nullable=False, index=True)
+    name_initials: Mapped[str] = local_column(String(50), nullable=False, index=True)
+    name_pinyin: Mapped[str] = local_column(String(200), nullable=False, index=True)
+    name_rev: Mapped[str] = local_column(String(50), nullable=False, index=True)
     sex: Mapped[str] = mapped_column(String(1), nullable=False)
     birth_date: Mapped[date] = mapped_column(Date, nullable=False, index=True)
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
-    id_number_rev: Mapped[str | None] = mapped_column(String(18), index=True)
+    id_number_rev: Mapped[str | None] = local_column(String(18), index=True)
     ethnicity: Mapped[str] = mapped_column(String(20), nullable=False, default="汉族")
     phone: Mapped[str | None] = mapped_column(String(20))
-    phone_rev: Mapped[str | None] = mapped_column(String(20), index=True)
+    phone_rev: Mapped[str | None] = local_column(String(20), index=True)
     address: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), nullable=False)
     household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
@@ -65,20 +83,22 @@ class Resident(SyncMixin, Base):
     household: Mapped[Household | None] = relationship(back_populates="members", foreign_keys=[household_id])
     conditions: Mapped[list[ResidentCondition]] = relationship(back_populates="resident", order_by="ResidentCondition.kind")
 
-    __table_args__ = (
-        Index("ix_resident_village_status", "village_id", "status"),
-        Index("ix_resident_sync_state", "sync_state"),
-    )
+    __table_args__ = sync_table_args(Index("ix_resident_village_status", "village_id", "status"))
+
+    @classmethod
+    def derive_local(cls, values: Mapping[str, Any]) -> dict[str, Any]:
+        """The search keys for these values."""
+        return resident_search_keys(name=values["name"], id_number=values.get("id_number"),
+                                    phone=values.get("phone"), record_no=values["record_no"])
 
 
 class ResidentCondition(SyncMixin, Base):
     """A recorded key-population membership (diagnosis or social status) with its dates."""
 
     __tablename__ = "resident_condition"
-    __table_args__ = (
+    __table_args__ = sync_table_args(
         UniqueConstraint("resident_id", "kind"),
         Index("ix_resident_condition_kind", "kind", "resident_id"),
-        Index("ix_resident_condition_sync_state", "sync_state"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

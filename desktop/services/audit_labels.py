@@ -2,17 +2,18 @@
 
 The area that writes audit entries about a kind of record registers its label
 (`register_entity_label("account", "账户")`) in the module that owns that record. Synced record
-types need nothing: their labels come from the wire types (`desktop.sync.types`). A kind nobody
+types need nothing: their labels come from the wire types (`township_wire.types`). A kind nobody
 registered reads as 其他记录.
 """
 
 from __future__ import annotations
 
-from desktop.sync.types import type_spec
+from township_wire.types import type_spec
 
 FALLBACK_LABEL = "其他记录"
 
 _LABELS: dict[str, str] = {}
+_ACTORS: dict[str, str] = {}
 
 
 def register_entity_label(entity_type: str, label: str) -> str:
@@ -36,3 +37,14 @@ def entity_label(entity_type: str) -> str:
 def entity_labels() -> dict[str, str]:
     """Every registered label by entity type (synced record types not included)."""
     return dict(_LABELS)
+
+
+def register_actor_label(username: str, label: str) -> str:
+    """Name an actor that is no person (the system, sync itself) in Chinese in the viewer."""
+    _ACTORS[username] = label
+    return username
+
+
+def actor_label(username: str) -> str:
+    """Who acted, as the viewer shows it: a person's user name, or the Chinese name of a system actor."""
+    return _ACTORS.get(username, username)

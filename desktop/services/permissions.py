@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, true
 
 from desktop.errors import PermissionDenied
+from desktop.services.audit_labels import register_actor_label
 
 
 class Role(StrEnum):
@@ -138,6 +139,7 @@ class Actor:
 
 
 SYSTEM = Actor(account_id=None, username="system", display_name="系统", role=Role.ADMIN)
+register_actor_label(SYSTEM.username, SYSTEM.display_name)
 
 
 def require(actor: Actor, permission: Permission) -> None:

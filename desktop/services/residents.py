@@ -20,7 +20,7 @@ from desktop.db import Database
 from desktop.errors import UserFacingError, ValidationError
 from desktop.models import Branch, RecordNumberCounter, Resident, ResidentCondition, Village
 from desktop.models.base import SyncState
-from desktop.rules.pinyin import name_keys
+from desktop.models.resident import resident_search_keys
 from desktop.rules.population import ResidentStatus
 from desktop.rules.resident_checks import CleanResident, ResidentInput, check_resident
 from desktop.services import audit
@@ -42,15 +42,9 @@ def village_codes(session: Session, actor: Actor) -> dict[str, int]:
     return {code: vid for code, vid in rows if in_village_scope(actor, vid)}
 
 
-def _reversed(value: str | None) -> str | None:
-    return value[::-1] if value else None
-
-
 def search_keys(*, name: str, id_number: str | None, phone: str | None, record_no: str) -> dict[str, str | None]:
-    """The indexed search columns for these stored values (shared by the form and bulk imports)."""
-    initials, pinyin = name_keys(name)
-    return {"name_initials": initials, "name_pinyin": pinyin, "name_rev": name[::-1],
-            "id_number_rev": _reversed(id_number), "phone_rev": _reversed(phone), "record_no_rev": record_no[::-1]}
+    """The indexed search columns for these stored values (shared by the form, bulk imports and sync)."""
+    return resident_search_keys(name=name, id_number=id_number, phone=phone, record_no=record_no)
 
 
 def apply_search_keys(resident: Resident) -> None:

@@ -1,8 +1,7 @@
-"""Sync with the head hospital (see sync-protocol.md). Qt-free.
+"""The branch side of sync with the head hospital (see sync-protocol.md). Qt-free.
 
-`crypto` (keys, signatures, sealing), `package` (the signed zip both sides read),
-`envelope` (signed receipts, feed pages, catalogues), `records` (the registry of
-syncable types and their canonical JSON), then the branch side: `site` (settings and
-counters), `outbox`, `receipts`, `apply`, `feed`, `recovery`, `reports`, `transport`, `client`,
-`enrolment`, `usb`, `status`.
+The wire format both sides read lives in `township_wire`. Here: `records` (the ORM models bound
+to their wire types, and their canonical JSON), `site` (settings and counters), `outbox`,
+`receipts`, `apply`, `feed`, `recovery`, `reports`, `transport`, `client`, `enrolment`, `usb`,
+`status`.
 """

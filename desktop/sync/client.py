@@ -21,18 +21,6 @@ from desktop.clock import now
 from desktop.db import Database
 from desktop.models import SyncPackage
 from desktop.services.permissions import Actor, Permission, require
-from desktop.sync.api import (
-    CHUNK_BYTES,
-    CODE_HASH_MISMATCH,
-    CODE_OFFSET,
-    CODE_REJECTED,
-    CODE_SUPERSEDED,
-    CODE_TOO_LARGE,
-    HEADER_CHUNK_SHA,
-    HEADER_OFFSET,
-)
-from desktop.sync.crypto import SignatureInvalid
-from desktop.sync.envelope import EnvelopeKind, open_envelope
 from desktop.sync.feed import apply_feed_page
 from desktop.sync.outbox import (
     BuiltPackage,
@@ -43,7 +31,6 @@ from desktop.sync.outbox import (
     log_refusal,
     open_network_package,
 )
-from desktop.sync.package import sha256_hex
 from desktop.sync.receipts import ReceiptOutcome, apply_receipt
 from desktop.sync.recovery import last_acknowledged_seq, recover_from_head, resend_what_head_lost
 from desktop.sync.reports import due_reports
@@ -57,6 +44,19 @@ from desktop.sync.site import (
     set_value,
 )
 from desktop.sync.transport import Offline, RetryPolicy, ServerRefused, Transport
+from township_wire.api import (
+    CHUNK_BYTES,
+    CODE_HASH_MISMATCH,
+    CODE_OFFSET,
+    CODE_REJECTED,
+    CODE_SUPERSEDED,
+    CODE_TOO_LARGE,
+    HEADER_CHUNK_SHA,
+    HEADER_OFFSET,
+)
+from township_wire.crypto import SignatureInvalid
+from township_wire.envelope import EnvelopeKind, open_envelope
+from township_wire.package import sha256_hex
 
 log = logging.getLogger("township_desk.sync")
 ProgressFn = Callable[[float, str], None]

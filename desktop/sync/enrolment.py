@@ -17,10 +17,10 @@ from desktop.services import audit
 from desktop.services.audit import Action
 from desktop.services.branch import get_branch
 from desktop.services.permissions import Actor, Permission, require
-from desktop.sync.crypto import KeyPair, PublicKeys
 from desktop.sync.outbox import log_event
 from desktop.sync.site import CONFIG_KEY, Enrolment, enrolment, set_value
 from desktop.sync.transport import RetryPolicy, Transport
+from township_wire.crypto import KeyPair, PublicKeys
 
 
 @dataclass(frozen=True)

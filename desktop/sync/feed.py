@@ -18,12 +18,12 @@ from desktop.db import Database
 from desktop.errors import UserFacingError
 from desktop.models import Catalogue
 from desktop.sync.apply import apply_records
-from desktop.sync.crypto import SignatureInvalid
-from desktop.sync.envelope import EnvelopeKind, canonical_bytes, open_envelope
 from desktop.sync.outbox import log_event, log_refusal
-from desktop.sync.package import SyncRecord
 from desktop.sync.site import CHECKPOINT_KEY, Enrolment, checkpoint, require_enrolment, set_value
-from desktop.sync.types import Owner, type_spec
+from township_wire.crypto import SignatureInvalid
+from township_wire.envelope import EnvelopeKind, canonical_bytes, open_envelope
+from township_wire.package import SyncRecord
+from township_wire.types import Owner, type_spec
 
 
 class FeedRefused(UserFacingError):

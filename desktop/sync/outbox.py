@@ -8,8 +8,9 @@ that the next attempt sends again under the same id.
 from __future__ import annotations
 
 import uuid as uuid_module
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -17,10 +18,10 @@ from sqlalchemy.orm import Session
 from desktop.clock import now
 from desktop.db import Database
 from desktop.models import SyncLogEntry, SyncPackage, SyncState
-from desktop.sync.package import PackageHeader, SyncRecord, build_package, sha256_hex
 from desktop.sync.records import bindings, read_records
 from desktop.sync.reports import sent_digests
 from desktop.sync.site import checkpoint, next_seq, require_enrolment
+from township_wire.package import PackageHeader, SyncRecord, build_package, sha256_hex
 
 UNSENT = (SyncState.PENDING.value, SyncState.IN_FLIGHT.value)
 NETWORK_PACKAGE_RECORDS = 20_000
@@ -48,6 +49,7 @@ class BuiltPackage:
     seq: int
     record_count: int
     content: bytes
+    type_counts: dict[str, int] = field(default_factory=dict)  # record type -> records in the package
 
 
 def unsent_records(session: Session, site_id: str, limit: int | None = None) -> list[SyncRecord]:
@@ -111,7 +113,8 @@ def build_next(db: Database, channel: str, reports: Mapping[str, bytes] | None =
                                 size=len(content), sha256=sha256_hex(content), content=content,
                                 applied=0, duplicate=0, rejected=0))
         log_event(session, "build", f"生成数据包 #{header.seq}：{len(records)} 条记录", header.package_id)
-    return BuiltPackage(header.package_id, header.seq, len(records), content)
+    return BuiltPackage(header.package_id, header.seq, len(records), content,
+                        dict(Counter(record.type for record in records)))
 
 
 def log_event(session: Session, event: str, message: str, package_id: str | None = None) -> None:

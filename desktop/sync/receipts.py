@@ -18,12 +18,12 @@ from desktop.clock import now
 from desktop.db import Database
 from desktop.errors import UserFacingError
 from desktop.models import SyncPackage, SyncState
-from desktop.sync.crypto import SignatureInvalid
-from desktop.sync.envelope import EnvelopeKind, open_envelope
 from desktop.sync.outbox import PackageState, log_event, log_refusal
 from desktop.sync.records import binding
 from desktop.sync.reports import remember_sent
 from desktop.sync.site import LAST_SUCCESS_KEY, require_enrolment, set_value
+from township_wire.crypto import SignatureInvalid
+from township_wire.envelope import EnvelopeKind, open_envelope
 
 ACCEPTED = frozenset({"applied", "duplicate"})
 

@@ -17,12 +17,12 @@ from sqlalchemy import func, select, update
 from desktop.db import Database
 from desktop.models import SyncPackage, SyncState
 from desktop.sync.apply import apply_records
-from desktop.sync.envelope import EnvelopeKind, open_envelope
 from desktop.sync.outbox import PackageState, log_event
-from desktop.sync.package import SyncRecord
 from desktop.sync.records import bindings
 from desktop.sync.site import SEQ_KEY, Enrolment, last_seq, set_value
 from desktop.sync.transport import ServerRefused, Transport
+from township_wire.envelope import EnvelopeKind, open_envelope
+from township_wire.package import SyncRecord
 
 _PAGE = 2000
 _PROBLEMS_LOGGED = 50
@@ -53,7 +53,7 @@ def recover_from_head(db: Database, transport: Transport, enrolment: Enrolment, 
     records = head_records(transport, enrolment)
     with db.write() as session:
         local = last_seq(session)
-        result = apply_records(session, records, lift_local_edits=True)
+        result = apply_records(session, records, lift_local_edits=True, source="恢复：从总院取回本分院的记录")
         set_value(session, SEQ_KEY, max(local, head_seq))
         session.execute(update(SyncPackage).where(SyncPackage.state.in_(PackageState.OPEN))
                         .values(state=PackageState.SUPERSEDED, content=None))

@@ -23,11 +23,11 @@ from desktop.db import Database
 from desktop.jobs import no_progress
 from desktop.services.indicators import DEFINITIONS, IndicatorReport, indicator_report
 from desktop.services.permissions import Actor, Role
-from desktop.sync.envelope import canonical_bytes
-from desktop.sync.package import sha256_hex
-from desktop.sync.site import REPORTS_SENT_KEY, get_value, require_enrolment, set_value
+from desktop.sync.site import REPORTS_SENT_KEY, SYNC_ACTOR, get_value, require_enrolment, set_value
+from township_wire.envelope import canonical_bytes
+from township_wire.package import sha256_hex
 
-REPORTING_ACTOR = Actor(account_id=None, username="sync", display_name="数据同步", role=Role.DIRECTOR)
+REPORTING_ACTOR = Actor(account_id=None, username=SYNC_ACTOR, display_name="数据同步", role=Role.DIRECTOR)
 
 
 @dataclass(frozen=True)

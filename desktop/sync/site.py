@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from desktop.errors import UserFacingError
 from desktop.models import Setting
-from desktop.services.audit_labels import register_entity_label
-from desktop.sync.crypto import KeyPair, PublicKeys
+from desktop.services.audit_labels import register_actor_label, register_entity_label
+from township_wire.crypto import KeyPair, PublicKeys
 
 register_entity_label("sync", "数据同步")
+register_entity_label("sync_package", "同步数据包")
+SYNC_ACTOR = register_actor_label("sync", "数据同步（自动）")  # the audit's actor when sync itself writes
 CONFIG_KEY = "sync.enrolment"
 SEQ_KEY = "sync.seq"
 CHECKPOINT_KEY = "sync.checkpoint"

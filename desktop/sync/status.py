@@ -11,9 +11,9 @@ from sqlalchemy.orm import defer
 
 from desktop.db import Database
 from desktop.models import SyncLogEntry, SyncPackage, SyncState
-from desktop.sync.package import count_and_digest
 from desktop.sync.records import bindings
 from desktop.sync.site import LAST_ATTEMPT_KEY, LAST_SUCCESS_KEY, checkpoint, enrolment, get_value, last_seq
+from township_wire.package import count_and_digest
 
 
 @dataclass(frozen=True)

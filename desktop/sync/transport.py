@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from desktop.errors import Cancelled, UserFacingError
-from desktop.sync.api import API_PREFIX, CODE_BUSY, sign_request
-from desktop.sync.crypto import KeyPair
+from township_wire.api import API_PREFIX, CODE_BUSY, sign_request
+from township_wire.crypto import KeyPair
 
 log = logging.getLogger("township_desk.sync")
 

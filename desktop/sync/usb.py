@@ -11,17 +11,22 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from desktop.db import Database
 from desktop.errors import UserFacingError
+from desktop.services import audit
+from desktop.services.audit import Action
 from desktop.services.permissions import Actor, Permission, require
-from desktop.sync.crypto import SealBroken, is_sealed, seal
 from desktop.sync.feed import apply_feed_page
-from desktop.sync.files import PACKAGE_SUFFIX, write_durably
-from desktop.sync.outbox import Channel, build_next, log_event
-from desktop.sync.package import sha256_hex
+from desktop.sync.outbox import BuiltPackage, Channel, build_next, log_event
 from desktop.sync.receipts import ReceiptOutcome, apply_receipt
 from desktop.sync.reports import due_reports
 from desktop.sync.site import require_enrolment
+from township_wire.crypto import SealBroken, is_sealed, seal
+from township_wire.files import PACKAGE_SUFFIX, write_durably
+from township_wire.package import sha256_hex
+from township_wire.types import type_label
 
 MAX_RETURN_BYTES = 256 * 1024 * 1024
 
@@ -70,7 +75,17 @@ def export_package(db: Database, actor: Actor, folder: Path) -> UsbExport:
     with db.write() as session:
         log_event(session, "usb_export", f"数据包 #{built.seq} 写入 {target}，读回校验{'无误' if verified else '不一致'}",
                   built.package_id)
+        _audit_export(session, actor, built, target, sealed)
     return UsbExport(target, built.seq, built.record_count, len(sealed), verified)
+
+
+def _audit_export(session: Session, actor: Actor, built: BuiltPackage, target: Path, sealed: bytes) -> None:
+    """Every record copied to the stick is a record that left this computer: one entry names them by type."""
+    counts = "，".join(f"{type_label(name)} {count} 条" for name, count in built.type_counts.items())
+    audit.record(session, actor, Action.EXPORT, entity_type="sync_package", entity_id=built.package_id,
+                 summary=f"导出数据包 #{built.seq} 到U盘 {target}：共 {built.record_count} 条记录"
+                         f"{f'（{counts}）' if counts else ''}",
+                 after={"sha256": sha256_hex(sealed), "records": built.type_counts})
 
 
 def import_return(db: Database, actor: Actor, path: Path) -> UsbImport:

@@ -12,13 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from desktop.clock import now
 from desktop.models import Resident, ResidentCondition
+from desktop.models.sync_columns import new_sync_rows
 from desktop.rules.idnumbers import mask_id
 from desktop.rules.population import ResidentStatus
 from desktop.rules.resident_checks import CleanResident
@@ -178,12 +177,9 @@ class ImportWriter:
 
     def _flush(self, new_rows: list[dict], new_conditions: list[dict],
                edited: Iterable[tuple[int, dict, list]]) -> None:
-        stamp = now()
         for model, rows in ((Resident, new_rows), (ResidentCondition, new_conditions)):
-            for row in rows:
-                row.update(uuid=str(uuid4()), owner_site=self.site_id, created_at=stamp, updated_at=stamp)
             if rows:
-                self.session.execute(insert(model), rows)
+                self.session.execute(insert(model), new_sync_rows(self.session, model, rows))
         versions = [self._apply(*change) for change in edited]
         self.session.flush()
         for resident, version in versions:

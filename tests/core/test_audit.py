@@ -39,7 +39,7 @@ from desktop.services.households import start_household
 from desktop.services.resident_query import get_resident
 from desktop.services.residents import create_resident
 from desktop.services.settings import set_idle_lock_minutes
-from desktop.sync.types import type_label
+from township_wire.types import type_label
 from desktop.transfer.indicators_export import IndicatorsExport
 from desktop.transfer.resident_export import ResidentExport
 

@@ -14,13 +14,13 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from desktop.sync import api
-from desktop.sync.crypto import KeyPair
-from desktop.sync.envelope import EnvelopeKind, open_envelope
-from desktop.sync.package import PackageHeader, SyncRecord, build_package
 from head_hospital.db import HeadDatabase
 from head_hospital.models import EventLog, Package, Record
 from head_hospital.sites import approve, enrol
+from township_wire import api
+from township_wire.crypto import KeyPair
+from township_wire.envelope import EnvelopeKind, open_envelope
+from township_wire.package import PackageHeader, SyncRecord, build_package
 
 
 @dataclass
@@ -116,7 +116,7 @@ def rezip(data: bytes, *, rename: dict[str, str] | None = None, add: dict[str, b
 
 
 class SignedClient:
-    """Sends requests signed the way desktop.sync.api says, through any httpx-compatible client."""
+    """Sends requests signed the way township_wire.api says, through any httpx-compatible client."""
 
     def __init__(self, client: httpx.Client, branch: Branch, *, clock: datetime | None = None) -> None:
         self.client, self.branch, self.clock = client, branch, clock

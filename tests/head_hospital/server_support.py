@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from desktop.sync.crypto import PublicKeys
+from township_wire.crypto import PublicKeys
 
 START_TIMEOUT = 60.0
 

@@ -1,4 +1,4 @@
-"""The HTTP API as desktop.sync.api describes it: enrolment, signed requests, uploads, state, feed, own records."""
+"""The HTTP API as township_wire.api describes it: enrolment, signed requests, uploads, state, feed, own records."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from fastapi.testclient import TestClient
 from head_support import Branch, SignedClient, events, new_branch, receipt_body
 from sqlalchemy import select
 
-from desktop.sync import api
-from desktop.sync.crypto import KeyPair, PublicKeys
-from desktop.sync.envelope import EnvelopeKind, open_envelope
 from head_hospital.db import HeadDatabase
 from head_hospital.feed import publish_catalogue
 from head_hospital.ingest import PACKAGE_LOCKS, ingest
 from head_hospital.models import Record, Site, Upload
 from head_hospital.sites import approve, revoke
+from township_wire import api
+from township_wire.crypto import KeyPair, PublicKeys
+from township_wire.envelope import EnvelopeKind, open_envelope
 
 V1 = api.API_PREFIX
 

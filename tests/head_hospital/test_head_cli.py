@@ -10,11 +10,11 @@ from head_support import new_branch
 from openpyxl import load_workbook
 from server_support import run_cli
 
-from desktop.sync.envelope import EnvelopeKind, open_envelope
 from head_hospital.app import create_app
 from head_hospital.db import HeadDatabase
 from head_hospital.feed import feed_envelope
 from head_hospital.ingest import ingest
+from township_wire.envelope import EnvelopeKind, open_envelope
 
 
 def test_sites_are_listed_approved_by_fingerprint_and_revoked(sqlite_db: HeadDatabase) -> None:

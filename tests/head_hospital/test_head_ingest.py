@@ -8,11 +8,11 @@ import pytest
 from head_support import count_rows, events, new_branch, receipt_body
 from sqlalchemy import select
 
-from desktop.sync.package import count_and_digest
 from head_hospital.db import HeadDatabase
 from head_hospital.errors import Refused
 from head_hospital.ingest import ingest
 from head_hospital.models import Package, Record, RecordRejection, Report, Site
+from township_wire.package import count_and_digest
 
 
 def test_new_records_are_applied_and_the_receipt_counts_what_the_site_has(head_db: HeadDatabase) -> None:

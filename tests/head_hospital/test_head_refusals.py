@@ -7,11 +7,11 @@ from collections.abc import Callable
 import pytest
 from head_support import Branch, events, new_branch, nothing_written, rezip
 
-from desktop.sync.crypto import KeyPair
 from head_hospital.db import HeadDatabase
 from head_hospital.errors import Refused
 from head_hospital.ingest import ingest
 from head_hospital.sites import revoke
+from township_wire.crypto import KeyPair
 
 
 def _flip_a_byte(data: bytes) -> bytes:

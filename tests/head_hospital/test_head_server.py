@@ -9,10 +9,10 @@ import httpx
 from head_support import Branch, SignedClient
 from server_support import approve_site, head_keys, site_list, start_server
 
-from desktop.sync import api
-from desktop.sync.crypto import KeyPair, PublicKeys
-from desktop.sync.envelope import EnvelopeKind, open_envelope
 from head_hospital.db import open_database
+from township_wire import api
+from township_wire.crypto import KeyPair, PublicKeys
+from township_wire.envelope import EnvelopeKind, open_envelope
 
 
 def test_upload_survives_a_killed_server_and_resumes(tmp_path: Path, db_url: str) -> None:

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from head_support import Branch, events, new_branch, nothing_written
 
-from desktop.sync.crypto import b64
-from desktop.sync.envelope import canonical_bytes
-from desktop.sync.package import _CONTEXT, MANIFEST, RECORDS, SIGNATURE
 from head_hospital.db import HeadDatabase
 from head_hospital.errors import Refused
 from head_hospital.ingest import ingest
+from township_wire.crypto import b64
+from township_wire.envelope import canonical_bytes
+from township_wire.package import _CONTEXT, MANIFEST, RECORDS, SIGNATURE
 
 MB = 1024 * 1024
 

@@ -9,11 +9,11 @@ import pytest
 from head_support import events, new_branch, nothing_written
 from server_support import run_cli
 
-from desktop.sync.crypto import KeyPair, SealBroken, seal
-from desktop.sync.envelope import EnvelopeKind, open_envelope
 from head_hospital.db import HeadDatabase
 from head_hospital.feed import publish_catalogue
 from head_hospital.sites import revoke
+from township_wire.crypto import KeyPair, SealBroken, seal
+from township_wire.envelope import EnvelopeKind, open_envelope
 
 
 def _stick(tmp_path: Path, sealed: bytes, name: str = "package.tdpkg") -> Path:

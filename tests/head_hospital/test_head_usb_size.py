@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from head_support import events, new_branch, nothing_written
 
-from desktop.sync.crypto import seal
 from head_hospital import usb
 from head_hospital.db import HeadDatabase
 from head_hospital.errors import Refused
+from township_wire.crypto import seal
 
 
 def test_an_oversize_usb_file_is_refused_unread(sqlite_db: HeadDatabase, tmp_path: Path, monkeypatch) -> None:

@@ -10,10 +10,10 @@ from typing import Any
 
 from desktop.db import Database
 from desktop.services.branch import get_branch
-from desktop.sync.crypto import KeyPair
-from desktop.sync.envelope import EnvelopeKind, seal_envelope
-from desktop.sync.package import Package, read_package
 from desktop.sync.site import CONFIG_KEY, Enrolment, set_value
+from township_wire.crypto import KeyPair
+from township_wire.envelope import EnvelopeKind, seal_envelope
+from township_wire.package import Package, read_package
 
 
 @dataclass(frozen=True)

@@ -26,13 +26,13 @@ from sqlalchemy import select
 
 from desktop.errors import UserFacingError
 from desktop.models import Resident, SyncPackage
-from desktop.sync.api import CHUNK_BYTES
 from desktop.sync.client import handshake, sync_now
 from desktop.sync.enrolment import enrol
 from desktop.sync.outbox import PackageState
 from desktop.sync.site import require_enrolment
 from desktop.sync.status import local_counts, sync_status
 from desktop.sync.transport import Offline, RetryPolicy, Transport
+from township_wire.api import CHUNK_BYTES
 
 FAST = RetryPolicy(attempts=2, base=0.01, cap=0.05)
 ONE_TRY = RetryPolicy(attempts=1)

@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 from sync_support import open_package
 
 from desktop.models import Catalogue, SyncLogEntry
-from desktop.sync.crypto import KeyPair, seal
-from desktop.sync.envelope import EnvelopeKind, canonical_bytes, seal_envelope
 from desktop.sync.feed import FeedRefused, apply_feed_page
 from desktop.sync.outbox import Channel, build_next
 from desktop.sync.site import checkpoint, require_enrolment
 from desktop.sync.status import sync_status
+from township_wire.crypto import KeyPair, seal
+from township_wire.envelope import EnvelopeKind, canonical_bytes, seal_envelope
 
 
 def _site(app):

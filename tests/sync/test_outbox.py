@@ -7,13 +7,13 @@ from sqlalchemy import func, select
 from sync_support import enrol_offline, open_package
 
 from desktop.models import Resident, SyncLogEntry, SyncPackage
-from desktop.sync.crypto import KeyPair
-from desktop.sync.envelope import EnvelopeKind, seal_envelope
 from desktop.sync.outbox import Channel, PackageState, build_next
 from desktop.sync.receipts import ReceiptRefused, apply_receipt
-from desktop.sync.records import bindings
+from desktop.sync.records import binding, bindings
 from desktop.sync.site import require_enrolment
 from desktop.sync.status import local_counts, sync_status
+from township_wire.crypto import KeyPair
+from township_wire.envelope import EnvelopeKind, seal_envelope
 
 
 def _enrolment(app):
@@ -140,9 +140,10 @@ def test_records_read_back_into_an_empty_database_agree_by_count_and_digest(enro
         result = apply_records(session, package.records)
     assert result.applied == len(package.records) and not result.skipped
     assert local_counts(empty_app.db, enrolment.site_id) == local_counts(enrolled_app.db, enrolment.site_id)
+    households = binding("household").table
     with empty_app.db.read() as session:
         households_with_heads = session.execute(
-            select(func.count()).select_from(bindings()[3].table).where(bindings()[3].table.c.head_id.isnot(None))
+            select(func.count()).select_from(households).where(households.c.head_id.isnot(None))
         ).scalar_one()
     empty_app.close()
     assert households_with_heads > 0

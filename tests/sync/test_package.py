@@ -8,8 +8,8 @@ import zipfile
 
 import pytest
 
-from desktop.sync.crypto import KeyPair, SealBroken, seal
-from desktop.sync.package import (
+from township_wire.crypto import KeyPair, SealBroken, seal
+from township_wire.package import (
     MANIFEST,
     RECORDS,
     SIGNATURE,

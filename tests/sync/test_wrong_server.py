@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from desktop.errors import UserFacingError
 from desktop.models import SyncLogEntry, SyncPackage
 from desktop.sync.client import sync_now
-from desktop.sync.crypto import KeyPair, SignatureInvalid
 from desktop.sync.enrolment import enrol
-from desktop.sync.envelope import EnvelopeKind, seal_envelope
 from desktop.sync.site import enrolment, require_enrolment
 from desktop.sync.status import sync_status
 from desktop.sync.transport import RetryPolicy
+from township_wire.crypto import KeyPair, SignatureInvalid
+from township_wire.envelope import EnvelopeKind, seal_envelope
 
 ONE_TRY = RetryPolicy(attempts=1)
 

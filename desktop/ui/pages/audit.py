@@ -21,7 +21,7 @@ from desktop.changes import Changes
 from desktop.services import accounts, backup, branch, indicators, settings  # noqa: F401 - they name their kinds
 from desktop.services import audit as audit_service
 from desktop.services.audit import Action, AuditFilter, AuditRow, ChainReport
-from desktop.services.audit_labels import entity_label
+from desktop.services.audit_labels import actor_label, entity_label
 from desktop.sync import site  # noqa: F401 - names the sync settings' kind
 from desktop.ui.context import UiContext
 from desktop.ui.errors import show_error
@@ -47,7 +47,7 @@ def entity_text(row: AuditRow) -> str:
 
 def _cell(row: AuditRow, column: int) -> str:
     when = f"{row.at:%Y-%m-%d %H:%M:%S}"
-    values = (str(row.seq), when, row.actor, row.action_label, entity_text(row), row.summary)
+    values = (str(row.seq), when, actor_label(row.actor), row.action_label, entity_text(row), row.summary)
     return values[column]
 
 
@@ -276,7 +276,7 @@ class AuditPage(Page):
         self.actor_box.clear()
         self.actor_box.addItem(ALL, "")
         for name in names:
-            self.actor_box.addItem(name, name)
+            self.actor_box.addItem(actor_label(name), name)
         self.actor_box.setCurrentIndex(max(self.actor_box.findData(current), 0))
         self.actor_box.blockSignals(False)
 

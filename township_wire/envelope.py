@@ -11,7 +11,7 @@ import json
 from enum import StrEnum
 from typing import Any
 
-from desktop.sync.crypto import KeyPair, PublicKeys, SignatureInvalid, b64, unb64
+from township_wire.crypto import KeyPair, PublicKeys, SignatureInvalid, b64, unb64
 
 
 class EnvelopeKind(StrEnum):

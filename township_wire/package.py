@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from desktop.errors import UserFacingError
-from desktop.sync.crypto import KeyPair, PublicKeys, SignatureInvalid, b64, unb64
-from desktop.sync.envelope import canonical_bytes
+from township_wire.crypto import KeyPair, PublicKeys, SignatureInvalid, b64, unb64
+from township_wire.envelope import canonical_bytes
+from township_wire.errors import UserFacingError
 
 FORMAT = "township-desk-package"
 FORMAT_VERSION = 1

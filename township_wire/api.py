@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 from datetime import timedelta
 
-from desktop.sync.crypto import KeyPair, PublicKeys, b64, unb64
+from township_wire.crypto import KeyPair, PublicKeys, b64, unb64
 
 API_PREFIX = "/v1"
 HEADER_SITE = "X-Site-Id"

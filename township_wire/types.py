@@ -1,8 +1,9 @@
 """The syncable record types, known to both sides without any database model.
 
-Order matters: parents come before children in a package. A later area (contracts,
-referrals, supervision) adds its types with `register_type` and its model with
-`desktop.sync.records.bind_model`; nothing else in sync changes.
+The order here does not matter: the branch app binds each type to the model of the same table
+name and orders them parents first by their foreign keys. A later area (contracts, referrals,
+supervision) adds its types with `register_type` and a model with that table name; nothing
+else in sync changes.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def register_type(spec: RecordTypeSpec) -> RecordTypeSpec:
 
 
 def record_types() -> list[RecordTypeSpec]:
-    """Every type, parents before children."""
+    """Every registered type, in registration order."""
     return list(_TYPES.values())
 
 

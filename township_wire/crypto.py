@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from desktop.errors import UserFacingError
+from township_wire.errors import UserFacingError
 
 SEALED_MAGIC = b"TDSEALED1\n"
 _NONCE_BYTES = 12
