@@ -123,3 +123,27 @@ def test_bulk_insert_rows_get_owner_uuid_version_and_missing_search_keys(demo_ap
         assert (row["owner_site"], row["version"], row["deleted"], row["sync_state"]) == \
             (site_id, 1, False, SyncState.PENDING.value)
     assert len({derived["uuid"], check["uuid"]}) == 2 and "name_rev" not in check
+
+
+def test_a_new_area_model_binds_by_itself_after_its_parents() -> None:
+    """A wire type and a model of the same name are all a new area adds for sync: no edit in desktop/sync."""
+    code = (
+        "from sqlalchemy import ForeignKey, Integer, String\n"
+        "from sqlalchemy.orm import Mapped, mapped_column\n"
+        "from township_wire.types import RecordTypeSpec, register_type\n"
+        "from desktop.models import Base, SyncMixin\n"
+        "register_type(RecordTypeSpec('visit_note', '随访便笺', required=('resident_uuid',)))\n"
+        "class VisitNote(SyncMixin, Base):\n"
+        "    __tablename__ = 'visit_note'\n"
+        "    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n"
+        "    resident_id: Mapped[int] = mapped_column(ForeignKey('resident.id'))\n"
+        "    text: Mapped[str] = mapped_column(String(200))\n"
+        "from desktop.sync.records import binding, bindings\n"
+        "names = [bound.name for bound in bindings()]\n"
+        "note = binding('visit_note')\n"
+        "print(names.index('resident') < names.index('visit_note'), note.plain, [l.wire_name for l in note.links])\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                               timeout=120, check=False)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "True ('text',) ['resident_uuid']"
