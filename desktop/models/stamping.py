@@ -13,7 +13,7 @@ from desktop.models.base import REMOTE_APPLY_FLAG, SITE_ID_KEY, SYNC_BOOKKEEPING
 from desktop.models.org import Branch
 
 
-def _owner_site(session: Session) -> str:
+def owner_site(session: Session) -> str:
     """The site id of this installation, read once per session."""
     site_id = session.info.get(SITE_ID_KEY)
     if site_id is None:
@@ -38,7 +38,7 @@ def stamp_sync_records(session: Session, flush_context: object, instances: objec
         return
     for obj in session.new:
         if isinstance(obj, SyncMixin) and not obj.owner_site:
-            obj.owner_site = _owner_site(session)
+            obj.owner_site = owner_site(session)
     for obj in session.dirty:
         if not isinstance(obj, SyncMixin):
             continue

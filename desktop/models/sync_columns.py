@@ -20,8 +20,8 @@ from sqlalchemy import Column, Index
 from sqlalchemy.orm import MappedColumn, Session, declared_attr, mapped_column
 
 from desktop.clock import now
-from desktop.models.base import SITE_ID_KEY, SyncMixin, SyncState
-from desktop.models.org import Branch
+from desktop.models.base import SyncMixin, SyncState
+from desktop.models.stamping import owner_site
 
 SYNC_INFO_KEY = "sync"
 
@@ -66,22 +66,12 @@ def derive_local(model: type[SyncMixin], values: Mapping[str, Any]) -> dict[str,
     return dict(derive(values)) if derive is not None else {}
 
 
-def _site_id(session: Session) -> str:
-    site_id = session.info.get(SITE_ID_KEY)
-    if site_id is None:
-        site_id = session.execute(Branch.site_id_query()).scalar_one_or_none()
-        if site_id is None:
-            raise RuntimeError("branch is not set up: no site id for new records")
-        session.info[SITE_ID_KEY] = site_id
-    return site_id
-
-
 def new_sync_rows(session: Session, model: type[SyncMixin], rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows with owner site, uuid, version, state, times and missing local columns filled.
 
     Values a row already holds are kept.
     """
-    site, stamp = _site_id(session), now()
+    site, stamp = owner_site(session), now()
     local = local_columns(model)
     filled: list[dict[str, Any]] = []
     for row in rows:
