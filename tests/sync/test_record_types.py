@@ -13,8 +13,10 @@ import pytest
 from core_support import actor_for
 from sqlalchemy import Date, String, Text, select
 
+from desktop.errors import PermissionDenied
 from desktop.models import AuditEntry, SyncState
 from desktop.rules.population import ResidentStatus
+from desktop.services.permissions import Permission
 from desktop.services.branch import rename_village
 from desktop.services.chronic import end_enrolment
 from desktop.services.households import set_head
@@ -150,3 +152,56 @@ def test_an_edit_through_its_service_is_audited_and_pending(enrolled_app, type_n
                                   .where(AuditEntry.seq > last_seq)).all()
     assert (version, state) == (versions[row_id] + 1, SyncState.PENDING.value)
     assert (username, edited_type, uuid) in [tuple(entry) for entry in entries]
+
+
+def _outside(app, type_name: str, village_ids) -> int:
+    """A row of the type whose resident (or household) lives outside `village_ids`."""
+    table, residents = binding(type_name).table, binding("resident").table
+    village = table.c.village_id if "village_id" in table.c else residents.c.village_id
+    query = select(table.c.id).where(village.not_in(village_ids)).order_by(table.c.id).limit(1)
+    if "resident_id" in table.c:
+        query = query.join(residents, residents.c.id == table.c.resident_id)
+    with app.db.read() as session:
+        return session.execute(query).scalar_one()
+
+
+def _head_change(app, household_id: int) -> dict:
+    residents = binding("resident").table
+    with app.db.read() as session:
+        member = session.execute(select(residents.c.id).where(residents.c.household_id == household_id)
+                                 .order_by(residents.c.id.desc()).limit(1)).scalar_one()
+    return {"household_id": household_id, "resident_id": member}
+
+
+# type -> the edit a village doctor tries on a record outside their villages
+OUT_OF_SCOPE_EDITS: dict[str, Callable] = {
+    "resident": lambda app, actor, row_id: set_status(app.db, actor, row_id, ResidentStatus.ACTIVE, on=None,
+                                                      note="核对"),
+    "household": lambda app, actor, row_id: set_head(app.db, actor, **_head_change(app, row_id)),
+    "chronic_enrolment": lambda app, actor, row_id: end_enrolment(app.db, actor, row_id, on=date.today(),
+                                                                  reason="迁出本辖区"),
+}
+
+
+@pytest.mark.parametrize("type_name", sorted(OUT_OF_SCOPE_EDITS))
+def test_a_village_doctor_cannot_edit_a_record_of_another_village(enrolled_app, type_name) -> None:
+    doctor = actor_for(enrolled_app.db, "cunyi001")
+    assert doctor.village_ids and doctor.can(Permission.EDIT_RESIDENTS) and doctor.can(Permission.EDIT_FOLLOWUPS)
+    row_id = _outside(enrolled_app, type_name, doctor.village_ids)
+    table = binding(type_name).table
+    with enrolled_app.db.read() as session:
+        before = session.execute(select(table).where(table.c.id == row_id)).one()
+    with pytest.raises(PermissionDenied):
+        OUT_OF_SCOPE_EDITS[type_name](enrolled_app, doctor, row_id)
+    with enrolled_app.db.read() as session:
+        assert session.execute(select(table).where(table.c.id == row_id)).one() == before
+
+
+@pytest.mark.parametrize("type_name", TYPES)
+def test_every_type_is_named_in_chinese_where_people_see_it(type_name) -> None:
+    from desktop.services.audit_labels import entity_label
+    from township_wire.types import type_label
+
+    label = type_label(type_name)
+    assert label != type_name and any("\u4e00" <= ch <= "\u9fff" for ch in label)
+    assert entity_label(type_name) == label
