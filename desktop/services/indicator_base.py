@@ -131,6 +131,14 @@ def definition_of(code: str) -> IndicatorDef:
     return definitions()[code]
 
 
+def source_of(code: str) -> IndicatorSource:
+    """The registered source that defines `code` (KeyError if none)."""
+    for source in INDICATOR_SOURCES:
+        if any(d.code == code for d in source.definitions):
+            return source
+    raise KeyError(code)
+
+
 def figures_of(code: str, verdicts: Iterable[PersonVerdict]) -> list[Figure]:
     """Per-village figures from per-person verdicts, then the total (village None)."""
     per_village: dict[int, list[int]] = defaultdict(lambda: [0, 0])

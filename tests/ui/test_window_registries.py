@@ -19,6 +19,7 @@ from desktop.services.indicators import (
     figures_of,
 )
 from desktop.ui.due_openers import DUE_OPENERS, DueOpener
+from desktop.ui.indicator_openers import PERSON_OPENERS, PersonOpener
 from desktop.ui.main_window import MainWindow
 from desktop.ui.pages.base import Page, PageSpec
 from desktop.ui.pages.home import HomePage
@@ -133,7 +134,14 @@ def test_a_due_source_and_opener_registered_here_show_on_the_home_page(qtbot, th
 
 
 def test_an_indicator_source_registered_here_shows_its_figure_column_and_people(qtbot, themed, demo_app, tasks) -> None:
-    with INDICATOR_SOURCES.temporarily(IndicatorSource("contracts", "家庭医生签约", (SIGNED,), _signed)):
+    opened: list[int] = []
+
+    def open_contract(ctx, parent, resident_id: int) -> QDialog:
+        opened.append(resident_id)
+        return QDialog(parent)
+
+    with INDICATOR_SOURCES.temporarily(IndicatorSource("contracts", "家庭医生签约", (SIGNED,), _signed)), \
+            PERSON_OPENERS.temporarily(PersonOpener("contracts", open_contract)):
         ctx = make_context(demo_app, tasks, "kaohe1")
         page = IndicatorsPage(ctx)
         qtbot.addWidget(page)
@@ -146,5 +154,8 @@ def test_an_indicator_source_registered_here_shows_its_figure_column_and_people(
         page.show_people(SIGNED.code, None)
         assert len(page.people.rows()) == figure.denominator
         assert "家庭医生签约率" in page.people_title.text()
-    assert SIGNED.code not in DEFINITIONS
+        page.people_view.selectRow(0)
+        page.open_person()
+        assert opened == [page.people.rows()[0].verdict.resident_id]  # the source's own opener, not the chronic panel
+    assert SIGNED.code not in DEFINITIONS and "contracts" not in PERSON_OPENERS
 

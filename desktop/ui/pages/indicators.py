@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (
 from desktop.changes import Changes
 from desktop.clock import now
 from desktop.services.branch import VillageInfo, list_villages
+from desktop.services.indicator_base import source_of
 from desktop.services.indicators import DEFINITIONS, Figure, IndicatorReport, PersonVerdict, indicator_report
 from desktop.services.permissions import Permission, in_village_scope
-from desktop.ui.chronic_panel import open_chronic_panel
+from desktop.ui.indicator_openers import PERSON_OPENERS
 from desktop.ui.context import UiContext
 from desktop.ui.pages.base import Page
 from desktop.ui.tables import Column, RowTableModel, make_table, notify, page_action, selected_row
@@ -262,8 +263,11 @@ class IndicatorsPage(Page):
 
     def open_person(self) -> None:
         row: PersonRow | None = selected_row(self.people_view)
-        if row is not None:
-            self.dialog = open_chronic_panel(self.ctx, self, row.verdict.resident_id)
+        if row is None or self.drill is None:
+            return
+        opener = PERSON_OPENERS.find(source_of(self.drill[0]).key)
+        if opener is not None:
+            self.dialog = opener.open(self.ctx, self, row.verdict.resident_id)
 
     # ----- export
 
