@@ -187,7 +187,7 @@ class _VisitWriter:
     def _compare(self, row: VisitRow, stored: dict[str, object]) -> None:
         """A stored visit with the same key: unchanged when the row's values agree, else rejected."""
         for name in _COMPARED:
-            given = _number(getattr(row.data, name))
+            given = decimal_or_none(getattr(row.data, name))
             if given is not None and (stored[name] is None or abs(given - float(stored[name])) > 1e-6):
                 was = "未填" if stored[name] is None else f"{stored[name]:g}"
                 self.reject(row, name, f"该次随访已登记，已登记的值为 {was}，表中为 {given:g}。如需更正，请在随访记录中修改。")
@@ -277,8 +277,3 @@ def _stored_visits(session: Session, resident_ids: set[int]) -> dict[tuple[int, 
 def _chunks(values: list[int], size: int = 500):
     for start in range(0, len(values), size):
         yield values[start:start + size]
-
-
-def _number(value: object) -> float | None:
-    return decimal_or_none(value)
-
