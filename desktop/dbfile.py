@@ -17,7 +17,7 @@ from desktop.errors import DatabaseCorrupt, DatabaseTooNew, DiskFull
 BUSY_TIMEOUT_MS = 10_000
 
 # The newest schema this code knows. A test keeps it equal to the Alembic head.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 
 
 def apply_pragmas(connection: sqlite3.Connection) -> None:

@@ -76,6 +76,8 @@ for _spec in (
     RecordTypeSpec("household", "家庭户", required=("village_uuid",)),
     RecordTypeSpec("resident", "居民健康档案",
                    required=("record_no", "name", "sex", "birth_date", "village_uuid", "registered_on")),
+    RecordTypeSpec("resident_transfer", "档案迁村申请",
+                   required=("resident_uuid", "from_village_uuid", "to_village_uuid", "requested_by")),
     RecordTypeSpec("resident_condition", "重点人群登记", required=("resident_uuid", "kind")),
     RecordTypeSpec("chronic_enrolment", "慢病管理登记",
                    required=("resident_uuid", "disease", "diagnosed_on", "managed_from")),

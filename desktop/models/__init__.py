@@ -12,7 +12,7 @@ from desktop.models.org import (
     VillageClinic,
     account_villages,
 )
-from desktop.models.resident import Household, RecordNumberCounter, Resident, ResidentCondition
+from desktop.models.resident import Household, RecordNumberCounter, Resident, ResidentCondition, ResidentTransfer
 from desktop.models.stamping import stamp_sync_records
 from desktop.models.sync import Catalogue, SyncLogEntry, SyncPackage
 
@@ -29,6 +29,7 @@ __all__ = [
     "RecordNumberCounter",
     "Resident",
     "ResidentCondition",
+    "ResidentTransfer",
     "Setting",
     "Staff",
     "SyncLogEntry",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from desktop.models.base import Base, SyncMixin
@@ -59,6 +59,8 @@ class FollowupVisit(SyncMixin, Base):
     target_weight: Mapped[float | None] = mapped_column(Float)
     height: Mapped[float | None] = mapped_column(Float)
     heart_rate: Mapped[int | None] = mapped_column(Integer)
+    # Where the readings come from: 1 measured by the doctor, 2 the patient's own (phone visits), 3 not measured.
+    measurement: Mapped[str | None] = mapped_column(String(1))
     foot_pulse: Mapped[str | None] = mapped_column(String(1))
     foot_pulse_side: Mapped[str | None] = mapped_column(String(4))
     signs_other: Mapped[str | None] = mapped_column(String(200))
@@ -74,21 +76,33 @@ class FollowupVisit(SyncMixin, Base):
     adverse_reaction_note: Mapped[str | None] = mapped_column(String(200))
     hypoglycemia: Mapped[str | None] = mapped_column(String(1))
     new_complication: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    classification: Mapped[str] = mapped_column(String(1), nullable=False)
-    suggested_classification: Mapped[str] = mapped_column(String(1), nullable=False)
+    # Empty until the doctor chooses; the rules' suggestion is empty when no reading decides it.
+    classification: Mapped[str | None] = mapped_column(String(1))
+    suggested_classification: Mapped[str | None] = mapped_column(String(1))
     override_reason: Mapped[str | None] = mapped_column(String(200))
     next_step: Mapped[str] = mapped_column(String(1), nullable=False)
     medications: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
-    insulin: Mapped[str | None] = mapped_column(String(100))
+    insulin: Mapped[str | None] = mapped_column(String(100))  # 胰岛素种类
+    insulin_dose: Mapped[str | None] = mapped_column(String(100))
+    # 用药调整意见: [{"name", "dose"}]
+    medication_advice: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     referral_reason: Mapped[str | None] = mapped_column(String(200))
     referral_to: Mapped[str | None] = mapped_column(String(100))
+    referral_result: Mapped[str | None] = mapped_column(String(1))  # 转诊结果: 1 到位, 2 未到位
+    referral_contact: Mapped[str | None] = mapped_column(String(50))
     emergency_reasons: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     # The referral draft this visit opened, once referrals exist; the flag above keeps the need meanwhile.
     referral_uuid: Mapped[str | None] = mapped_column(String(36))
     next_visit_date: Mapped[date] = mapped_column(Date, nullable=False)
     doctor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     doctor_name: Mapped[str] = mapped_column(String(50), nullable=False)
+    resident_signed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     note: Mapped[str | None] = mapped_column(Text)
+    # The latest correction's reason, and a void's reason and time (a voided visit is also `deleted`).
+    correction_reason: Mapped[str | None] = mapped_column(String(200))
+    corrected_at: Mapped[datetime | None] = mapped_column(DateTime)
+    void_reason: Mapped[str | None] = mapped_column(String(200))
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class HealthCheck(SyncMixin, Base):
@@ -117,8 +131,16 @@ class HealthCheck(SyncMixin, Base):
     lifestyle: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     # 辅助检查: name -> value
     results: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
-    evaluation_abnormal: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # 症状 (codes of the national form) and 查体/脏器功能: name -> value
+    symptoms: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    examination: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    # 健康评价: None until the doctor decides; False 体检无异常, True 有异常
+    evaluation_abnormal: Mapped[bool | None] = mapped_column(Boolean)
     evaluation_note: Mapped[str | None] = mapped_column(String(500))
     guidance: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     doctor_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     doctor_name: Mapped[str] = mapped_column(String(50), nullable=False)
+    correction_reason: Mapped[str | None] = mapped_column(String(200))
+    corrected_at: Mapped[datetime | None] = mapped_column(DateTime)
+    void_reason: Mapped[str | None] = mapped_column(String(200))
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from desktop.models.base import Base, SyncMixin
@@ -79,6 +79,30 @@ class Resident(SyncMixin, Base):
     consent_given_by: Mapped[str | None] = mapped_column(String(50))
     consent_on: Mapped[date | None] = mapped_column(Date)
     consent_notice_version: Mapped[str | None] = mapped_column(String(20))
+    # 个人基本信息表: codes as on the national form (see rules/profile.py); lists and histories as JSON.
+    residence_type: Mapped[str | None] = mapped_column(String(1))  # 常住类型: 1 户籍, 2 非户籍
+    work_unit: Mapped[str | None] = mapped_column(String(100))
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    blood_type: Mapped[str | None] = mapped_column(String(1))
+    rh_negative: Mapped[str | None] = mapped_column(String(1))
+    education: Mapped[str | None] = mapped_column(String(2))
+    occupation: Mapped[str | None] = mapped_column(String(2))
+    marital_status: Mapped[str | None] = mapped_column(String(1))
+    payment_methods: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    payment_other: Mapped[str | None] = mapped_column(String(100))
+    drug_allergies: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    drug_allergy_other: Mapped[str | None] = mapped_column(String(100))
+    exposures: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    # {"diseases": [{"code", "name", "date"}], "operations": [{"name", "date"}], "traumas": [...], "transfusions": [...]}
+    past_history: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    # {"father": [codes], "mother": [...], "siblings": [...], "children": [...], "other": "..."}
+    family_history: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
+    genetic_disease: Mapped[str | None] = mapped_column(String(100))
+    disabilities: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
+    disability_other: Mapped[str | None] = mapped_column(String(100))
+    # {"kitchen_exhaust", "fuel", "water", "toilet", "livestock"} -> code
+    living_environment: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
 
     household: Mapped[Household | None] = relationship(back_populates="members", foreign_keys=[household_id])
     conditions: Mapped[list[ResidentCondition]] = relationship(back_populates="resident", order_by="ResidentCondition.kind")
@@ -108,6 +132,25 @@ class ResidentCondition(SyncMixin, Base):
     until: Mapped[date | None] = mapped_column(Date)
 
     resident: Mapped[Resident] = relationship(back_populates="conditions")
+
+
+class ResidentTransfer(SyncMixin, Base):
+    """A request to move a resident's record into another village, decided by the branch."""
+
+    __tablename__ = "resident_transfer"
+    __table_args__ = sync_table_args(Index("ix_resident_transfer_status", "status", "to_village_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("resident.id"), nullable=False, index=True)
+    from_village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), nullable=False)
+    to_village_id: Mapped[int] = mapped_column(ForeignKey("village.id"), nullable=False)
+    reason: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    requested_by: Mapped[str] = mapped_column(String(50), nullable=False)
+    requested_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(50))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_note: Mapped[str | None] = mapped_column(String(200))
 
 
 class RecordNumberCounter(Base):
