@@ -93,7 +93,7 @@ class _Baseline:
         sbp = int(min(230, max(95, rng.gauss(self.sbp, 10))))
         dbp = int(min(sbp - 20, max(55, rng.gauss(self.dbp, 7))))
         glucose = round(min(25, max(3.5, rng.gauss(self.glucose, 1.1))), 1) if self.glucose else None
-        return Readings(sbp=sbp, dbp=dbp, fasting_glucose=glucose, heart_rate=int(rng.gauss(76, 8)))
+        return Readings(sbp=sbp, dbp=dbp, fasting_glucose=glucose, heart_rate=min(100, int(rng.gauss(76, 8))))
 
 
 def _plan_visits(patient: _Patient, enrolment_id: int, managed_from: date, rng: random.Random,
@@ -107,11 +107,11 @@ def _plan_visits(patient: _Patient, enrolment_id: int, managed_from: date, rng: 
         roll = rng.random()
         method = VisitMethod.PHONE if roll < 0.12 else VisitMethod.HOME if roll < 0.4 else VisitMethod.CLINIC
         readings = base.readings(rng, patient.disease)
-        if method is VisitMethod.PHONE:
-            readings = Readings()
+        if method is VisitMethod.PHONE:  # the patient's own reading at home (居民自测)
+            readings = Readings(sbp=readings.sbp, dbp=readings.dbp, fasting_glucose=readings.fasting_glucose)
         result = suggest(patient.disease, readings, visit_date=day, age=age_on(patient.birth, day), previous=previous)
         visits.append(_visit_row(patient, enrolment_id, day, method, readings, result, rng))
-        previous = result.classification if method.is_face_to_face else previous
+        previous = result.classification
         if result.next_step is not NextStep.ROUTINE:
             base.sbp -= 4  # treatment adjusted
         late = rng.choice((0, 0, 1, 2, 3, 5, 9)) if base.adherence > 0.2 else rng.randint(20, 120)
@@ -132,6 +132,8 @@ def _visit_row(patient: _Patient, enrolment_id: int, day: date, method: VisitMet
         "medication_adherence": "1" if rng.random() < 0.8 else "2", "adverse_reaction": False,
         "new_complication": False, "classification": result.classification.value,
         "suggested_classification": result.classification.value, "next_step": result.next_step.value,
+        "measurement": "1" if measured else "2", "referral_reason": result.referral_reason,
+        "referral_to": "县人民医院" if result.next_step.is_referral else None,
         "medications": [{"name": "硝苯地平缓释片" if patient.disease is Disease.HYPERTENSION else "二甲双胍片",
                          "times_per_day": "2", "dose": "10mg" if patient.disease is Disease.HYPERTENSION else "0.5g"}],
         "emergency_reasons": list(result.emergency), "next_visit_date": result.next_visit,

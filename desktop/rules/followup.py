@@ -66,16 +66,34 @@ class NextStep(StrEnum):
         return {"1": "常规随访", "2": "第1次控制不满意2周随访", "3": "两次控制不满意转诊随访",
                 "4": "紧急转诊"}[self.value]
 
+    @property
+    def is_referral(self) -> bool:
+        """转诊 or 紧急转诊: the visit must name the reason and the receiving institution."""
+        return self in (NextStep.REFER_AND_FOLLOW_UP, NextStep.EMERGENCY_REFERRAL)
+
+
+class Measurement(StrEnum):
+    """Where the visit's readings come from; a phone visit has the patient's own or none."""
+
+    DOCTOR = "1"
+    SELF = "2"
+    NOT_MEASURED = "3"
+
+    @property
+    def label(self) -> str:
+        return {"1": "医生测量", "2": "居民自测", "3": "未测"}[self.value]
+
 
 HYPERTENSION_DANGER_SIGNS = (
     "意识改变", "剧烈头痛或头晕", "恶心呕吐", "视力模糊、眼痛", "心悸、胸闷", "喘憋不能平卧",
-    "处于妊娠期或哺乳期同时血压高于正常",
+    "处于妊娠期或哺乳期同时血压高于正常", "存在不能处理的其他疾病",
 )
 DIABETES_DANGER_SIGNS = (
     "意识或行为改变", "呼气有烂苹果样丙酮味", "心悸、出汗", "食欲减退、恶心、呕吐", "多饮、多尿",
     "腹痛", "有深大呼吸、皮肤潮红", "持续性心动过速（心率超过每分钟100次）", "体温超过39摄氏度",
-    "有其他的突发异常情况", "处于妊娠期或哺乳期同时血糖高于正常",
+    "有其他的突发异常情况", "视力突然骤降", "处于妊娠期或哺乳期同时血糖高于正常", "存在不能处理的其他疾病",
 )
+ADVERSE_REACTION_REFERRAL = "不良反应难以控制"
 
 
 @dataclass(frozen=True)
@@ -92,6 +110,7 @@ class FollowupRules:
     emergency_dbp: int = 110
     emergency_glucose_high: float = 16.7
     emergency_glucose_low: float = 3.9
+    emergency_heart_rate: int = 100
     routine_interval_months: int = 3
     recheck_interval_days: int = 14
     face_to_face_per_year: int = 4
@@ -181,18 +200,68 @@ def emergency_reasons(
             reasons.append(f"血糖 {glucose:g} ≥ {rules.emergency_glucose_high:g} mmol/L")
         elif glucose <= rules.emergency_glucose_low:
             reasons.append(f"血糖 {glucose:g} ≤ {rules.emergency_glucose_low:g} mmol/L")
+    if readings.heart_rate is not None and readings.heart_rate > rules.emergency_heart_rate:
+        reasons.append(f"心率 {readings.heart_rate} > {rules.emergency_heart_rate} 次/分")
     reasons.extend(f"危急情况：{sign}" for sign in danger_signs)
     return reasons
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    """What the rules propose for a visit; the doctor may override the classification with a reason."""
+    """What the rules propose for a visit; the doctor chooses the classification (another needs a reason).
 
-    classification: Classification
+    `classification` is None when no reading decides it (no blood pressure for hypertension, no
+    fasting glucose for diabetes) and neither an adverse reaction nor a complication does.
+    """
+
+    classification: Classification | None
     next_step: NextStep
     next_visit: date
     emergency: tuple[str, ...]
+    referral_reason: str | None = None
+
+
+def classify(
+    disease: Disease, readings: Readings, *, age: int, adverse_reaction: bool = False,
+    new_complication: bool = False, rules: FollowupRules = DEFAULT_RULES,
+) -> Classification | None:
+    """此次随访分类 by the rules; None when nothing measured or reported decides it."""
+    target = on_target(disease, readings, age, rules)
+    if new_complication:
+        return Classification.COMPLICATION
+    if target is False:
+        return Classification.UNCONTROLLED
+    if adverse_reaction:
+        return Classification.ADVERSE_REACTION
+    return Classification.CONTROLLED if target else None
+
+
+@dataclass(frozen=True)
+class StepFacts:
+    """What decides the next step besides the classification."""
+
+    emergency: tuple[str, ...] = ()
+    adverse_reaction: bool = False
+    new_complication: bool = False
+    previous: Classification | None = None
+    previous_adverse_reaction: bool = False
+
+
+def next_step(classification: Classification | None, facts: StepFacts) -> tuple[NextStep, str | None]:
+    """下一步管理措施 for a classification, with the referral reason the rules give (None when not referred)."""
+    if facts.emergency:
+        return NextStep.EMERGENCY_REFERRAL, "；".join(facts.emergency)
+    if facts.new_complication or classification is Classification.COMPLICATION:
+        return NextStep.REFER_AND_FOLLOW_UP, "新发并发症或原有并发症加重"
+    if facts.adverse_reaction and (facts.previous is Classification.ADVERSE_REACTION
+                                   or facts.previous_adverse_reaction):
+        return NextStep.REFER_AND_FOLLOW_UP, ADVERSE_REACTION_REFERRAL
+    if classification is Classification.UNCONTROLLED and facts.previous is Classification.UNCONTROLLED:
+        return NextStep.REFER_AND_FOLLOW_UP, "连续两次控制不满意"
+    if classification is Classification.CONTROLLED:
+        return NextStep.ROUTINE, None
+    # uncontrolled, an adverse reaction, or nothing measured: see the patient again soon
+    return NextStep.RECHECK_IN_TWO_WEEKS, None
 
 
 def suggest(
@@ -204,30 +273,30 @@ def suggest(
     adverse_reaction: bool = False,
     new_complication: bool = False,
     previous: Classification | None = None,
+    previous_adverse_reaction: bool = False,
     danger_signs: tuple[str, ...] = (),
     rules: FollowupRules = DEFAULT_RULES,
 ) -> Suggestion:
-    """The classification, next step and next visit date the specification asks for."""
+    """The classification, next step and next visit date the specification asks for.
+
+    `previous` is the classification of the patient's latest earlier visit that had a reading.
+    """
     emergency = tuple(emergency_reasons(disease, readings, danger_signs, rules))
-    target = on_target(disease, readings, age, rules)
-    if new_complication:
-        classification = Classification.COMPLICATION
-    elif target is False:
-        classification = Classification.UNCONTROLLED
-    elif adverse_reaction:
-        classification = Classification.ADVERSE_REACTION
-    else:
-        classification = Classification.CONTROLLED
-    if emergency:
-        step = NextStep.EMERGENCY_REFERRAL
-    elif new_complication or (classification is Classification.UNCONTROLLED
-                              and previous is Classification.UNCONTROLLED):
-        step = NextStep.REFER_AND_FOLLOW_UP
-    elif classification in (Classification.UNCONTROLLED, Classification.ADVERSE_REACTION):
-        step = NextStep.RECHECK_IN_TWO_WEEKS
-    else:
-        step = NextStep.ROUTINE
-    return Suggestion(classification, step, next_visit_date(visit_date, step, rules), emergency)
+    classification = classify(disease, readings, age=age, adverse_reaction=adverse_reaction,
+                              new_complication=new_complication, rules=rules)
+    facts = StepFacts(emergency, adverse_reaction, new_complication, previous, previous_adverse_reaction)
+    step, reason = next_step(classification, facts)
+    return Suggestion(classification, step, next_visit_date(visit_date, step, rules), emergency, reason)
+
+
+def has_reading(disease: Disease, *, sbp: float | None, dbp: float | None, fasting_glucose: float | None,
+                measurement: str | None = None) -> bool:
+    """Whether a stored visit has the reading that decides its classification (BP, or glucose for diabetes)."""
+    if measurement == Measurement.NOT_MEASURED.value:
+        return False
+    if disease is Disease.DIABETES:
+        return fasting_glucose is not None
+    return sbp is not None and dbp is not None
 
 
 def next_visit_date(visit_date: date, step: NextStep, rules: FollowupRules = DEFAULT_RULES) -> date:

@@ -60,8 +60,8 @@ class VisitRow:
     sbp: int | None
     dbp: int | None
     fasting_glucose: float | None
-    classification: Classification
-    suggested: Classification
+    classification: Classification | None  # None: not classified (an old import); the rules' suggestion beside it
+    suggested: Classification | None
     next_step: str
     next_visit_date: date
     doctor_name: str
@@ -78,7 +78,7 @@ class CheckRow:
     dbp: int | None
     bmi: float | None
     self_care_total: int | None
-    evaluation_abnormal: bool
+    evaluation_abnormal: bool | None
     doctor_name: str
 
 
@@ -127,8 +127,12 @@ def _enrolments(session: Session, resident_id: int) -> tuple[EnrolmentRow, ...]:
 def _visit_row(v: FollowupVisit) -> VisitRow:
     medications = tuple((m.get("name", ""), m.get("times_per_day", ""), m.get("dose", "")) for m in v.medications)
     return VisitRow(v.id, Disease(v.disease), v.visit_date, v.method, v.sbp, v.dbp, v.fasting_glucose,
-                    Classification(v.classification), Classification(v.suggested_classification), v.next_step,
+                    _classification(v.classification), _classification(v.suggested_classification), v.next_step,
                     v.next_visit_date, v.doctor_name, tuple(v.emergency_reasons), medications, v.target_weight)
+
+
+def _classification(code: str | None) -> Classification | None:
+    return Classification(code) if code else None
 
 
 def _visits(session: Session, resident_id: int) -> tuple[VisitRow, ...]:

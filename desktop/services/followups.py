@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from desktop.changes import Changes
@@ -20,7 +20,7 @@ from desktop.clock import now
 from desktop.db import Database
 from desktop.errors import UserFacingError, ValidationError
 from desktop.models import ChronicEnrolment, FollowupVisit, Resident
-from desktop.rules.followup import Classification, Disease, FollowupRules
+from desktop.rules.followup import Classification, Disease, FollowupRules, Measurement
 from desktop.rules.visit_checks import CleanVisit, PatientFacts, VisitInput, check_visit
 from desktop.services import audit
 from desktop.services.audit import Action
@@ -40,22 +40,45 @@ def on_emergency(handler: EmergencyHandler) -> None:
 @dataclass(frozen=True)
 class SavedVisit:
     visit_id: int
-    classification: Classification
+    classification: Classification | None
+    suggested: Classification | None
     next_visit_date: date
     emergency_reasons: tuple[str, ...]
     changes: Changes
 
 
-def previous_classification(session: Session, resident_id: int, disease: Disease, before: date, *,
-                            exclude_id: int | None = None) -> Classification | None:
-    query = (select(FollowupVisit.classification)
+def _earlier(resident_id: int, disease: Disease, before: date, exclude_id: int | None):
+    """The patient's visits for the disease dated before `before`, newest first (voided ones left out)."""
+    query = (select(FollowupVisit.classification, FollowupVisit.suggested_classification,
+                    FollowupVisit.adverse_reaction)
              .where(FollowupVisit.resident_id == resident_id, FollowupVisit.disease == disease.value,
                     FollowupVisit.visit_date < before, FollowupVisit.deleted.is_(False))
              .order_by(FollowupVisit.visit_date.desc(), FollowupVisit.id.desc()).limit(1))
-    if exclude_id is not None:
-        query = query.where(FollowupVisit.id != exclude_id)
-    code = session.scalar(query)
+    return query if exclude_id is None else query.where(FollowupVisit.id != exclude_id)
+
+
+def previous_classification(session: Session, resident_id: int, disease: Disease, before: date, *,
+                            exclude_id: int | None = None) -> Classification | None:
+    """The classification of the latest earlier visit that had a reading (BP, or glucose for diabetes).
+
+    A phone visit marked 未测 decides nothing, so the rule "uncontrolled twice in a row" looks past
+    it. A visit the doctor left unclassified (an old import) counts by the rules' suggestion.
+    """
+    deciding = ((FollowupVisit.fasting_glucose.is_not(None),) if disease is Disease.DIABETES
+                else (FollowupVisit.sbp.is_not(None), FollowupVisit.dbp.is_not(None)))
+    query = _earlier(resident_id, disease, before, exclude_id).where(
+        or_(FollowupVisit.measurement.is_(None), FollowupVisit.measurement != Measurement.NOT_MEASURED.value),
+        *deciding)
+    visit = session.execute(query).first()
+    code = visit and (visit.classification or visit.suggested_classification)
     return Classification(code) if code else None
+
+
+def previous_adverse_reaction(session: Session, resident_id: int, disease: Disease, before: date, *,
+                              exclude_id: int | None = None) -> bool:
+    """Whether the latest earlier visit (with or without a reading) noted an adverse drug reaction."""
+    visit = session.execute(_earlier(resident_id, disease, before, exclude_id)).first()
+    return bool(visit and visit.adverse_reaction)
 
 
 def _enrolment_for(session: Session, resident: Resident, disease: Disease, day: date) -> ChronicEnrolment:
@@ -67,10 +90,12 @@ def _enrolment_for(session: Session, resident: Resident, disease: Disease, day: 
 
 def _facts(session: Session, resident: Resident, enrolment: ChronicEnrolment, day: date,
            exclude_id: int | None) -> PatientFacts:
+    disease = Disease(enrolment.disease)
     return PatientFacts(
         birth_date=resident.birth_date, diagnosed_on=enrolment.diagnosed_on, managed_from=enrolment.managed_from,
         ended_on=enrolment.ended_on,
-        previous=previous_classification(session, resident.id, Disease(enrolment.disease), day, exclude_id=exclude_id),
+        previous=previous_classification(session, resident.id, disease, day, exclude_id=exclude_id),
+        previous_adverse_reaction=previous_adverse_reaction(session, resident.id, disease, day, exclude_id=exclude_id),
     )
 
 
@@ -97,14 +122,22 @@ def _assign(visit: FollowupVisit, clean: CleanVisit, data: VisitInput) -> None:
         clean.medication_adherence, clean.hypoglycemia, clean.foot_pulse)
     visit.hba1c_date, visit.adverse_reaction, visit.new_complication = (
         clean.hba1c_date, data.adverse_reaction, data.new_complication)
-    visit.classification = clean.classification.value
-    visit.suggested_classification = clean.suggestion.classification.value
-    visit.override_reason, visit.next_step = clean.override_reason, clean.suggestion.next_step.value
+    visit.classification = clean.classification.value if clean.classification else None
+    suggested = clean.suggestion.classification
+    visit.suggested_classification = suggested.value if suggested else None
+    visit.override_reason, visit.next_step = clean.override_reason, clean.next_step.value
     visit.next_visit_date, visit.medications, visit.lifestyle = (
         clean.next_visit_date, list(clean.medications), dict(clean.lifestyle))
     visit.emergency_reasons, visit.doctor_name = list(clean.suggestion.emergency), clean.doctor_name
     visit.referral_reason, visit.referral_to, visit.adverse_reaction_note = (
         clean.referral_reason, clean.referral_to, clean.adverse_reaction_note)
+    visit.measurement, visit.foot_pulse_side = clean.measurement.value, clean.foot_pulse_side
+    visit.symptoms_other, visit.signs_other, visit.tests_other = (
+        clean.symptoms_other, clean.signs_other, clean.tests_other)
+    visit.insulin, visit.insulin_dose, visit.medication_advice = (
+        clean.insulin, clean.insulin_dose, list(clean.medication_advice))
+    visit.referral_result, visit.referral_contact, visit.resident_signed = (
+        clean.referral_result, clean.referral_contact, clean.resident_signed)
 
 
 def add_visit(session: Session, actor: Actor, resident: Resident, disease: Disease, data: VisitInput, *,
@@ -149,5 +182,7 @@ def record_visit(db: Database, actor: Actor, resident_id: int, disease: Disease,
         visit = add_visit(session, actor, resident, disease, data, today=now().date())
         audit.record(session, actor, Action.CREATE, entity_type="followup_visit", entity_id=visit.uuid,
                      summary=f"{resident.name}（{resident.record_no}）{disease.label}随访 {visit.visit_date:%Y-%m-%d}")
-        return SavedVisit(visit.id, Classification(visit.classification), visit.next_visit_date,
+        chosen = Classification(visit.classification) if visit.classification else None
+        suggested = Classification(visit.suggested_classification) if visit.suggested_classification else None
+        return SavedVisit(visit.id, chosen, suggested, visit.next_visit_date,
                           tuple(visit.emergency_reasons), Changes(followups=True, audit=True))

@@ -37,7 +37,7 @@ class HealthCheckInput:
     self_care: dict[str, Dependence] = field(default_factory=dict)
     lifestyle: dict[str, str] = field(default_factory=dict)
     results: dict[str, str] = field(default_factory=dict)
-    evaluation_abnormal: bool = False
+    evaluation_abnormal: bool | None = None  # 健康评价: the doctor chooses 体检无异常 (False) or 有异常 (True)
     evaluation_note: str = ""
     guidance: tuple[str, ...] = ()
     doctor_id: int | None = None
@@ -60,6 +60,8 @@ def _check(data: HealthCheckInput, resident: Resident, today: date) -> tuple[dat
         errors["waist"] = f"腰围 {data.waist:g} cm 超出合理范围（40–200），请核对。"
     if not data.doctor_name.strip():
         errors["doctor_name"] = "请填写责任医生。"
+    if data.evaluation_abnormal is None:
+        errors["evaluation"] = "请选择健康评价：体检无异常或有异常。"
     if unknown := [g for g in data.guidance if g not in GUIDANCE]:
         errors["guidance"] = f"健康指导代码不对：{'、'.join(unknown)}。"
     total = None

@@ -48,6 +48,21 @@ VISIT_SYNONYMS: dict[str, tuple[str, ...]] = {
     "doctor_name": ("随访医生", "随访医生签名", "随访医师", "医生"),
     "diagnosed_on": ("确诊日期", "确诊时间"),
     "managed_from": ("纳入管理日期", "管理开始日期"),
+    "measurement": ("测量方式", "血压测量方式", "测量来源"),
+    "symptoms_other": ("其他症状", "症状其他"),
+    "signs_other": ("体征其他", "其他体征"),
+    "tests_other": ("辅助检查", "其他辅助检查", "辅助检查其他"),
+    "foot_pulse": ("足背动脉搏动", "足背动脉"),
+    "foot_pulse_side": ("足背动脉搏动侧别", "足背动脉侧别"),
+    "adverse_reaction_note": ("药物不良反应说明", "不良反应说明"),
+    "insulin": ("胰岛素种类", "胰岛素"),
+    "insulin_dose": ("胰岛素用法和用量", "胰岛素用法用量", "胰岛素用量"),
+    "medication_advice": ("用药调整意见",),
+    "referral_reason": ("转诊原因",),
+    "referral_to": ("转诊机构及科别", "转诊机构", "机构及科别"),
+    "referral_result": ("转诊结果",),
+    "referral_contact": ("转诊联系人",),
+    "resident_signed": ("居民签名", "患者签名", "居民（患者）签名"),
 }
 VISIT_TITLES = {**VISIT_LABELS, "id_number": "身份证号", "record_no": "档案编号", "name": "姓名", "disease": "疾病",
                 "bp": "血压", "adverse_reaction": "药物不良反应", "diagnosed_on": "确诊日期",
@@ -60,6 +75,7 @@ _METHODS = {"门诊": "1", "家庭": "2", "家访": "2", "入户": "2", "上门"
 _SEPARATORS = re.compile(r"[、,，;；/\s]+")
 _YES = frozenset({"有", "是", "√", "✓", "1", "y", "yes"})
 _NO = frozenset({"无", "否", "没有", "×", "0", "n", "no", "-", "/"})
+_ADVICE_ROWS = re.compile(r"[；;\n]+")
 
 
 def disease_of(value: object) -> Disease:
@@ -165,7 +181,9 @@ class VisitRowReader:
             adverse_reaction=guarded("adverse_reaction", yes_no, False),
             hypoglycemia=cell_text(raw("hypoglycemia")), classification=cell_text(raw("classification")),
             override_reason=cell_text(raw("override_reason")), next_visit_date=date_value(raw("next_visit_date")),
-            doctor_name=cell_text(raw("doctor_name")),
+            doctor_name=cell_text(raw("doctor_name")), historical=True,
+            **{name: cell_text(raw(name)) for name in PLAIN_TEXT_FIELDS},
+            medication_advice=_advice(raw("medication_advice")), resident_signed=_signed(raw("resident_signed")),
         )
         diagnosed = guarded("diagnosed_on", _optional_date)
         managed = guarded("managed_from", _optional_date)
@@ -174,6 +192,27 @@ class VisitRowReader:
             return VisitRow(row, values, problems=(f"第 {row} 行，{reasons}",))
         return VisitRow(row, values, id_number, record_no, squeeze(cell_text(raw("name"))), disease, day, method,
                         data, diagnosed, managed)
+
+
+PLAIN_TEXT_FIELDS = ("measurement", "symptoms_other", "signs_other", "tests_other", "foot_pulse", "foot_pulse_side",
+                     "adverse_reaction_note", "insulin", "insulin_dose", "referral_reason", "referral_to",
+                     "referral_result", "referral_contact")
+
+
+def _advice(value: object) -> tuple[tuple[str, str], ...]:
+    """'二甲双胍 0.5g 每日3次；阿卡波糖 50mg' -> ((drug, dose), …): one drug per line or ；, the dose after a space."""
+    rows = []
+    for part in _ADVICE_ROWS.split(cell_text(value)):
+        name, _, dose = part.strip().partition(" ")
+        if name:
+            rows.append((name, dose.strip()))
+    return tuple(rows)
+
+
+def _signed(value: object) -> bool:
+    """居民签名: a name, 是 or √ in the cell means the resident signed the paper form."""
+    text = squeeze(cell_text(value)).lower()
+    return bool(text) and text not in _NO
 
 
 def _required_date(value: object) -> date:

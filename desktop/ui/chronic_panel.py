@@ -22,7 +22,7 @@ from desktop.changes import Changes
 from desktop.clock import now
 from desktop.errors import ValidationError
 from desktop.rules.dates import DateError, parse_date
-from desktop.rules.followup import DEFAULT_RULES, Disease, FollowupRules, VisitMethod
+from desktop.rules.followup import DEFAULT_RULES, Classification, Disease, FollowupRules, VisitMethod
 from desktop.services.branch import StaffInfo, list_staff
 from desktop.services.chronic import END_REASONS, EnrolmentInput, end_enrolment, enrol
 from desktop.services.chronic_query import CheckRow, ChronicRecord, EnrolmentRow, VisitRow, chronic_record
@@ -53,12 +53,19 @@ ENROLMENT_COLUMNS = (
     Column("状态", lambda e: "在管" if e.is_open else f"{_day(e.ended_on)} 终止：{e.end_reason or ''}",
            colour=lambda e: None if e.is_open else MUTED_TEXT),
 )
+def _classified(chosen: Classification | None, suggested: Classification | None) -> str:
+    """The doctor's classification, marked （改） where it differs from the rules' suggestion."""
+    if chosen is None:
+        return "未分类"
+    return chosen.label + ("（改）" if suggested is not None and chosen != suggested else "")
+
+
 VISIT_COLUMNS = (
     Column("随访日期", lambda v: _day(v.visit_date), key=lambda v: v.visit_date),
     Column("方式", lambda v: VisitMethod(v.method).label),
     Column("血压 mmHg", lambda v: _bp(v.sbp, v.dbp)),
     Column("空腹血糖", lambda v: f"{v.fasting_glucose:g}" if v.fasting_glucose is not None else ""),
-    Column("此次随访分类", lambda v: v.classification.label + ("（改）" if v.classification != v.suggested else "")),
+    Column("此次随访分类", lambda v: _classified(v.classification, v.suggested)),
     Column("下次随访", lambda v: _day(v.next_visit_date), key=lambda v: v.next_visit_date),
     Column("随访医生", lambda v: v.doctor_name),
     Column("紧急转诊", lambda v: "；".join(v.emergency_reasons), colour=lambda v: ERROR if v.emergency_reasons else None),
@@ -68,7 +75,7 @@ CHECK_COLUMNS = (
     Column("血压 mmHg", lambda c: _bp(c.sbp, c.dbp)),
     Column("BMI", lambda c: f"{c.bmi:.1f}" if c.bmi is not None else ""),
     Column("自理能力评分", lambda c: "" if c.self_care_total is None else f"{c.self_care_total} 分"),
-    Column("健康评价", lambda c: "有异常" if c.evaluation_abnormal else "体检无异常"),
+    Column("健康评价", lambda c: {None: "未评价", True: "有异常", False: "体检无异常"}[c.evaluation_abnormal]),
     Column("责任医生", lambda c: c.doctor_name),
 )
 

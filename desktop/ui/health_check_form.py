@@ -99,7 +99,7 @@ class HealthCheckForm(SectionedForm):
         for key, label in RESULTS:
             self.results[key] = self.add_to(form, label, f"result_{key}", QLineEdit())
         evaluation = self.section(2, "健康评价与指导")
-        self.abnormal = combo([("体检无异常", False), ("有异常", True)], False)
+        self.abnormal = combo([("请选择", None), ("体检无异常", False), ("有异常", True)], None)
         self.note = QLineEdit()
         self.note.setPlaceholderText("异常情况")
         self.add_to(evaluation, "健康评价", "evaluation", pair(self.abnormal, self.note), [self.abnormal, self.note])
@@ -160,7 +160,7 @@ class HealthCheckForm(SectionedForm):
             self_care=self.answers(),
             lifestyle={key: c.currentData() for key, c in self.lifestyle.items() if c.currentData()},
             results={key: e.text().strip() for key, e in self.results.items() if e.text().strip()},
-            evaluation_abnormal=bool(self.abnormal.currentData()), evaluation_note=self.note.text(),
+            evaluation_abnormal=self.abnormal.currentData(), evaluation_note=self.note.text(),
             guidance=self.guidance.values(), doctor_id=self.ctx.actor.staff_id,
         )
 

@@ -267,9 +267,9 @@ def _a_typical_session(app: App, tmp_path: Path) -> None:
     enrol(db, doctor, resident_id, EnrolmentInput(Disease.HYPERTENSION, date(2019, 3, 1), date(2019, 4, 1)))
     record_visit(db, doctor, resident_id, Disease.HYPERTENSION, VisitInput(
         visit_date=date(2025, 5, 10), method="1", sbp=136, dbp=82, weight=70, target_weight=65, height=160,
-        medication_adherence="1", doctor_name="刘晓梅"))
+        medication_adherence="1", doctor_name="刘晓梅", classification="1"))
     record_health_check(db, doctor, resident_id, HealthCheckInput(
-        check_date=date(2025, 4, 2), doctor_name="刘晓梅", sbp=130, dbp=80,
+        check_date=date(2025, 4, 2), doctor_name="刘晓梅", sbp=130, dbp=80, evaluation_abnormal=False,
         self_care=dict.fromkeys(SELF_CARE_ITEMS, Dependence.INDEPENDENT)))
     with db.read() as session:
         record_no = session.get(Resident, resident_id).record_no

@@ -31,6 +31,7 @@ def _patient(app: App) -> int:
 
 def _visit(day: str, sbp: int, dbp: int) -> VisitInput:
     return VisitInput(visit_date=day, method="1", sbp=sbp, dbp=dbp, doctor_name="刘晓梅",
+                      classification="1" if sbp < 150 and dbp < 90 else "2",
                       medications=(("氨氯地平", "1", "5mg"),))
 
 
@@ -45,7 +46,7 @@ def test_record_lists_enrolments_visits_newest_first_and_the_previous_visit(regi
     assert enrolment is not None and enrolment.doctor_name == "刘晓梅"
     assert record.open_enrolment(Disease.DIABETES) is None
     assert [v.visit_date for v in record.visits_for(HT)] == [date(2025, 4, 10), date(2025, 1, 10)]
-    assert record.visits[0].classification is Classification.UNCONTROLLED
+    assert record.visits[0].classification is record.visits[0].suggested is Classification.UNCONTROLLED
     assert record.visits[0].medications == (("氨氯地平", "1", "5mg"),)
     assert record.previous_visit(HT, date(2025, 4, 10)).visit_date == date(2025, 1, 10)
     assert record.previous_visit(HT, date(2025, 1, 10)) is None

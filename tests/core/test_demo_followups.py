@@ -53,8 +53,8 @@ def _check_visits(enrolments: dict, births: dict, visits: list[FollowupVisit], t
                                previous=previous)
             assert (visit.classification, visit.next_step, visit.next_visit_date) == (
                 expected.classification.value, expected.next_step.value, expected.next_visit)
-            if method.is_face_to_face:
-                previous = Classification(visit.classification)
+            assert visit.measurement == ("1" if method.is_face_to_face else "2")  # by phone: the home reading
+            previous = Classification(visit.classification)
 
 
 def test_demo_elderly_checks_carry_the_self_care_score(demo_app: App) -> None:

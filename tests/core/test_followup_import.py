@@ -85,9 +85,9 @@ def test_an_ugly_sheet_imports_every_shape_of_good_row(registry_app: App, patien
         (wang, date(2025, 6, 3), "2", 136, 86), (wang, date(2025, 9, 1), "1", 128, 80)]
     assert [(r[2], r[6]) for r in stored if r[0] == li] == [
         (date(2025, 2, 10), 6.5), (date(2025, 5, 12), 7.8), (date(2025, 8, 20), 8.1), (date(2025, 11, 3), None)]
-    # the rules' suggestion and next date, as the form would store them
-    assert stored[1][7:] == ("1", "1", "1", date(2025, 6, 2))
-    assert next(r for r in stored if r[2] == date(2025, 5, 12))[7:] == ("2", "2", "2", date(2025, 5, 26))
+    # the rules' suggestion, step and next date beside a classification the sheet left empty
+    assert stored[1][7:] == (None, "1", "1", date(2025, 6, 2))
+    assert next(r for r in stored if r[2] == date(2025, 5, 12))[7:] == (None, "2", "2", date(2025, 5, 26))
 
 
 def test_visits_are_checked_in_date_order_so_the_previous_classification_is_right(
@@ -98,7 +98,7 @@ def test_visits_are_checked_in_date_order_so_the_previous_classification_is_righ
             visit(2, wang_id, "高血压", "2025-03-01", sbp=158, dbp=92)]  # the first, listed after it
     result = run(registry_app, clerk, write_visits(tmp_path / "v.xlsx", rows))
     assert (result.imported, result.rejected) == (2, ())
-    steps = [(r[2], r[7], r[9], r[10]) for r in visits(registry_app)]
+    steps = [(r[2], r[8], r[9], r[10]) for r in visits(registry_app)]
     assert steps == [(date(2025, 3, 1), "2", "2", date(2025, 3, 15)),  # recheck in two weeks
                      (date(2025, 3, 15), "2", "3", date(2025, 3, 29))]  # twice uncontrolled: refer
 

@@ -10,15 +10,20 @@ from desktop.errors import ValidationError
 from desktop.rules.chronic_indicators import VisitFact, control, counted_face_to_face, standard_management
 from desktop.rules.elderly import Dependence, bmi, self_care_level, self_care_score
 from desktop.rules.followup import (
+    DIABETES_DANGER_SIGNS,
+    HYPERTENSION_DANGER_SIGNS,
     Classification,
     Disease,
     FollowupRules,
     NextStep,
     Readings,
+    StepFacts,
     VisitMethod,
     add_months,
     check_ranges,
     emergency_reasons,
+    has_reading,
+    next_step,
     on_target,
     range_problems,
     suggest,
@@ -106,6 +111,71 @@ def test_adverse_reaction_with_values_on_target_is_rechecked_in_two_weeks() -> N
 def test_new_complication_is_referred() -> None:
     result = suggest(HT, Readings(sbp=120, dbp=70), visit_date=VISIT_DAY, age=60, new_complication=True)
     assert (result.classification, result.next_step) == (Classification.COMPLICATION, NextStep.REFER_AND_FOLLOW_UP)
+
+
+def test_no_reading_suggests_no_classification_and_a_visit_in_two_weeks() -> None:
+    """A phone call marked 未测: nothing decides 控制满意, and the next visit is not three months out."""
+    for disease, readings in ((HT, Readings()), (HT, Readings(sbp=150)), (DM, Readings(sbp=128, dbp=80))):
+        result = suggest(disease, readings, visit_date=VISIT_DAY, age=60, previous=Classification.UNCONTROLLED)
+        assert (result.classification, result.next_step, result.next_visit, result.referral_reason) == (
+            None, NextStep.RECHECK_IN_TWO_WEEKS, date(2026, 3, 24), None)
+
+
+def test_without_a_reading_a_reported_reaction_or_complication_still_decides() -> None:
+    reaction = suggest(HT, Readings(), visit_date=VISIT_DAY, age=60, adverse_reaction=True)
+    assert (reaction.classification, reaction.next_step) == (Classification.ADVERSE_REACTION,
+                                                             NextStep.RECHECK_IN_TWO_WEEKS)
+    complication = suggest(DM, Readings(), visit_date=VISIT_DAY, age=60, new_complication=True)
+    assert (complication.classification, complication.next_step) == (Classification.COMPLICATION,
+                                                                     NextStep.REFER_AND_FOLLOW_UP)
+
+
+@pytest.mark.parametrize(
+    ("previous", "previous_adverse", "expected"),
+    [
+        (Classification.ADVERSE_REACTION, False, NextStep.REFER_AND_FOLLOW_UP),  # classified so last time
+        (Classification.CONTROLLED, True, NextStep.REFER_AND_FOLLOW_UP),  # noted last time (e.g. by phone)
+        (Classification.CONTROLLED, False, NextStep.RECHECK_IN_TWO_WEEKS),  # the first time
+    ],
+)
+def test_an_adverse_reaction_hard_to_control_is_referred(previous: Classification, previous_adverse: bool,
+                                                         expected: NextStep) -> None:
+    result = suggest(HT, Readings(sbp=126, dbp=78), visit_date=VISIT_DAY, age=60, adverse_reaction=True,
+                     previous=previous, previous_adverse_reaction=previous_adverse)
+    assert (result.classification, result.next_step) == (Classification.ADVERSE_REACTION, expected)
+    if expected is NextStep.REFER_AND_FOLLOW_UP:
+        assert result.referral_reason == "不良反应难以控制" and result.next_visit == date(2026, 3, 24)
+
+
+def test_the_step_follows_the_doctors_classification() -> None:
+    facts = StepFacts(previous=Classification.UNCONTROLLED)
+    assert next_step(Classification.CONTROLLED, facts) == (NextStep.ROUTINE, None)
+    assert next_step(Classification.UNCONTROLLED, facts) == (NextStep.REFER_AND_FOLLOW_UP, "连续两次控制不满意")
+    assert next_step(None, facts) == (NextStep.RECHECK_IN_TWO_WEEKS, None)
+    assert next_step(Classification.CONTROLLED, StepFacts(emergency=("心率 120 > 100 次/分",)))[0] is (
+        NextStep.EMERGENCY_REFERRAL)
+
+
+def test_heart_rate_over_100_and_the_new_danger_signs() -> None:
+    assert emergency_reasons(HT, Readings(sbp=130, dbp=80, heart_rate=100)) == []
+    assert emergency_reasons(DM, Readings(fasting_glucose=6.0, heart_rate=101)) == ["心率 101 > 100 次/分"]
+    assert "存在不能处理的其他疾病" in HYPERTENSION_DANGER_SIGNS and "存在不能处理的其他疾病" in DIABETES_DANGER_SIGNS
+    assert "视力突然骤降" in DIABETES_DANGER_SIGNS and "视力突然骤降" not in HYPERTENSION_DANGER_SIGNS
+
+
+@pytest.mark.parametrize(
+    ("disease", "values", "measurement", "expected"),
+    [
+        (HT, {"sbp": 130, "dbp": 80, "fasting_glucose": None}, None, True),  # an old visit: no measurement noted
+        (HT, {"sbp": 130, "dbp": 80, "fasting_glucose": None}, "2", True),
+        (HT, {"sbp": None, "dbp": None, "fasting_glucose": 6.0}, "1", False),
+        (DM, {"sbp": 130, "dbp": 80, "fasting_glucose": None}, "1", False),
+        (DM, {"sbp": None, "dbp": None, "fasting_glucose": 6.0}, "2", True),
+        (DM, {"sbp": None, "dbp": None, "fasting_glucose": 6.0}, "3", False),
+    ],
+)
+def test_which_visits_have_a_reading(disease: Disease, values: dict, measurement: str | None, expected: bool) -> None:
+    assert has_reading(disease, measurement=measurement, **values) is expected
 
 
 def test_three_months_later_is_clamped_to_the_end_of_the_month() -> None:

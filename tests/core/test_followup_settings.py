@@ -30,8 +30,8 @@ def _elderly_patient(app: App) -> int:
     return resident_id
 
 
-def _visit(app: App, resident_id: int, day: str, sbp: int, dbp: int):
-    data = VisitInput(visit_date=day, method="1", sbp=sbp, dbp=dbp, doctor_name="刘晓梅")
+def _visit(app: App, resident_id: int, day: str, sbp: int, dbp: int, classification: str = "1"):
+    data = VisitInput(visit_date=day, method="1", sbp=sbp, dbp=dbp, doctor_name="刘晓梅", classification=classification)
     return record_visit(app.db, actor_for(app.db, "gongwei1"), resident_id, HT, data)
 
 
@@ -49,7 +49,7 @@ def test_defaults_until_the_branch_changes_them(registry_app: App) -> None:
 def test_a_stricter_elderly_target_changes_the_suggestion_and_the_control_indicator(registry_app: App) -> None:
     """A 70-year-old at 145/85: controlled under the national 150/90, not under a county's 140/90."""
     resident_id = _elderly_patient(registry_app)
-    assert _visit(registry_app, resident_id, "2025-03-01", 145, 85).classification is Classification.CONTROLLED
+    assert _visit(registry_app, resident_id, "2025-03-01", 145, 85).suggested is Classification.CONTROLLED
     assert _control_reason(registry_app) == (1, None)
     admin = actor_for(registry_app.db, "admin")
     set_followup_rules(registry_app.db, admin, replace(DEFAULT_RULES, elderly_sbp_target=140), DEFAULT_PREVALENCE)
@@ -57,8 +57,8 @@ def test_a_stricter_elderly_target_changes_the_suggestion_and_the_control_indica
     numerator, reason = _control_reason(registry_app)
     assert numerator == 0
     assert reason == "末次随访（03月01日，门诊）血压 145/85 未达标（应低于 140/90）"
-    saved = _visit(registry_app, resident_id, "2025-06-01", 145, 85)
-    assert saved.classification is Classification.UNCONTROLLED
+    saved = _visit(registry_app, resident_id, "2025-06-01", 145, 85, classification="2")
+    assert saved.suggested is saved.classification is Classification.UNCONTROLLED
     assert saved.next_visit_date == date(2025, 6, 15)
     with registry_app.db.read() as session:
         summaries = session.scalars(select(AuditEntry.summary).where(AuditEntry.entity_id == "followup_rules")).all()

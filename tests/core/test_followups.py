@@ -12,14 +12,14 @@ from sqlalchemy import func, select
 from desktop.app import App
 from desktop.clock import now
 from desktop.errors import PermissionDenied, UserFacingError, ValidationError
-from desktop.models import AuditEntry, FollowupVisit
+from desktop.models import AuditEntry, FollowupVisit, HealthCheck
 from desktop.rules.elderly import Dependence
 from desktop.rules.followup import Classification, Disease, NextStep
 from desktop.rules.visit_checks import VisitInput
 from desktop.services.chronic import EnrolmentInput, end_enrolment, enrol
 from desktop.services.chronic_due import ChronicDueKind
 from desktop.services.due import DueScope, due_list
-from desktop.services.followups import on_emergency, record_visit
+from desktop.services.followups import on_emergency, previous_classification, record_visit
 from desktop.services.health_checks import HealthCheckInput, record_health_check
 from desktop.services.indicators import indicator_report
 from desktop.services.residents import create_resident
@@ -42,7 +42,12 @@ def _enrolled(app: App, name: str, birth: str, disease: Disease = HT, **kwargs) 
 
 
 def _visit(day: str, sbp: int | None = 128, dbp: int | None = 82, method: str = "1", **kwargs) -> VisitInput:
+    """A visit whose doctor chose the classification the rules suggest for a patient under 65 (控制不满意 unmeasured)."""
+    kwargs.setdefault("classification", "2" if sbp is None or sbp >= 140 or dbp >= 90 else "1")
     return VisitInput(visit_date=day, method=method, sbp=sbp, dbp=dbp, doctor_name="刘晓梅", **kwargs)
+
+
+REFERRAL = {"referral_reason": "连续两次控制不满意", "referral_to": "县人民医院心内科"}
 
 
 def _record(app: App, resident_id: int, visit: VisitInput, disease: Disease = HT):
@@ -77,9 +82,13 @@ def test_visit_for_someone_not_under_management_is_refused(registry_app: App) ->
 def test_visit_stores_the_suggestion_and_next_date(registry_app: App) -> None:
     resident_id = _enrolled(registry_app, "王建国", "1960-05-05")
     saved = _record(registry_app, resident_id, _visit("2025-03-01", 152, 94))
-    assert saved.classification is Classification.UNCONTROLLED
+    assert saved.classification is saved.suggested is Classification.UNCONTROLLED
     assert saved.next_visit_date == date(2025, 3, 15)
-    second = _record(registry_app, resident_id, _visit("2025-03-15", 150, 92))
+    with pytest.raises(ValidationError) as caught:
+        _record(registry_app, resident_id, _visit("2025-03-15", 150, 92))
+    assert set(caught.value.errors) == {"referral_reason", "referral_to"}
+    assert "两次控制不满意转诊随访" in caught.value.errors["referral_reason"]
+    second = _record(registry_app, resident_id, _visit("2025-03-15", 150, 92, **REFERRAL))
     with registry_app.db.read() as session:
         stored = session.get(FollowupVisit, second.visit_id)
         assert stored.next_step == NextStep.REFER_AND_FOLLOW_UP.value  # second uncontrolled in a row
@@ -113,7 +122,7 @@ def test_emergency_visit_calls_the_registered_handlers_in_its_transaction(regist
     seen: list[tuple[int, list[str]]] = []
     on_emergency(lambda session, actor, visit: seen.append((visit.resident_id, list(visit.emergency_reasons))))
     try:
-        saved = _record(registry_app, resident_id, _visit("2025-03-01", 186, 100))
+        saved = _record(registry_app, resident_id, _visit("2025-03-01", 186, 100, **REFERRAL))
     finally:
         from desktop.services import followups
 
@@ -143,11 +152,24 @@ def test_ended_management_refuses_later_visits(registry_app: App) -> None:
 def test_health_check_for_65_plus_needs_the_self_care_assessment(registry_app: App) -> None:
     resident_id = _patient(registry_app, "张桂英", "1950-07-07", sequence=12)
     nurse = actor_for(registry_app.db, "gongwei1")
-    data = HealthCheckInput(check_date="2025-05-01", doctor_name="刘晓梅", sbp=130, dbp=80, height=160, weight=60)
+    data = HealthCheckInput(check_date="2025-05-01", doctor_name="刘晓梅", sbp=130, dbp=80, height=160, weight=60,
+                            evaluation_abnormal=False)
     with pytest.raises(ValidationError) as caught:
         record_health_check(registry_app.db, nurse, resident_id, data)
     assert "生活自理能力评估未填完" in caught.value.errors["self_care"]
     record_health_check(registry_app.db, nurse, resident_id, replace(data, self_care=ALL_CARE))
+
+
+def test_health_check_evaluation_is_the_doctors_choice_not_a_default(registry_app: App) -> None:
+    resident_id = _patient(registry_app, "李小军", "1980-07-07", sequence=12)
+    doctor = actor_for(registry_app.db, "gongwei1")
+    data = HealthCheckInput(check_date="2025-05-01", doctor_name="刘晓梅", sbp=130, dbp=80)
+    with pytest.raises(ValidationError) as caught:
+        record_health_check(registry_app.db, doctor, resident_id, data)
+    assert caught.value.errors == {"evaluation": "请选择健康评价：体检无异常或有异常。"}
+    record_health_check(registry_app.db, doctor, resident_id, replace(data, evaluation_abnormal=True))
+    with registry_app.db.read() as session:
+        assert session.scalar(select(HealthCheck.evaluation_abnormal)) is True
 
 
 def test_indicators_count_with_reasons(registry_app: App) -> None:
@@ -159,7 +181,7 @@ def test_indicators_count_with_reasons(registry_app: App) -> None:
     doctor = actor_for(registry_app.db, "gongwei1")
     for resident_id in (good, few, high):
         record_health_check(registry_app.db, doctor, resident_id,
-                            HealthCheckInput(check_date="2025-06-01", doctor_name="刘晓梅"))
+                            HealthCheckInput(check_date="2025-06-01", doctor_name="刘晓梅", evaluation_abnormal=False))
     for month in ("01", "04", "07", "10"):
         _record(registry_app, good, _visit(f"2025-{month}-10"))
         last = month == "10"
@@ -183,7 +205,8 @@ def test_elderly_indicator_counts_checks_with_self_care(registry_app: App) -> No
     _patient(registry_app, "李秀兰", "1951-08-08", sequence=14)
     _patient(registry_app, "刘小明", "1990-08-08", sequence=15)
     record_health_check(registry_app.db, actor_for(registry_app.db, "gongwei1"), checked,
-                        HealthCheckInput(check_date="2025-05-01", doctor_name="刘晓梅", self_care=ALL_CARE))
+                        HealthCheckInput(check_date="2025-05-01", doctor_name="刘晓梅", self_care=ALL_CARE,
+                                         evaluation_abnormal=False))
     report = indicator_report(registry_app.db, actor_for(registry_app.db, "kaohe1"), YEAR)
     figure = report.branch("elderly_care")
     assert (figure.numerator, figure.denominator) == (1, 2)
@@ -204,3 +227,58 @@ def test_due_list_kinds_and_scope(registry_app: App) -> None:
     village_doctor = actor_for(registry_app.db, "cunyi001")
     mine = due_list(registry_app.db, village_doctor, on=today, scope=DueScope.MY_VILLAGES)
     assert {item.name for item in mine.items} == {"王一"}
+
+
+def test_only_visits_with_a_reading_are_the_previous_classification(registry_app: App) -> None:
+    """Uncontrolled, then a phone call 未测, then uncontrolled again: the second uncontrolled in a row is referred."""
+    resident_id = _enrolled(registry_app, "王建国", "1960-05-05")
+    _record(registry_app, resident_id, _visit("2025-03-01", 152, 94))
+    phone = _record(registry_app, resident_id, _visit("2025-03-10", None, None, method="3", measurement="未测",
+                                                      classification="3"))
+    assert phone.suggested is None and phone.next_visit_date == date(2025, 3, 24)  # two weeks, not three months
+    with registry_app.db.read() as session:
+        assert session.get(FollowupVisit, phone.visit_id).measurement == "3"
+        assert previous_classification(session, resident_id, HT, date(2025, 3, 15)) is Classification.UNCONTROLLED
+    with pytest.raises(ValidationError) as caught:
+        _record(registry_app, resident_id, _visit("2025-03-15", 150, 92))
+    assert "referral_to" in caught.value.errors
+
+
+def test_a_phone_visit_with_no_reading_cannot_be_controlled(registry_app: App) -> None:
+    resident_id = _enrolled(registry_app, "王建国", "1960-05-05")
+    with pytest.raises(ValidationError) as caught:
+        _record(registry_app, resident_id, _visit("2025-03-10", None, None, method="3", classification="1"))
+    assert "不能为“控制满意”" in caught.value.errors["classification"]
+    saved = _record(registry_app, resident_id, _visit("2025-03-10", 132, 84, method="3", measurement="居民自测"))
+    assert saved.classification is Classification.CONTROLLED and saved.next_visit_date == date(2025, 6, 10)
+
+
+def test_an_adverse_reaction_twice_in_a_row_is_referred(registry_app: App) -> None:
+    resident_id = _enrolled(registry_app, "王建国", "1960-05-05")
+    first = _record(registry_app, resident_id, _visit("2025-03-01", adverse_reaction=True, classification="3"))
+    assert first.suggested is Classification.ADVERSE_REACTION and first.next_visit_date == date(2025, 3, 15)
+    with pytest.raises(ValidationError) as caught:
+        _record(registry_app, resident_id, _visit("2025-03-15", adverse_reaction=True, classification="3"))
+    assert "两次控制不满意转诊随访" in caught.value.errors["referral_reason"]
+    second = _record(registry_app, resident_id, _visit("2025-03-15", adverse_reaction=True, classification="3",
+                                                       referral_reason="不良反应难以控制", referral_to="县医院心内科"))
+    with registry_app.db.read() as session:
+        stored = session.get(FollowupVisit, second.visit_id)
+        assert (stored.next_step, stored.referral_reason) == (NextStep.REFER_AND_FOLLOW_UP.value, "不良反应难以控制")
+
+
+def test_every_field_of_the_national_form_is_stored(registry_app: App) -> None:
+    resident_id = _enrolled(registry_app, "李秀兰", "1960-05-05", disease=Disease.DIABETES)
+    saved = _record(registry_app, resident_id, _visit(
+        "2025-03-01", 132, 80, fasting_glucose="6.4", classification="1", symptoms_other="口干",
+        signs_other="双下肢轻度水肿", tests_other="尿微量白蛋白 25 mg/L", foot_pulse="2", foot_pulse_side="双侧",
+        insulin="门冬胰岛素", insulin_dose="早餐前 8 单位", medication_advice=(("二甲双胍", "0.5g 每日3次"),),
+        referral_result="到位", referral_contact="张医生", resident_signed=True), disease=Disease.DIABETES)
+    with registry_app.db.read() as session:
+        v = session.get(FollowupVisit, saved.visit_id)
+        assert (v.measurement, v.symptoms_other, v.signs_other, v.tests_other, v.foot_pulse, v.foot_pulse_side) == (
+            "1", "口干", "双下肢轻度水肿", "尿微量白蛋白 25 mg/L", "2", "双侧")
+        assert (v.insulin, v.insulin_dose, v.medication_advice) == (
+            "门冬胰岛素", "早餐前 8 单位", [{"name": "二甲双胍", "dose": "0.5g 每日3次"}])
+        assert (v.referral_result, v.referral_contact, v.resident_signed) == ("1", "张医生", True)
+        assert (v.classification, v.suggested_classification) == ("1", "1")

@@ -144,6 +144,7 @@ def _filled_patient(app: App) -> tuple[str, int]:
         record_visit(app.db, doctor, resident_id, Disease.HYPERTENSION, VisitInput(
             visit_date=date(YEAR, month, 10), method="1", sbp=sbp, dbp=82, weight=70, target_weight=65, height=160,
             heart_rate=72, symptoms=("2", "4"), medication_adherence="1", doctor_name="刘晓梅", lifestyle=lifestyle,
+            classification="1",
             medications=(("硝苯地平缓释片", "2", "10mg"), ("氢氯噻嗪片", "1", "12.5mg"))))
     with app.db.read() as session:
         return session.get(Resident, resident_id).record_no, resident_id
@@ -172,13 +173,13 @@ def test_a_diabetes_visit_prints_glucose_hba1c_hypoglycaemia_foot_pulse_and_insu
     enrol(db, doctor, resident_id, EnrolmentInput(Disease.DIABETES, date(2020, 5, 1), date(2020, 5, 10)))
     record_visit(db, doctor, resident_id, Disease.DIABETES, VisitInput(
         visit_date=date(YEAR, 3, 2), method="2", sbp=132, dbp=80, weight=61.5, target_weight=58, fasting_glucose=6.2,
-        hba1c=6.8, hba1c_date=date(YEAR, 2, 26), hypoglycemia="偶尔", foot_pulse="2", symptoms=("多饮", "多尿"),
-        medication_adherence="2", doctor_name="刘晓梅", lifestyle={"staple_grams_per_day": "300",
+        hba1c=6.8, hba1c_date=date(YEAR, 2, 26), hypoglycemia="偶尔", foot_pulse="2", foot_pulse_side="左侧",
+        symptoms=("多饮", "多尿"), medication_adherence="2", doctor_name="刘晓梅", classification="1", lifestyle={"staple_grams_per_day": "300",
                                                                  "staple_grams_per_day_target": "250"},
         medications=(("二甲双胍片", "3", "0.5g"),)))
     with db.write() as session:
         visit = session.scalars(select(FollowupVisit).where(FollowupVisit.resident_id == resident_id)).one()
-        visit.foot_pulse_side, visit.insulin = "左侧", "门冬胰岛素；每日 1 次 早餐前 8 单位"
+        visit.insulin = "门冬胰岛素；每日 1 次 早餐前 8 单位"
         record_no = session.get(Resident, resident_id).record_no
     pdf = followup_sheets_pdf(db, doctor, record_no, Disease.DIABETES, YEAR)
     (page,) = page_texts(saved(pdf, tmp_path, "diabetes.pdf"))
@@ -241,7 +242,8 @@ def test_self_care_sheet_ticks_each_level_and_reads_back(registry_app: App, tmp_
                "toileting": Dependence.MILD, "activity": Dependence.UNABLE}  # 0 + 1 + 3 + 1 + 10 = 15
     db = registry_app.db
     record_health_check(db, actor_for(db, "gongwei1"), resident_id, HealthCheckInput(
-        check_date=date(YEAR, 4, 2), doctor_name="刘晓梅", sbp=130, dbp=80, self_care=answers))
+        check_date=date(YEAR, 4, 2), doctor_name="刘晓梅", sbp=130, dbp=80, self_care=answers,
+        evaluation_abnormal=False))
     with db.read() as session:
         check_id = session.scalar(select(HealthCheck.id).where(HealthCheck.resident_id == resident_id))
     pdf = self_care_pdf(db, actor_for(db, "cunyi001"), check_id)
@@ -312,7 +314,8 @@ def test_the_self_care_form_is_found_by_record_number_and_day(registry_app: App)
     answers = dict.fromkeys(SELF_CARE_ITEMS, Dependence.INDEPENDENT)
     for month in (3, 9):
         record_health_check(db, doctor, resident_id, HealthCheckInput(
-            check_date=date(YEAR, month, 2), doctor_name="刘晓梅", sbp=130, dbp=80, self_care=answers))
+            check_date=date(YEAR, month, 2), doctor_name="刘晓梅", sbp=130, dbp=80, self_care=answers,
+            evaluation_abnormal=False))
     latest = print_form(db, doctor, "self-care", record_no)
     assert any("2025年9月2日" in text for text in latest.sheets[0].texts())
     march = print_form(db, doctor, "self-care", record_no, date="2025-03-02")
