@@ -338,3 +338,37 @@ def test_the_error_workbook_keeps_ids_as_text_and_can_be_fixed(registry_app: App
     sheet.parent.save(tmp_path / "fixed.xlsx")
     again = run(registry_app, clerk, tmp_path / "fixed.xlsx")
     assert (again.imported, again.rejected) == (2, ())
+
+
+def test_every_field_of_the_national_form_is_read_from_its_column(registry_app: App, patients, clerk,
+                                                                   tmp_path: Path) -> None:
+    _, li_id, _ = patients["李秀兰"]
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["身份证号", "病种", "随访日期", "随访方式", "收缩压", "舒张压", "空腹血糖", "测量方式", "其他症状",
+                  "体征其他", "辅助检查", "足背动脉搏动", "足背动脉搏动侧别", "胰岛素种类", "胰岛素用法和用量",
+                  "用药调整意见", "转诊原因", "转诊机构及科别", "转诊结果", "转诊联系人", "居民签名", "此次随访分类",
+                  "随访医生"])
+    sheet.append([li_id, "糖尿病", "2025-03-02", "电话", None, None, 8.6, "居民自测", "口干", "足部皮肤干燥",
+                  "尿常规未见异常", "减弱", "左侧", "甘精胰岛素", "睡前 10 单位", "二甲双胍 0.5g 每日3次；阿卡波糖 50mg",
+                  None, None, "到位", "县医院王医生", "李秀兰", "控制不满意", "刘晓梅"])
+    sheet.append([li_id, "糖尿病", "2025-03-16", "门诊", 130, 80, 9.2, None, None, None, None, None, None, None,
+                  None, None, "连续两次控制不满意", "县人民医院内分泌科", None, None, None, None, "刘晓梅"])
+    path = tmp_path / "full.xlsx"
+    book.save(path)
+    result = run(registry_app, clerk, path)
+    assert (result.imported, result.rejected) == (2, ())
+    with registry_app.db.read() as session:
+        first, second = session.scalars(select(FollowupVisit).order_by(FollowupVisit.visit_date)).all()
+        session.expunge_all()
+    assert (first.measurement, first.fasting_glucose, first.symptoms_other, first.signs_other, first.tests_other) == (
+        "2", 8.6, "口干", "足部皮肤干燥", "尿常规未见异常")
+    assert (first.foot_pulse, first.foot_pulse_side, first.insulin, first.insulin_dose) == (
+        "2", "左侧", "甘精胰岛素", "睡前 10 单位")
+    assert first.medication_advice == [{"name": "二甲双胍", "dose": "0.5g 每日3次"}, {"name": "阿卡波糖", "dose": "50mg"}]
+    assert (first.referral_result, first.referral_contact, first.resident_signed, first.classification) == (
+        "1", "县医院王医生", True, "2")
+    # the second uncontrolled visit in a row: referred, the paper's reason and institution kept, no class chosen
+    assert (second.next_step, second.classification, second.suggested_classification) == ("3", None, "2")
+    assert (second.referral_reason, second.referral_to, second.resident_signed) == (
+        "连续两次控制不满意", "县人民医院内分泌科", False)

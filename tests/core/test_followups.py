@@ -23,6 +23,7 @@ from desktop.services.followups import on_emergency, previous_classification, re
 from desktop.services.health_checks import HealthCheckInput, record_health_check
 from desktop.services.indicators import indicator_report
 from desktop.services.residents import create_resident
+from desktop.services.visit_history import latest_height_in, visit_history
 
 HT, DM = Disease.HYPERTENSION, Disease.DIABETES
 YEAR = 2025
@@ -282,3 +283,20 @@ def test_every_field_of_the_national_form_is_stored(registry_app: App) -> None:
             "门冬胰岛素", "早餐前 8 单位", [{"name": "二甲双胍", "dose": "0.5g 每日3次"}])
         assert (v.referral_result, v.referral_contact, v.resident_signed) == ("1", "张医生", True)
         assert (v.classification, v.suggested_classification) == ("1", "1")
+
+
+def test_the_forms_history_skips_unmeasured_visits_and_knows_the_latest_height(registry_app: App) -> None:
+    resident_id = _enrolled(registry_app, "王建国", "1960-05-05")
+    doctor = actor_for(registry_app.db, "gongwei1")
+    record_health_check(registry_app.db, doctor, resident_id, HealthCheckInput(
+        check_date="2025-01-05", doctor_name="刘晓梅", height=168, weight=70, evaluation_abnormal=False))
+    _record(registry_app, resident_id, _visit("2025-03-01", 152, 94))
+    _record(registry_app, resident_id, _visit("2025-03-10", None, None, method="3", classification="3",
+                                              adverse_reaction=True))
+    history = visit_history(registry_app.db, doctor, resident_id, HT)
+    previous = history.previous_with_reading(date(2025, 3, 15))
+    assert (previous.visit_date, previous.classification) == (date(2025, 3, 1), Classification.UNCONTROLLED)
+    assert history.previous(date(2025, 3, 15)).adverse_reaction is True
+    assert history.height_on(date(2025, 3, 15)) == 168 and history.height_on(date(2024, 12, 31)) is None
+    with registry_app.db.read() as session:
+        assert latest_height_in(session, resident_id, date(2025, 3, 15)) == 168
