@@ -7,6 +7,7 @@ from plain SQL on the same file.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -93,6 +94,19 @@ def type_bp(qtbot, form: FollowupForm, sbp: str, dbp: str) -> None:
         qtbot.keyClicks(edit, value)
 
 
+def choose(qtbot, form: FollowupForm, classification: Classification) -> None:
+    """Pick the classification with the keyboard, as a doctor would (the list starts on 请选择)."""
+    form.classification.setFocus()
+    while form.chosen() is not classification:
+        qtbot.keyClick(form.classification, Qt.Key.Key_Down)
+
+
+def fill_referral_if_asked(form: FollowupForm) -> None:
+    if form.referral_reason.isEnabled():
+        commit_text(form.referral_reason, "血压控制不满意")
+        commit_text(form.referral_to, "县人民医院心内科")
+
+
 # ----- 工作台
 
 
@@ -173,7 +187,8 @@ def test_saving_a_visit_from_home_refreshes_the_counts(qtbot, themed, demo_app, 
     qtbot.waitUntil(lambda: isinstance(page.dialog, FollowupForm) and page.dialog.isVisible(), timeout=WAIT_MS)
     form: FollowupForm = page.dialog
     type_bp(qtbot, form, "128", "78")
-    assert form.classification.currentText() == "控制满意"
+    assert form.classification.currentText() == "请选择" and form.suggested_label.text() == "规则建议：控制满意"
+    choose(qtbot, form, Classification.CONTROLLED)
     qtbot.keyClick(form.sbp, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not form.isVisible(), timeout=WAIT_MS)
     stored = sql(demo_app, "SELECT sbp, dbp, classification, next_step, next_visit_date, doctor_name FROM "
@@ -190,13 +205,17 @@ def test_saving_a_visit_from_home_refreshes_the_counts(qtbot, themed, demo_app, 
 
 def test_the_suggestion_follows_the_blood_pressure_typed(qtbot, themed, demo_app, tasks) -> None:
     form = visit_form(qtbot, demo_app, tasks, elderly=False)
+    # nothing is suggested before a reading exists, and nothing is chosen for the doctor
+    assert form.suggestion.classification is None and form.chosen() is None
+    assert form.suggested_label.text() == "规则建议：无（本次无测量值）" and "请医生选择" in form.suggestion_text()
+    assert form.next_visit.text() == f"{now().date() + timedelta(days=14):%Y-%m-%d}"
     type_bp(qtbot, form, "128", "80")
     assert "此次随访分类 <b>控制满意</b>" in form.suggestion_text() and "常规随访" in form.suggestion_text()
     in_three_months = form.suggestion.next_visit
     assert form.next_visit.text() == f"{in_three_months:%Y-%m-%d}" and in_three_months > now().date() + timedelta(80)
     type_bp(qtbot, form, "156", "96")
     assert "此次随访分类 <b>控制不满意</b>" in form.suggestion_text()
-    assert form.classification.currentText() == "控制不满意"
+    assert form.classification.currentText() == "请选择" and form.suggested_label.text() == "规则建议：控制不满意"
     assert form.next_visit.text() in (f"{now().date() + timedelta(days=14):%Y-%m-%d}",)
     assert form.emergency_text() == ""
     form.done(0)
@@ -208,8 +227,7 @@ def test_overriding_the_classification_needs_a_reason(qtbot, themed, demo_app, t
     before = sql(demo_app, "SELECT count(*) FROM followup_visit WHERE resident_id = ?", resident_id)[0][0]
     type_bp(qtbot, form, "156", "96")
     assert not form.override_reason.isEnabled() or form.override_reason.text() == ""
-    form.classification.setFocus()
-    qtbot.keyClick(form.classification, Qt.Key.Key_Up)  # 控制不满意 -> 控制满意
+    choose(qtbot, form, Classification.CONTROLLED)
     assert form.chosen() is Classification.CONTROLLED and form.override_reason.isEnabled()
     assert "医生改为“控制满意”" in form.suggestion_text()
     type_bp(qtbot, form, "158", "96")
@@ -235,6 +253,13 @@ def test_emergency_prompt_at_180_over_110_and_the_reasons_are_stored(qtbot, them
     text = form.emergency_text()
     assert text.startswith("需紧急转诊：收缩压 180 ≥ 180 mmHg；舒张压 110 ≥ 110 mmHg")
     assert "转诊功能启用后" in text and "紧急转诊" in form.suggestion_text()
+    assert form.referral_reason.isEnabled() and form.referral_to.isEnabled()
+    form.save()
+    qtbot.waitUntil(lambda: bool(form.errors.message("referral_to")), timeout=WAIT_MS)
+    assert form.errors.message("classification").startswith("请选择此次随访分类（规则建议“控制不满意”）")
+    assert form.errors.message("referral_reason") == "下一步为“紧急转诊”：请填写转诊原因。"
+    choose(qtbot, form, Classification.UNCONTROLLED)
+    commit_text(form.referral_reason, "血压 180/110")
     commit_text(form.referral_to, "县人民医院心内科")
     form.save()
     qtbot.waitUntil(lambda: not form.isVisible(), timeout=WAIT_MS)
@@ -269,7 +294,9 @@ def test_a_visit_entered_with_the_keyboard_only(qtbot, themed, demo_app, tasks) 
     qtbot.keyClicks(form.dbp, "92")
     qtbot.keyClick(form.dbp, Qt.Key.Key_Return)
     assert QApplication.focusWidget() is form.weight
-    qtbot.keyClick(form.weight, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    choose(qtbot, form, Classification.UNCONTROLLED)
+    fill_referral_if_asked(form)  # the demo patient may have been uncontrolled last time too
+    qtbot.keyClick(form.classification, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not form.isVisible(), timeout=WAIT_MS)
     stored = sql(demo_app, "SELECT sbp, dbp, method, doctor_name FROM followup_visit WHERE resident_id = ? "
                            "ORDER BY id DESC LIMIT 1", form.record.card.resident_id)
@@ -286,6 +313,68 @@ def test_out_of_range_values_are_named_under_their_fields(qtbot, themed, demo_ap
     assert "心率 300 次/分 超出合理范围" in form.errors.message("heart_rate")
     assert QApplication.focusWidget() is form.sbp
     form.done(0)
+
+
+def test_a_phone_visit_not_measured_and_the_rest_of_the_national_form(qtbot, themed, demo_app, tasks) -> None:
+    form = visit_form(qtbot, demo_app, tasks, DM)
+    assert form.width() <= 1366 and form.height() <= 768  # fits a 1366×768 screen; sections scroll
+    assert not form.measurement.isEnabled() and form.measurement.currentText() == "医生测量"
+    form.method.setCurrentIndex(form.method.findData("3"))
+    assert form.measurement.isEnabled() and form.measurement.currentText() == "居民自测"
+    qtbot.keyClicks(form.glucose, "8.1")
+    assert form.suggested_label.text() == "规则建议：控制不满意"
+    form.measurement.setCurrentIndex(form.measurement.findData("3"))
+    assert form.glucose.text() == "" and not form.glucose.isEnabled() and not form.sbp.isEnabled()
+    assert form.suggested_label.text() == "规则建议：无（本次无测量值）"
+    assert form.next_visit.text() == f"{now().date() + timedelta(days=14):%Y-%m-%d}"  # not three months out
+    choose(qtbot, form, Classification.CONTROLLED)
+    form.save()
+    qtbot.waitUntil(lambda: bool(form.errors.message("classification")), timeout=WAIT_MS)
+    assert "不能为“控制满意”" in form.errors.message("classification")
+    choose(qtbot, form, Classification.ADVERSE_REACTION)
+    form.adverse.click()
+    fill_referral_if_asked(form)  # a reaction noted last time too: 不良反应难以控制
+    for edit, text in ((form.symptoms_other, "口干"), (form.signs_other, "自述足部发凉"),
+                       (form.tests_other, "自测餐后血糖 11.2"), (form.insulin, "甘精胰岛素"),
+                       (form.insulin_dose, "睡前 10 单位"), (form.adverse_note, "二甲双胍 胃肠不适")):
+        commit_text(edit, text)
+    form.advice.setCurrentCell(0, 0)
+    form.advice.set_rows([("二甲双胍缓释片", "0.5g 每日1次")])
+    form.signed.click()
+    form.scroll.ensureWidgetVisible(form.signed)
+    screenshot(form, "visit-form-phone")
+    form.save()
+    qtbot.waitUntil(lambda: not form.isVisible(), timeout=WAIT_MS)
+    stored = sql(demo_app, "SELECT measurement, fasting_glucose, classification, suggested_classification, "
+                           "symptoms_other, signs_other, tests_other, insulin, insulin_dose, medication_advice, "
+                           "resident_signed, next_visit_date FROM followup_visit WHERE resident_id = ? "
+                           "ORDER BY id DESC LIMIT 1", form.record.card.resident_id)[0]
+    assert stored[:9] == ("3", None, "3", "3", "口干", "自述足部发凉", "自测餐后血糖 11.2",
+                          "甘精胰岛素", "睡前 10 单位")
+    assert json.loads(stored[9]) == [{"name": "二甲双胍缓释片", "dose": "0.5g 每日1次"}] and stored[10] == 1
+    assert stored[11] == f"{now().date() + timedelta(days=14)}"
+
+
+def test_bmi_uses_the_latest_height_and_a_weak_foot_pulse_needs_its_side(qtbot, themed, demo_app, tasks) -> None:
+    form = visit_form(qtbot, demo_app, tasks, DM)
+    form.weight.clear()
+    qtbot.keyClicks(form.weight, "64")
+    known = form.history.height_on(form.visit_day())
+    assert ("按最近记录的身高" in form.bmi_label.text()) == (known is not None)
+    qtbot.keyClicks(form.height_edit, "160")
+    assert form.bmi_label.text().startswith("25.0 / ")
+    type_bp(qtbot, form, "126", "78")
+    qtbot.keyClicks(form.glucose, "6.3")
+    form.foot_pulse.setCurrentIndex(form.foot_pulse.findData("2"))
+    choose(qtbot, form, Classification.CONTROLLED)
+    form.save()
+    qtbot.waitUntil(lambda: bool(form.errors.message("foot_pulse")), timeout=WAIT_MS)
+    assert "请选择双侧、左侧或右侧" in form.errors.message("foot_pulse")
+    form.foot_side.setCurrentIndex(form.foot_side.findData("2"))
+    form.save()
+    qtbot.waitUntil(lambda: not form.isVisible(), timeout=WAIT_MS)
+    assert sql(demo_app, "SELECT foot_pulse, foot_pulse_side, height FROM followup_visit WHERE resident_id = ? "
+                         "ORDER BY id DESC LIMIT 1", form.record.card.resident_id) == [("2", "左侧", 160.0)]
 
 
 # ----- the health check
@@ -308,9 +397,12 @@ def test_self_care_score_and_bmi_compute_as_typed_and_save(qtbot, themed, demo_a
     assert form.bmi_label.text().startswith("25.0 kg/m²")
     for name, value in {"sbp": "138", "dbp": "84"}.items():
         qtbot.keyClicks(form.numbers[name], value)
+    assert form.abnormal.currentText() == "请选择"  # 健康评价 is the doctor's, never pre-filled
     form.save()
     qtbot.waitUntil(lambda: bool(form.errors.message("self_care")), timeout=WAIT_MS)
     assert "生活自理能力评估未填完" in form.errors.message("self_care")
+    assert form.errors.message("evaluation") == "请选择健康评价：体检无异常或有异常。"
+    form.abnormal.setCurrentIndex(form.abnormal.findData(False))
     levels = {"eating": Dependence.INDEPENDENT, "grooming": Dependence.MILD, "dressing": Dependence.INDEPENDENT,
               "toileting": Dependence.MODERATE, "activity": Dependence.MILD}
     for item, level in levels.items():
@@ -319,9 +411,9 @@ def test_self_care_score_and_bmi_compute_as_typed_and_save(qtbot, themed, demo_a
     form.guidance.boxes["7"].click()
     form.save()
     qtbot.waitUntil(lambda: not form.isVisible(), timeout=WAIT_MS)
-    stored = sql(demo_app, "SELECT sbp, bmi, self_care_total, guidance FROM health_check WHERE resident_id = ? "
-                           "ORDER BY id DESC LIMIT 1", resident_id)
-    assert stored == [(138, 25.0, 7, '["7"]')]
+    stored = sql(demo_app, "SELECT sbp, bmi, self_care_total, guidance, evaluation_abnormal FROM health_check "
+                           "WHERE resident_id = ? ORDER BY id DESC LIMIT 1", resident_id)
+    assert stored == [(138, 25.0, 7, '["7"]', 0)]
 
 
 # ----- the chronic panel
