@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication
 from desktop.app import App
 from desktop.changes import Changes
 from desktop.models import Resident
+from desktop.sync import outbox
 from desktop.sync.enrolment import enrol
 from desktop.sync.outbox import Channel, build_next
 from desktop.sync.receipts import apply_receipt
@@ -201,7 +202,9 @@ def test_enrolment_problems_show_under_the_address_field(qtbot, themed, demo_app
     assert not sync_status(demo_app.db).enrolled and not errors
 
 
-def test_enrolled_page_shows_counts_rejected_records_history_and_log(qtbot, themed, demo_app, tasks, errors) -> None:
+def test_enrolled_page_shows_counts_rejected_records_history_and_log(qtbot, themed, demo_app, tasks, errors,
+                                                                     monkeypatch) -> None:
+    monkeypatch.setattr(outbox, "NETWORK_PACKAGE_RECORDS", 1_000_000)  # the whole demo goes in package #1
     head = HeadKeys.generate()
     enrol_offline(demo_app.db, head, server_url="http://127.0.0.1:9")
     victim = _make_sync_states(demo_app, head)
