@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from desktop.changes import Changes
@@ -47,8 +47,8 @@ class SavedVisit:
     changes: Changes
 
 
-def _earlier(resident_id: int, disease: Disease, before: date, exclude_id: int | None):
-    """The patient's visits for the disease dated before `before`, newest first (voided ones left out)."""
+def _earlier(resident_id: int, disease: Disease, before: date, exclude_id: int | None) -> Select:
+    """The query for the patient's latest visit for the disease before `before` (voided ones left out)."""
     query = (select(FollowupVisit.classification, FollowupVisit.suggested_classification,
                     FollowupVisit.adverse_reaction)
              .where(FollowupVisit.resident_id == resident_id, FollowupVisit.disease == disease.value,

@@ -295,6 +295,10 @@ def test_a_visit_entered_with_the_keyboard_only(qtbot, themed, demo_app, tasks) 
     qtbot.keyClick(form.dbp, Qt.Key.Key_Return)
     assert QApplication.focusWidget() is form.weight
     choose(qtbot, form, Classification.UNCONTROLLED)
+    qtbot.keyClick(form.classification, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is form.next_visit  # 更改理由 is skipped while the choice agrees with the rules
+    qtbot.keyClick(form.next_visit, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is (form.referral_reason if form.referral_reason.isEnabled() else form.doctor)
     fill_referral_if_asked(form)  # the demo patient may have been uncontrolled last time too
     qtbot.keyClick(form.classification, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not form.isVisible(), timeout=WAIT_MS)
