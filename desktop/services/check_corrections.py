@@ -28,6 +28,7 @@ from desktop.services.record_history import (
     ensure_version,
     reason_text,
     record_history,
+    shown_fields,
     snapshot,
     stored_inputs,
 )
@@ -57,6 +58,7 @@ class StoredCheck:
     corrected_at: datetime | None
     void_reason: str | None
     voided_at: datetime | None
+    shown: tuple[tuple[str, str], ...] = ()  # (label, value) of each filled field, for reading
 
     @property
     def voided(self) -> bool:
@@ -119,7 +121,8 @@ def stored_check(db: Database, actor: Actor, check_id: int) -> StoredCheck:
     with db.read() as session:
         check, _resident = _check_in_scope(session, actor, check_id)
         return StoredCheck(check.id, check.resident_id, check.version, check_input(check), check.correction_reason,
-                           check.corrected_at, check.void_reason, check.voided_at)
+                           check.corrected_at, check.void_reason, check.voided_at,
+                           shown_fields(check, CHECK_FIELD_NAMES))
 
 
 def _summary(resident: Resident, check: HealthCheck, step: str, reason: str) -> str:

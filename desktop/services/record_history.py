@@ -95,6 +95,13 @@ def snapshot(record: SyncMixin) -> dict[str, Any]:
             if column.key not in NOT_COMPARED}
 
 
+def shown_fields(record: SyncMixin, names: FieldNames) -> tuple[tuple[str, str], ...]:
+    """(label, value as read) of each compared field with a value, in the record's column order."""
+    values = snapshot(record)
+    return tuple((names.label(name), names.show(name, value)) for name, value in values.items()
+                 if name not in REASON_FIELDS and names.show(name, value) != EMPTY)
+
+
 def stored_inputs(input_type: type, record: SyncMixin) -> dict[str, tuple[Any, Any]]:
     """name -> (stored value, the input's default) for each field of the input dataclass that is a column."""
     columns = set(record.__mapper__.column_attrs.keys())
@@ -134,8 +141,10 @@ def _entry(row: AuditRow, names: FieldNames, people: Mapping[str, str]) -> Histo
     details = row.details or {}
     reason = next((str(details[f][1]) for f in ("void_reason", "correction_reason") if f in details and
                    details[f][1]), "")
-    changes = tuple(FieldChange(field, names.label(field), names.show(field, values[0]), names.show(field, values[1]))
-                    for field, values in details.items() if field not in REASON_FIELDS)
+    order = {name: index for index, name in enumerate(names.labels)}  # the labels follow the form's order
+    changed = sorted((field for field in details if field not in REASON_FIELDS), key=lambda f: order.get(f, len(order)))
+    changes = tuple(FieldChange(field, names.label(field), names.show(field, details[field][0]),
+                                names.show(field, details[field][1])) for field in changed)
     actor = people.get(row.actor) or actor_label(row.actor)
     return HistoryEntry(row.at, actor, STEP_LABELS.get(row.action, row.action_label), reason, changes)
 

@@ -48,6 +48,7 @@ from desktop.services.record_history import (
     ensure_version,
     reason_text,
     record_history,
+    shown_fields,
     snapshot,
     stored_inputs,
 )
@@ -95,6 +96,7 @@ class StoredVisit:
     corrected_at: datetime | None
     void_reason: str | None
     voided_at: datetime | None
+    shown: tuple[tuple[str, str], ...] = ()  # (label, value) of each filled field, for reading
 
     @property
     def voided(self) -> bool:
@@ -135,7 +137,8 @@ def stored_visit(db: Database, actor: Actor, visit_id: int) -> StoredVisit:
     with db.read() as session:
         visit, _resident = _visit_in_scope(session, actor, visit_id)
         return StoredVisit(visit.id, visit.resident_id, Disease(visit.disease), visit.version, visit_input(visit),
-                           visit.correction_reason, visit.corrected_at, visit.void_reason, visit.voided_at)
+                           visit.correction_reason, visit.corrected_at, visit.void_reason, visit.voided_at,
+                           shown_fields(visit, visit_field_names(Disease(visit.disease))))
 
 
 def _summary(resident: Resident, visit: FollowupVisit, step: str, reason: str) -> str:

@@ -226,5 +226,5 @@ def test_a_health_check_is_corrected_and_voided_with_reasons(registry_app: App) 
         assert (check.sbp, check.deleted, check.void_reason, check.version) == (153, True, "重复录入",
                                                                                  opened.version + 2)
     history = check_history(registry_app.db, doctor, check_id)
-    assert [c.text for c in history[1].changes] == ["健康指导：戒烟 → 戒烟、锻炼", "收缩压：135 → 153"]
+    assert [c.text for c in history[1].changes] == ["收缩压：135 → 153", "健康指导：戒烟 → 戒烟、锻炼"]
     assert verify_chain(registry_app.db).intact
