@@ -149,7 +149,8 @@ def _entry(row: AuditRow, names: FieldNames, people: Mapping[str, str]) -> Histo
     return HistoryEntry(row.at, actor, STEP_LABELS.get(row.action, row.action_label), reason, changes)
 
 
-def record_history(session: Session, *, entity_type: str, entity_id: str, names: FieldNames) -> tuple[HistoryEntry, ...]:
+def record_history(session: Session, *, entity_type: str, entity_id: str,
+                   names: FieldNames) -> tuple[HistoryEntry, ...]:
     """The record's versions from its audit entries, oldest first (viewing and printing left out)."""
     rows = [row for row in audit.entries_about(session, entity_type=entity_type, entity_id=entity_id)
             if row.action in STEP_LABELS]

@@ -6,6 +6,9 @@ is corrected to 150/92; a visit entered by mistake is voided and the day's visit
 
 from __future__ import annotations
 
+import json
+import sqlite3
+from contextlib import closing
 from dataclasses import replace
 from datetime import date
 from types import SimpleNamespace
@@ -21,13 +24,26 @@ from desktop.rules.elderly import Dependence
 from desktop.rules.followup import Disease
 from desktop.rules.visit_checks import VisitInput
 from desktop.services.audit import Action, field_changes, verify_chain
-from desktop.services.check_corrections import check_history, correct_health_check, stored_check, void_health_check
+from desktop.services.check_corrections import (
+    CHECK_FIELD_LABELS,
+    check_history,
+    correct_health_check,
+    stored_check,
+    void_health_check,
+)
 from desktop.services.chronic import EnrolmentInput, enrol
 from desktop.services.followups import record_visit
 from desktop.services.health_checks import HealthCheckInput, record_health_check
 from desktop.services.indicators import indicator_report
 from desktop.services.residents import create_resident
-from desktop.services.visit_corrections import correct_visit, stored_visit, visit_history, void_visit
+from desktop.services.record_history import NOT_COMPARED
+from desktop.services.visit_corrections import (
+    VISIT_FIELD_LABELS,
+    correct_visit,
+    stored_visit,
+    visit_history,
+    void_visit,
+)
 
 HT = Disease.HYPERTENSION
 UNCONTROLLED, CONTROLLED = "2", "1"
@@ -228,3 +244,40 @@ def test_a_health_check_is_corrected_and_voided_with_reasons(registry_app: App) 
     history = check_history(registry_app.db, doctor, check_id)
     assert [c.text for c in history[1].changes] == ["收缩压：135 → 153", "健康指导：戒烟 → 戒烟、锻炼"]
     assert verify_chain(registry_app.db).intact
+
+
+def test_the_changed_values_are_part_of_the_chain_and_other_entries_keep_no_details(registry_app: App) -> None:
+    resident_id = _enrolled(registry_app)
+    visit_id = _typo_visit(registry_app, resident_id)
+    doctor = actor_for(registry_app.db, "gongwei1")
+    opened = stored_visit(registry_app.db, doctor, visit_id)
+    correct_visit(registry_app.db, doctor, visit_id, replace(opened.data, sbp=150), reason="血压录入错误",
+                  expected_version=opened.version)
+    with closing(sqlite3.connect(registry_app.db.path, isolation_level=None)) as connection:
+        without = connection.execute("SELECT count(*) FROM audit_entry WHERE details IS NULL").fetchone()[0]
+        with_details = connection.execute("SELECT seq, details FROM audit_entry WHERE details IS NOT NULL").fetchall()
+        assert without > 0 and len(with_details) == 1  # SQL NULL, not JSON null, where nothing was changed
+        seq, details = with_details[0]
+        assert json.loads(details)["sbp"] == [15, 150]
+        connection.execute("DROP TRIGGER audit_entry_no_update")
+        connection.execute("UPDATE audit_entry SET details = ? WHERE seq = ?",
+                           (json.dumps({"sbp": [15, 140]}), seq))
+    report = verify_chain(registry_app.db)
+    assert report.first_bad_seq == seq and "内容被修改" in report.problem
+
+
+def test_an_opened_visit_lists_its_filled_fields_in_chinese(registry_app: App) -> None:
+    resident_id = _enrolled(registry_app)
+    visit_id = _typo_visit(registry_app, resident_id)
+    opened = stored_visit(registry_app.db, actor_for(registry_app.db, "gongwei1"), visit_id)
+    shown = dict(opened.shown)
+    assert shown["随访日期"] == "2025-03-01" and shown["随访方式"] == "门诊" and shown["收缩压"] == "15"
+    assert shown["此次随访分类"] == "控制不满意" and shown["随访医生"] == "刘晓梅"
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in label) for label in shown)
+    assert not opened.voided and opened.correction_reason is None
+
+
+@pytest.mark.parametrize("model, labels", [(FollowupVisit, VISIT_FIELD_LABELS), (HealthCheck, CHECK_FIELD_LABELS)])
+def test_every_compared_column_has_a_chinese_name_in_the_history(model, labels) -> None:
+    compared = set(model.__mapper__.column_attrs.keys()) - NOT_COMPARED
+    assert compared - set(labels) == set()
