@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
-from PySide6.QtGui import QAction
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QGroupBox,
@@ -97,6 +98,14 @@ def marked(columns: Sequence[Column]) -> tuple[Column, ...]:
 
     state = Column("状态", _state, tooltip=_state_tip, colour=lambda row: MUTED_TEXT if row.voided else None)
     return (state, *(replace(column, colour=colour(column), tooltip=tooltip(column)) for column in columns))
+
+
+def open_on_enter(view: QWidget, slot) -> None:
+    """Enter on a list opens the selected row (before the dialog's default button takes the key)."""
+    for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        shortcut = QShortcut(QKeySequence(key), view)
+        shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+        shortcut.activated.connect(slot)
 
 
 def print_functions():
@@ -240,6 +249,7 @@ class ChronicPanel(QDialog):
         self.visits = RowTableModel(marked(VISIT_COLUMNS), self)
         self.visit_menu = self._row_actions(self.view_visit, self.correct_visit, self.void_visit, self.visit_history)
         self.visit_view = make_table(self.visits, actions=self.visit_menu, on_open=self.view_visit)
+        open_on_enter(self.visit_view, self.view_visit)
         self.disease = combo([(d.label, d.value) for d in DISEASES])
         self.disease.currentIndexChanged.connect(lambda _i: self._show_visits())
         self.new_visit_button = self._button("新增随访…", self.new_visit)
@@ -256,6 +266,7 @@ class ChronicPanel(QDialog):
         self.checks = RowTableModel(marked(CHECK_COLUMNS), self)
         self.check_menu = self._row_actions(self.view_check, self.correct_check, self.void_check, self.check_history)
         self.check_view = make_table(self.checks, actions=self.check_menu, on_open=self.view_check)
+        open_on_enter(self.check_view, self.view_check)
         self.new_check_button = self._button("新增体检…", self.new_check)
         self.view_check_button = self._button("查看…", self.view_check, edit=False)
         self.print_check_button = self._button("打印自理能力评估表…", self.print_self_care, edit=False)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from desktop.rules.followup import Disease
@@ -69,13 +70,15 @@ def test_a_visit_is_opened_corrected_voided_and_its_history_shown(qtbot, themed,
     latest = panel.visits.row_at(0)
     latest_heart_rate = sql(demo_app, "SELECT heart_rate FROM followup_visit WHERE id = ?", latest.id)[0][0]
     panel.visit_view.selectRow(0)
-    panel.view_visit_button.click()
+    panel.visit_view.setFocus()
+    qtbot.keyClick(panel.visit_view, Qt.Key.Key_Return)  # Enter on the list opens the visit read-only
     view = _opened(qtbot, panel, RecordView)
     shown = dict(view.stored.shown)
     assert shown["收缩压"] == str(latest.sbp) and not view.correct_button.isHidden()
     view.correct_button.click()
     form = _opened(qtbot, panel, CorrectVisitForm)
     assert form.sbp.text() == str(latest.sbp) and form.visit_date.text() == f"{latest.visit_date:%Y-%m-%d}"
+    assert form.focusWidget() is form.reason  # the reason comes first on the keyboard path
     new_sbp = latest.sbp + 2 if latest.sbp + 2 > latest.dbp else latest.sbp + 20
     form.sbp.setText(str(new_sbp))
     QApplication.processEvents()
@@ -134,6 +137,7 @@ def test_a_health_check_is_corrected_from_its_read_only_view(qtbot, themed, demo
     panel.check_view.selectRow(0)
     panel.view_check()
     view = _opened(qtbot, panel, RecordView)
+    assert dict(view.stored.shown)["体检日期"] == f"{check.check_date:%Y-%m-%d}"
     view.correct_button.click()
     form = _opened(qtbot, panel, CorrectCheckForm)
     assert form.check_date.text() == f"{check.check_date:%Y-%m-%d}"
@@ -144,3 +148,18 @@ def test_a_health_check_is_corrected_from_its_read_only_view(qtbot, themed, demo
     settle(qtbot, panel.ctx)
     assert sql(demo_app, "SELECT waist, correction_reason FROM health_check WHERE id = ?", check.id) == [
         (91.0, "腰围抄错")]
+
+
+def test_who_may_not_edit_follow_ups_can_open_and_read_the_history_only(qtbot, themed, demo_app, tasks) -> None:
+    ctx = make_context(demo_app, tasks, "kaohe1")
+    panel = ChronicPanel(ctx, _patient(demo_app))
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitUntil(panel.is_loaded, timeout=WAIT_MS)
+    assert [a.text() for a in panel.visit_menu if a.isVisible()] == ["查看…", "修改记录"]
+    panel.visit_view.selectRow(0)
+    panel.view_visit()
+    view = _opened(qtbot, panel, RecordView)
+    assert view.correct_button.isHidden() and view.void_button.isHidden() and not view.history_button.isHidden()
+    view.history_button.click()
+    _opened(qtbot, panel, HistoryDialog)
