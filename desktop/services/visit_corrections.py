@@ -18,7 +18,7 @@ from desktop.changes import Changes
 from desktop.clock import now
 from desktop.db import Database
 from desktop.errors import UserFacingError, ValidationError
-from desktop.models import FollowupVisit, Resident
+from desktop.models import ChronicEnrolment, FollowupVisit, Resident
 from desktop.rules.followup import Classification, Disease, NextStep, VisitMethod
 from desktop.rules.visit_checks import (
     ADHERENCE,
@@ -32,11 +32,11 @@ from desktop.rules.visit_checks import (
 )
 from desktop.services import audit
 from desktop.services.audit import Action
+from desktop.services.chronic import open_enrolment
 from desktop.services.followups import (
     SavedVisit,
     _assign,
     _emergency_handlers,
-    _enrolment_for,
     _facts,
     _refuse_second_face_to_face,
     _visit_day,
@@ -156,7 +156,9 @@ def _checked(session: Session, visit: FollowupVisit, resident: Resident, data: V
     except ValidationError as error:
         errors |= error.errors
     day = _visit_day(data.visit_date) or visit.visit_date
-    enrolment = _enrolment_for(session, resident, disease, day)
+    # The management the day falls in, else the visit's own (ended since: the checks then name the date).
+    enrolment = open_enrolment(session, resident.id, disease, on=day) or session.get(ChronicEnrolment,
+                                                                                     visit.enrolment_id)
     facts = _facts(session, resident, enrolment, day, visit.id)
     try:
         clean = check_visit(disease, data, facts, today=now().date(), rules=followup_rules_in(session))

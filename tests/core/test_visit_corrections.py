@@ -31,7 +31,7 @@ from desktop.services.check_corrections import (
     stored_check,
     void_health_check,
 )
-from desktop.services.chronic import EnrolmentInput, enrol
+from desktop.services.chronic import EnrolmentInput, end_enrolment, enrol
 from desktop.services.followups import record_visit
 from desktop.services.health_checks import HealthCheckInput, record_health_check
 from desktop.services.indicators import indicator_report
@@ -281,3 +281,20 @@ def test_an_opened_visit_lists_its_filled_fields_in_chinese(registry_app: App) -
 def test_every_compared_column_has_a_chinese_name_in_the_history(model, labels) -> None:
     compared = set(model.__mapper__.column_attrs.keys()) - NOT_COMPARED
     assert compared - set(labels) == set()
+
+
+def test_a_visit_is_corrected_after_the_management_ended(registry_app: App) -> None:
+    resident_id = _enrolled(registry_app)
+    visit_id = _typo_visit(registry_app, resident_id)
+    doctor = actor_for(registry_app.db, "gongwei1")
+    with registry_app.db.read() as session:
+        enrolment_id = session.get(FollowupVisit, visit_id).enrolment_id
+    end_enrolment(registry_app.db, doctor, enrolment_id, on=date(2025, 6, 30), reason="迁出本辖区")
+    opened = stored_visit(registry_app.db, doctor, visit_id)
+    correct_visit(registry_app.db, doctor, visit_id, replace(opened.data, sbp=150), reason="血压录入错误",
+                  expected_version=opened.version)
+    again = stored_visit(registry_app.db, doctor, visit_id)
+    with pytest.raises(ValidationError, match="不在该患者的管理期内"):
+        correct_visit(registry_app.db, doctor, visit_id, replace(again.data, visit_date="2025-08-01",
+                                                                 next_visit_date=None),
+                      reason="日期录错", expected_version=again.version)
