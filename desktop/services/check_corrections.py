@@ -43,7 +43,16 @@ CHECK_FIELD_LABELS = {
     "results": "辅助检查", "symptoms": "症状", "examination": "查体", "evaluation_abnormal": "健康评价有异常",
     "evaluation_note": "异常说明", "guidance": "健康指导", "correction_reason": "更正原因", "void_reason": "作废原因",
 }
-CHECK_FIELD_NAMES = FieldNames(CHECK_FIELD_LABELS, {"guidance": GUIDANCE})
+# The parts of the form's grouped answers (生活方式, 辅助检查, 自理能力), named as on the form.
+PART_LABELS = {
+    "exercise": "锻炼频率", "diet": "饮食习惯", "smoking": "吸烟情况", "drinking": "饮酒频率",
+    "blood_routine": "血常规", "urine_routine": "尿常规", "liver_function": "肝功能", "kidney_function": "肾功能",
+    "fasting_glucose": "空腹血糖", "blood_lipids": "血脂", "ecg": "心电图", "ultrasound": "腹部B超",
+    **{item: label for item, (label, _scores) in SELF_CARE_ITEMS.items()},
+}
+LEVELS = {str(level.value): level.label for level in Dependence}
+CHECK_FIELD_NAMES = FieldNames({**PART_LABELS, **CHECK_FIELD_LABELS},
+                               {"guidance": GUIDANCE, **dict.fromkeys(SELF_CARE_ITEMS, LEVELS)})
 
 
 @dataclass(frozen=True)

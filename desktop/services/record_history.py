@@ -70,23 +70,26 @@ class FieldNames:
         return self.labels.get(name, "其他内容")
 
     def show(self, name: str, value: Any) -> str:
-        """A stored value as a person reads it (codes by their names, yes/no, lists joined)."""
-        return _shown(value, self.codes.get(name, {}))
+        """A stored value as a person reads it: codes by their names, yes/no, lists and parts by their names."""
+        if value is None or value == "" or value == [] or value == {}:
+            return EMPTY
+        if isinstance(value, bool):
+            return "是" if value else "否"
+        if isinstance(value, float):
+            return f"{value:g}"
+        if isinstance(value, list):
+            return "、".join(self.show(name, item) for item in value)
+        if isinstance(value, dict):
+            return _medicine(value) if "name" in value else "；".join(
+                f"{self.label(key)} {self.show(key, item)}" for key, item in value.items() if item not in (None, ""))
+        return self.codes.get(name, {}).get(str(value), str(value))
 
 
-def _shown(value: Any, codes: Mapping[str, str]) -> str:
-    if value is None or value == "" or value == [] or value == {}:
-        return EMPTY
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, list):
-        return "、".join(_shown(item, codes) for item in value)
-    if isinstance(value, dict):
-        return " ".join(f"{_shown(item, {})}" if key in ("name", "dose", "times_per_day") else
-                        f"{key}={_shown(item, {})}" for key, item in value.items())
-    return codes.get(str(value), str(value))
+def _medicine(row: Mapping[str, Any]) -> str:
+    """A medicine row (用药情况 or 用药调整意见): name, times a day, dose."""
+    times, dose = row.get("times_per_day"), row.get("dose")
+    return " ".join(part for part in (str(row.get("name") or ""), f"每日{times}次" if times else "",
+                                      f"每次{dose}" if dose else "") if part)
 
 
 def snapshot(record: SyncMixin) -> dict[str, Any]:

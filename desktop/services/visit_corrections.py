@@ -26,6 +26,7 @@ from desktop.rules.visit_checks import (
     FOOT_PULSE,
     HYPERTENSION_SYMPTOMS,
     HYPOGLYCEMIA,
+    LIFESTYLE_CODES,
     VISIT_LABELS,
     VisitInput,
     check_visit,
@@ -74,6 +75,7 @@ _COMMON_CODES = {
     "medication_adherence": ADHERENCE, "hypoglycemia": HYPOGLYCEMIA, "foot_pulse": FOOT_PULSE,
     "measurement": {"1": "医生测量", "2": "居民自测", "3": "未测"}, "referral_result": {"1": "到位", "2": "未到位"},
     "disease": {d.value: d.label for d in Disease},
+    **{key: codes for item, codes in LIFESTYLE_CODES.items() for key in (item, f"{item}_target")},
 }
 
 

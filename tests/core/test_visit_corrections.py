@@ -298,3 +298,17 @@ def test_a_visit_is_corrected_after_the_management_ended(registry_app: App) -> N
         correct_visit(registry_app.db, doctor, visit_id, replace(again.data, visit_date="2025-08-01",
                                                                  next_visit_date=None),
                       reason="日期录错", expected_version=again.version)
+
+
+def test_grouped_answers_read_by_their_names() -> None:
+    from desktop.services.check_corrections import CHECK_FIELD_NAMES
+    from desktop.services.visit_corrections import visit_field_names
+
+    visit = visit_field_names(HT)
+    assert visit.show("lifestyle", {"salt": "2", "salt_target": "1", "cigarettes_per_day": 5.0}) == (
+        "摄盐情况 中；摄盐情况（目标） 轻；日吸烟量 5")
+    assert visit.show("medications", [{"name": "硝苯地平缓释片", "times_per_day": "2", "dose": "10mg"}]) == (
+        "硝苯地平缓释片 每日2次 每次10mg")
+    assert visit.show("symptoms", ["2", "4"]) == "头痛头晕、眼花耳鸣"
+    assert CHECK_FIELD_NAMES.show("self_care", {"eating": 0, "toileting": 2}) == "进餐 可自理；如厕 中度依赖"
+    assert CHECK_FIELD_NAMES.show("results", {"ecg": "窦性心律"}) == "心电图 窦性心律"

@@ -74,6 +74,8 @@ def test_a_visit_is_opened_corrected_voided_and_its_history_shown(qtbot, themed,
     qtbot.keyClick(panel.visit_view, Qt.Key.Key_Return)  # Enter on the list opens the visit read-only
     view = _opened(qtbot, panel, RecordView)
     shown = dict(view.stored.shown)
+    QApplication.processEvents()
+    screenshot(view, "visit-read-only")
     assert shown["收缩压"] == str(latest.sbp) and not view.correct_button.isHidden()
     view.correct_button.click()
     form = _opened(qtbot, panel, CorrectVisitForm)
