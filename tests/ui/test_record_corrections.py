@@ -65,7 +65,7 @@ def _same_side(sbp: int, dbp: int) -> int:
 
 
 def _shown(value) -> str:
-    return "空" if value is None else str(value)
+    return "空" if value is None else f"{value:g}"
 
 
 def _cell(panel: ChronicPanel, row: int, title: str) -> str:
@@ -77,7 +77,8 @@ def test_a_visit_is_opened_corrected_voided_and_its_history_shown(qtbot, themed,
                                                                    monkeypatch) -> None:
     panel = _panel(qtbot, demo_app, tasks)
     latest = panel.visits.row_at(0)
-    latest_heart_rate = sql(demo_app, "SELECT heart_rate FROM followup_visit WHERE id = ?", latest.id)[0][0]
+    weight, heart_rate = sql(demo_app, "SELECT weight, heart_rate FROM followup_visit WHERE id = ?", latest.id)[0]
+    new_weight, new_heart_rate = (61.5 if weight != 61.5 else 62.5), (76 if heart_rate != 76 else 77)
     panel.visit_view.selectRow(0)
     panel.visit_view.setFocus()
     qtbot.keyClick(panel.visit_view, Qt.Key.Key_Return)  # Enter on the list opens the visit read-only
@@ -125,8 +126,9 @@ def test_a_visit_is_opened_corrected_voided_and_its_history_shown(qtbot, themed,
     QApplication.processEvents()
     screenshot(panel, "chronic-panel-corrected-and-voided")
     opened = stored_visit(demo_app.db, panel.ctx.actor, latest.id)
-    correct_visit(demo_app.db, panel.ctx.actor, latest.id, replace(opened.data, dbp=latest.dbp + 2, heart_rate=76),
-                  reason="舒张压抄错，心率补录", expected_version=opened.version)
+    correct_visit(demo_app.db, panel.ctx.actor, latest.id,
+                  replace(opened.data, weight=new_weight, heart_rate=new_heart_rate),
+                  reason="体重抄错，心率补录", expected_version=opened.version)
     panel.visit_view.selectRow(0)
     panel.visit_history()
     history = _opened(qtbot, panel, HistoryDialog)
@@ -135,7 +137,8 @@ def test_a_visit_is_opened_corrected_voided_and_its_history_shown(qtbot, themed,
     assert rows[-2][2] == panel.ctx.actor.display_name != "gongwei1"
     assert rows[-2][3] == "收缩压录入错误"
     assert f"收缩压：{latest.sbp} → {new_sbp}" in rows[-2][4].split("\n")
-    assert rows[-1][4].split("\n") == [f"舒张压：{latest.dbp} → {latest.dbp + 2}", f"心率：{_shown(latest_heart_rate)} → 76"]
+    assert rows[-1][4].split("\n") == [f"体重：{_shown(weight)} → {new_weight:g}",
+                                        f"心率：{_shown(heart_rate)} → {new_heart_rate}"]
     assert history.width() <= 1366 and history.height() <= 768
     QApplication.processEvents()
     screenshot(history, "visit-history")
