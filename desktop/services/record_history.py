@@ -67,6 +67,7 @@ class FieldNames:
     codes: Mapping[str, Mapping[str, str]]
 
     def label(self, name: str) -> str:
+        """The field's Chinese name (其他内容 for one nobody named)."""
         return self.labels.get(name, "其他内容")
 
     def show(self, name: str, value: Any) -> str:

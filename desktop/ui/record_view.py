@@ -54,6 +54,7 @@ CHECK = RecordKind("体检记录", stored_check, check_history, void_health_chec
 
 
 def record_id(stored: Any) -> int:
+    """The row id of a stored visit or check."""
     return stored.visit_id if hasattr(stored, "visit_id") else stored.check_id
 
 
