@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -44,6 +44,7 @@ class Action(StrEnum):
     ACCOUNT_UNLOCK = "account_unlock"
     BACKUP = "backup"
     RESTORE = "restore"
+    VOID = "void"
 
     @property
     def label(self) -> str:
@@ -71,6 +72,7 @@ ACTION_LABELS = {
     Action.ACCOUNT_UNLOCK: "解锁账户",
     Action.BACKUP: "备份",
     Action.RESTORE: "恢复备份",
+    Action.VOID: "作废",
 }
 
 
@@ -91,12 +93,28 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
     return sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
 
 
+def json_safe(value: Any) -> Any:
+    """A value as JSON keeps it: dates and times as ISO text, tuples as lists, mappings with text keys."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    if isinstance(value, Mapping):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    return value
+
+
+def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list]:
+    """field -> [before, after] (JSON-safe) for every field whose value differs, for `record(details=...)`."""
+    return {name: [json_safe(before.get(name)), json_safe(after.get(name))] for name in changed_fields(before, after)}
+
+
 def _entry_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
     return hashlib.sha256(f"{prev_hash}\n{canonical_json(fields)}".encode()).hexdigest()
 
 
 def _hashed_fields(entry: AuditEntry) -> dict[str, Any]:
-    return {
+    fields = {
         "seq": entry.seq,
         "at": entry.at.isoformat(timespec="seconds"),
         "actor": entry.actor,
@@ -107,6 +125,9 @@ def _hashed_fields(entry: AuditEntry) -> dict[str, Any]:
         "before": entry.before_digest,
         "after": entry.after_digest,
     }
+    if entry.details is not None:  # entries written before details existed keep their original hash
+        fields["details"] = entry.details
+    return fields
 
 
 def record(
@@ -119,8 +140,12 @@ def record(
     summary: str = "",
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
+    details: Mapping[str, list] | None = None,
 ) -> AuditEntry:
-    """Append one entry inside the caller's write transaction (so it commits with the change)."""
+    """Append one entry inside the caller's write transaction (so it commits with the change).
+
+    `details` (field -> [before, after], JSON-safe) is stored whole, for a record's history of corrections.
+    """
     last = session.execute(
         select(AuditEntry.seq, AuditEntry.entry_hash).order_by(AuditEntry.seq.desc()).limit(1)
     ).first()
@@ -137,6 +162,8 @@ def record(
         after_digest=digest(after),
         prev_hash=prev_hash,
     )
+    if details is not None:  # left unset otherwise, so the column holds SQL NULL rather than JSON null
+        entry.details = json_safe(dict(details))
     entry.entry_hash = _entry_hash(prev_hash, _hashed_fields(entry))
     session.add(entry)
     session.flush()
@@ -205,6 +232,7 @@ class AuditRow:
     summary: str
     before_digest: str | None
     after_digest: str | None
+    details: dict[str, list] | None = None
 
 
 @dataclass(frozen=True)
@@ -248,6 +276,7 @@ def _as_row(entry: AuditEntry) -> AuditRow:
         summary=entry.summary,
         before_digest=entry.before_digest,
         after_digest=entry.after_digest,
+        details=entry.details,
     )
 
 
@@ -262,6 +291,13 @@ def list_entries(
     with db.read() as session:
         entries = session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit)).all()
         return [_as_row(entry) for entry in entries]
+
+
+def entries_about(session: Session, *, entity_type: str, entity_id: str) -> list[AuditRow]:
+    """Every entry about one record, oldest first (the caller checks who may see them)."""
+    entries = session.scalars(select(AuditEntry).where(
+        AuditEntry.entity_type == entity_type, AuditEntry.entity_id == entity_id).order_by(AuditEntry.seq))
+    return [_as_row(entry) for entry in entries]
 
 
 def count_entries(db: Database, actor: Actor, flt: AuditFilter = AuditFilter()) -> int:

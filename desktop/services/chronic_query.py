@@ -6,10 +6,10 @@ actor's villages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from desktop.db import Database
@@ -68,6 +68,13 @@ class VisitRow:
     emergency_reasons: tuple[str, ...]
     medications: tuple[tuple[str, str, str], ...]
     target_weight: float | None
+    version: int = 1
+    correction_reason: str | None = None
+    void_reason: str | None = None
+
+    @property
+    def voided(self) -> bool:
+        return self.void_reason is not None
 
 
 @dataclass(frozen=True)
@@ -80,11 +87,22 @@ class CheckRow:
     self_care_total: int | None
     evaluation_abnormal: bool | None
     doctor_name: str
+    version: int = 1
+    correction_reason: str | None = None
+    void_reason: str | None = None
+
+    @property
+    def voided(self) -> bool:
+        return self.void_reason is not None
 
 
 @dataclass(frozen=True)
 class ChronicRecord:
-    """Everything about one resident's chronic management, newest first within each list."""
+    """Everything about one resident's chronic management, newest first within each list.
+
+    Voided visits and checks are in `visits` and `checks` (shown greyed); `visits_for`,
+    `previous_visit` and `live_checks` leave them out.
+    """
 
     card: PatientCard
     enrolments: tuple[EnrolmentRow, ...]
@@ -94,8 +112,11 @@ class ChronicRecord:
     def open_enrolment(self, disease: Disease) -> EnrolmentRow | None:
         return next((e for e in self.enrolments if e.disease is disease and e.is_open), None)
 
-    def visits_for(self, disease: Disease) -> tuple[VisitRow, ...]:
-        return tuple(v for v in self.visits if v.disease is disease)
+    def visits_for(self, disease: Disease, *, include_voided: bool = False) -> tuple[VisitRow, ...]:
+        return tuple(v for v in self.visits if v.disease is disease and (include_voided or not v.voided))
+
+    def live_checks(self) -> tuple[CheckRow, ...]:
+        return tuple(c for c in self.checks if not c.voided)
 
     def previous_visit(self, disease: Disease, before: date) -> VisitRow | None:
         """The latest visit for the disease dated before `before` (what the rules compare with)."""
@@ -136,18 +157,22 @@ def _classification(code: str | None) -> Classification | None:
 
 
 def _visits(session: Session, resident_id: int) -> tuple[VisitRow, ...]:
+    shown = or_(FollowupVisit.deleted.is_(False), FollowupVisit.void_reason.is_not(None))
     visits = session.scalars(
-        select(FollowupVisit).where(FollowupVisit.resident_id == resident_id, FollowupVisit.deleted.is_(False))
+        select(FollowupVisit).where(FollowupVisit.resident_id == resident_id, shown)
         .order_by(FollowupVisit.visit_date.desc(), FollowupVisit.id.desc()))
-    return tuple(_visit_row(v) for v in visits)
+    return tuple(replace(_visit_row(v), version=v.version, correction_reason=v.correction_reason,
+                         void_reason=v.void_reason) for v in visits)
 
 
 def _checks(session: Session, resident_id: int) -> tuple[CheckRow, ...]:
+    shown = or_(HealthCheck.deleted.is_(False), HealthCheck.void_reason.is_not(None))
     checks = session.scalars(
-        select(HealthCheck).where(HealthCheck.resident_id == resident_id, HealthCheck.deleted.is_(False))
+        select(HealthCheck).where(HealthCheck.resident_id == resident_id, shown)
         .order_by(HealthCheck.check_date.desc(), HealthCheck.id.desc()))
-    return tuple(CheckRow(c.id, c.check_date, c.sbp, c.dbp, c.bmi, c.self_care_total, c.evaluation_abnormal,
-                          c.doctor_name) for c in checks)
+    return tuple(replace(CheckRow(c.id, c.check_date, c.sbp, c.dbp, c.bmi, c.self_care_total, c.evaluation_abnormal,
+                                  c.doctor_name), version=c.version, correction_reason=c.correction_reason,
+                         void_reason=c.void_reason) for c in checks)
 
 
 def chronic_record(db: Database, actor: Actor, resident_id: int) -> ChronicRecord:

@@ -6,8 +6,12 @@ Every list reloads when a write anywhere touches follow-ups or residents.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QGroupBox,
@@ -31,6 +35,7 @@ from desktop.services.settings import followup_rules
 from desktop.ui.context import UiContext
 from desktop.ui.form_dialog import FormDialog, Work
 from desktop.ui.forms import combo, date_edit
+from desktop.ui.record_view import CHECK, VISIT, RecordActions
 from desktop.ui.tables import Column, RowTableModel, make_table, selected_row
 from desktop.ui.theme import ERROR, MUTED_TEXT
 
@@ -78,6 +83,36 @@ CHECK_COLUMNS = (
     Column("健康评价", lambda c: {None: "未评价", True: "有异常", False: "体检无异常"}[c.evaluation_abnormal]),
     Column("责任医生", lambda c: c.doctor_name),
 )
+
+
+def _state(row) -> str:
+    return "已作废" if row.voided else ("已更正" if row.correction_reason else "")
+
+
+def _state_tip(row) -> str:
+    if row.voided:
+        return f"已作废：{row.void_reason}"
+    return f"已更正：{row.correction_reason}" if row.correction_reason else ""
+
+
+def marked(columns: Sequence[Column]) -> tuple[Column, ...]:
+    """A 状态 column (已作废 / 已更正) first; a voided row greyed with its reason as every cell's tooltip."""
+    def colour(column: Column):
+        return lambda row: MUTED_TEXT if row.voided else (column.colour(row) if column.colour else None)
+
+    def tooltip(column: Column):
+        return lambda row: _state_tip(row) if row.voided else (column.tooltip or column.text)(row)
+
+    state = Column("状态", _state, tooltip=_state_tip, colour=lambda row: MUTED_TEXT if row.voided else None)
+    return (state, *(replace(column, colour=colour(column), tooltip=tooltip(column)) for column in columns))
+
+
+def open_on_enter(view: QWidget, slot) -> None:
+    """Enter on a list opens the selected row (before the dialog's default button takes the key)."""
+    for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        shortcut = QShortcut(QKeySequence(key), view)
+        shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+        shortcut.activated.connect(slot)
 
 
 def print_functions():
@@ -186,6 +221,10 @@ class ChronicPanel(QDialog):
         row.addWidget(close)
         layout.addLayout(row)
         ctx.bus.changed.connect(self.on_changes)
+        self.visit_actions = RecordActions(ctx, self, VISIT, title=self._visit_title,
+                                           correction_form=self._visit_correction, shown=self._shown)
+        self.check_actions = RecordActions(ctx, self, CHECK, title=self._check_title,
+                                           correction_form=self._check_correction, shown=self._shown)
         self.reload()
 
     def _button(self, text: str, slot, *, edit: bool = True) -> QPushButton:
@@ -202,28 +241,47 @@ class ChronicPanel(QDialog):
         self.end_button = self._button("终止管理…", self.end_selected)
         return _group("管理情况", self.enrolment_view, [self.enrol_button, self.end_button])
 
+    def _row_actions(self, view_slot, correct_slot, void_slot, history_slot) -> list[QAction]:
+        """查看… 更正… 作废… 修改记录 for the selected row (the editing ones only for those who may edit)."""
+        actions = []
+        for text, slot, edit in (("查看…", view_slot, False), ("更正…", correct_slot, True),
+                                 ("作废…", void_slot, True), ("修改记录", history_slot, False)):
+            action = QAction(text, self)
+            action.triggered.connect(lambda _checked=False, slot=slot: slot())
+            action.setVisible(self.can_edit or not edit)
+            actions.append(action)
+        return actions
+
     def _visit_box(self) -> QGroupBox:
-        self.visits = RowTableModel(VISIT_COLUMNS, self)
-        self.visit_view = make_table(self.visits)
+        self.visits = RowTableModel(marked(VISIT_COLUMNS), self)
+        self.visit_menu = self._row_actions(self.view_visit, self.correct_visit, self.void_visit, self.visit_history)
+        self.visit_view = make_table(self.visits, actions=self.visit_menu, on_open=self.view_visit)
+        open_on_enter(self.visit_view, self.view_visit)
         self.disease = combo([(d.label, d.value) for d in DISEASES])
         self.disease.currentIndexChanged.connect(lambda _i: self._show_visits())
         self.new_visit_button = self._button("新增随访…", self.new_visit)
+        self.view_visit_button = self._button("查看…", self.view_visit, edit=False)
         self.print_button = self._button("打印…", self.print_visits, edit=False)
         self.print_button.setVisible(print_functions() is not None)
         self.visit_count = QLabel()
         self.visit_count.setStyleSheet(f"color: {MUTED_TEXT};")
-        return _group("随访记录", self.visit_view, [self.new_visit_button, self.print_button, self.visit_count],
+        return _group("随访记录", self.visit_view, [self.new_visit_button, self.view_visit_button, self.print_button,
+                                                   self.visit_count],
                       [QLabel("病种"), self.disease])
 
     def _check_box(self) -> QGroupBox:
-        self.checks = RowTableModel(CHECK_COLUMNS, self)
-        self.check_view = make_table(self.checks)
+        self.checks = RowTableModel(marked(CHECK_COLUMNS), self)
+        self.check_menu = self._row_actions(self.view_check, self.correct_check, self.void_check, self.check_history)
+        self.check_view = make_table(self.checks, actions=self.check_menu, on_open=self.view_check)
+        open_on_enter(self.check_view, self.view_check)
         self.new_check_button = self._button("新增体检…", self.new_check)
+        self.view_check_button = self._button("查看…", self.view_check, edit=False)
         self.print_check_button = self._button("打印自理能力评估表…", self.print_self_care, edit=False)
         self.print_check_button.setVisible(print_functions() is not None)
         self.check_hint = QLabel()
         self.check_hint.setStyleSheet(f"color: {MUTED_TEXT};")
-        return _group("健康体检", self.check_view, [self.new_check_button, self.print_check_button, self.check_hint])
+        return _group("健康体检", self.check_view, [self.new_check_button, self.view_check_button,
+                                                   self.print_check_button, self.check_hint])
 
     # ----- loading
 
@@ -249,7 +307,7 @@ class ChronicPanel(QDialog):
             self.disease.setCurrentIndex(self.disease.findData(open_diseases[0].value))
         self._show_visits()
         self.checks.set_rows(self.record.checks)
-        self.print_check_button.setEnabled(any(c.self_care_total is not None for c in self.record.checks))
+        self.print_check_button.setEnabled(any(c.self_care_total is not None for c in self.record.live_checks()))
         self.enrol_button.setEnabled(len(open_diseases) < len(DISEASES))
         self.end_button.setEnabled(bool(open_diseases))
 
@@ -259,9 +317,10 @@ class ChronicPanel(QDialog):
     def _show_visits(self) -> None:
         if self.record is None:
             return
-        visits = self.record.visits_for(self.shown_disease())
+        visits = self.record.visits_for(self.shown_disease(), include_voided=True)
         self.visits.set_rows(visits)
-        self.visit_count.setText(f"共 {len(visits)} 次")
+        voided = sum(1 for v in visits if v.voided)
+        self.visit_count.setText(f"共 {len(visits) - voided} 次" + (f"（另有 {voided} 次已作废）" if voided else ""))
         self.new_visit_button.setEnabled(self.record.open_enrolment(self.shown_disease()) is not None)
 
     def is_loaded(self) -> bool:
@@ -301,12 +360,68 @@ class ChronicPanel(QDialog):
             return self._open(HealthCheckForm(self.ctx, self.record, parent=self))
         return None
 
+    # ----- a saved visit or check: 查看, 更正, 作废, 修改记录
+
+    def _shown(self, dialog: QDialog) -> None:
+        self.dialog = dialog
+
+    def _visit_title(self, stored) -> str:
+        name = self.record.card.name if self.record else ""
+        return f"{name} {stored.disease.label}随访 {stored.data.visit_date:%Y-%m-%d}"
+
+    def _check_title(self, stored) -> str:
+        name = self.record.card.name if self.record else ""
+        return f"{name} 健康体检 {stored.data.check_date:%Y-%m-%d}"
+
+    def _visit_correction(self, stored) -> QDialog:
+        from desktop.ui.correction_forms import CorrectVisitForm
+
+        return CorrectVisitForm(self.ctx, self.record, stored, parent=self, rules=self.rules)
+
+    def _check_correction(self, stored) -> QDialog:
+        from desktop.ui.correction_forms import CorrectCheckForm
+
+        return CorrectCheckForm(self.ctx, self.record, stored, parent=self)
+
+    def _on_selected(self, view, act, *, edits: bool = False) -> None:
+        """Act on the selected row; a voided row only opens read-only (it can no longer be edited)."""
+        row = selected_row(view)
+        if row is None or self.record is None:
+            return
+        actions = self.visit_actions if view is self.visit_view else self.check_actions
+        (actions.view if edits and row.voided else act)(row.id)
+
+    def view_visit(self) -> None:
+        self._on_selected(self.visit_view, self.visit_actions.view)
+
+    def correct_visit(self) -> None:
+        self._on_selected(self.visit_view, self.visit_actions.correct, edits=True)
+
+    def void_visit(self) -> None:
+        self._on_selected(self.visit_view, self.visit_actions.void, edits=True)
+
+    def visit_history(self) -> None:
+        self._on_selected(self.visit_view, self.visit_actions.history)
+
+    def view_check(self) -> None:
+        self._on_selected(self.check_view, self.check_actions.view)
+
+    def correct_check(self) -> None:
+        self._on_selected(self.check_view, self.check_actions.correct, edits=True)
+
+    def void_check(self) -> None:
+        self._on_selected(self.check_view, self.check_actions.void, edits=True)
+
+    def check_history(self) -> None:
+        self._on_selected(self.check_view, self.check_actions.history)
+
     def print_visits(self) -> None:
         """Preview the national follow-up sheets for the selected visit's year (the latest by default)."""
         show_form_preview = print_functions()
         if show_form_preview is None or self.record is None:
             return
-        visit: VisitRow | None = selected_row(self.visit_view) or next(iter(self.visits.rows()), None)
+        visit: VisitRow | None = selected_row(self.visit_view) or next(
+            (v for v in self.visits.rows() if not v.voided), None)
         year = visit.visit_date.year if visit else now().year
         ctx, record_no, disease = self.ctx, self.record.card.record_no, self.shown_disease()
         title = f"{disease.label}患者随访服务记录表 — {self.record.card.name} {year}年"
@@ -320,7 +435,7 @@ class ChronicPanel(QDialog):
             return
         chosen: CheckRow | None = selected_row(self.check_view)
         check = chosen if chosen and chosen.self_care_total is not None else next(
-            (c for c in self.record.checks if c.self_care_total is not None), None)
+            (c for c in self.record.live_checks() if c.self_care_total is not None), None)
         if check is None:
             self.check_hint.setText("没有做过生活自理能力评估的体检。")
             return

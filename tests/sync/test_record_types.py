@@ -7,6 +7,7 @@ naming the service that edits it (or, for now, saying it has none).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -18,9 +19,11 @@ from desktop.models import AuditEntry, SyncState
 from desktop.rules.population import ResidentStatus
 from desktop.services.permissions import Permission
 from desktop.services.branch import rename_village
+from desktop.services.check_corrections import correct_health_check, stored_check, void_health_check
 from desktop.services.chronic import end_enrolment
 from desktop.services.households import set_head
 from desktop.services.residents import set_status
+from desktop.services.visit_corrections import correct_visit, stored_visit, void_visit
 from desktop.sync.records import Binding, binding, bindings, read_records
 from desktop.sync.site import require_enrolment
 from township_wire.package import PackageHeader, build_package, read_package
@@ -118,16 +121,41 @@ def _edit_enrolment(app, actor) -> tuple[str, int]:
     return "chronic_enrolment", enrolment_id
 
 
+def _latest_visit_id(app) -> int:
+    table = binding("followup_visit").table
+    with app.db.read() as session:
+        return session.execute(select(table.c.id).where(table.c.deleted.is_(False))
+                               .order_by(table.c.visit_date.desc(), table.c.id.desc()).limit(1)).scalar_one()
+
+
+def _edit_visit(app, actor) -> tuple[str, int]:
+    visit_id = _latest_visit_id(app)
+    opened = stored_visit(app.db, actor, visit_id)
+    correct_visit(app.db, actor, visit_id, replace(opened.data, doctor_name="核对医生"), reason="随访医生填错",
+                  expected_version=opened.version)
+    return "followup_visit", visit_id
+
+
+def _edit_check(app, actor) -> tuple[str, int]:
+    check_id = _first_id(app, "health_check")
+    opened = stored_check(app.db, actor, check_id)
+    correct_health_check(app.db, actor, check_id, replace(opened.data, doctor_name="核对医生"),
+                         reason="责任医生填错", expected_version=opened.version)
+    return "health_check", check_id
+
+
 # type -> (who edits it, the edit through its service: returns the entity type audited and the row id)
 SERVICE_EDITS: dict[str, tuple[str, Callable]] = {
     "village": ("admin", _edit_village),
     "resident": ("gongwei1", _edit_resident),
     "household": ("gongwei1", _edit_household),
     "chronic_enrolment": ("gongwei1", _edit_enrolment),
+    "followup_visit": ("gongwei1", _edit_visit),
+    "health_check": ("gongwei1", _edit_check),
 }
 # Types no service edits yet (records are created, audited, and then only travel); when one gains
 # an edit service it moves to SERVICE_EDITS.
-NO_EDIT_SERVICE = {"village_clinic", "staff", "resident_condition", "followup_visit", "health_check"}
+NO_EDIT_SERVICE = {"village_clinic", "staff", "resident_condition"}
 
 
 def test_every_type_says_how_it_is_edited() -> None:
@@ -180,6 +208,9 @@ OUT_OF_SCOPE_EDITS: dict[str, Callable] = {
     "household": lambda app, actor, row_id: set_head(app.db, actor, **_head_change(app, row_id)),
     "chronic_enrolment": lambda app, actor, row_id: end_enrolment(app.db, actor, row_id, on=date.today(),
                                                                   reason="迁出本辖区"),
+    "followup_visit": lambda app, actor, row_id: void_visit(app.db, actor, row_id, reason="核对", expected_version=1),
+    "health_check": lambda app, actor, row_id: void_health_check(app.db, actor, row_id, reason="核对",
+                                                                 expected_version=1),
 }
 
 
