@@ -88,7 +88,7 @@ def _enrolment_for(session: Session, resident: Resident, disease: Disease, day: 
     return enrolment
 
 
-def _facts(session: Session, resident: Resident, enrolment: ChronicEnrolment, day: date,
+def patient_facts(session: Session, resident: Resident, enrolment: ChronicEnrolment, day: date,
            exclude_id: int | None) -> PatientFacts:
     disease = Disease(enrolment.disease)
     return PatientFacts(
@@ -99,7 +99,7 @@ def _facts(session: Session, resident: Resident, enrolment: ChronicEnrolment, da
     )
 
 
-def _refuse_second_face_to_face(session: Session, resident_id: int, disease: Disease, clean: CleanVisit, *,
+def refuse_second_face_to_face(session: Session, resident_id: int, disease: Disease, clean: CleanVisit, *,
                                 exclude_id: int | None) -> None:
     if not clean.method.is_face_to_face:
         return
@@ -114,7 +114,7 @@ def _refuse_second_face_to_face(session: Session, resident_id: int, disease: Dis
             "visit_date", f"{clean.visit_date:%Y-%m-%d} 已有一次面访记录，同一天不能登记两次面访。")
 
 
-def _assign(visit: FollowupVisit, clean: CleanVisit, data: VisitInput) -> None:
+def assign_visit(visit: FollowupVisit, clean: CleanVisit, data: VisitInput) -> None:
     for name, value in clean.numbers.items():
         setattr(visit, name, None if value is None else (int(value) if name in ("sbp", "dbp", "heart_rate") else value))
     visit.visit_date, visit.method, visit.symptoms = clean.visit_date, clean.method.value, list(clean.symptoms)
@@ -147,23 +147,36 @@ def add_visit(session: Session, actor: Actor, resident: Resident, disease: Disea
     `rules` defaults to the branch's stored follow-up rules; an import reads them once and passes them.
     """
     ensure_in_scope(actor, resident.village_id)
-    day = _visit_day(data.visit_date)
+    day = visit_day(data.visit_date)
     enrolment = _enrolment_for(session, resident, disease, day or today)
-    facts = _facts(session, resident, enrolment, day or today, None)
+    facts = patient_facts(session, resident, enrolment, day or today, None)
     clean = check_visit(disease, data, facts, today=today, rules=rules or followup_rules_in(session))
-    _refuse_second_face_to_face(session, resident.id, disease, clean, exclude_id=None)
+    refuse_second_face_to_face(session, resident.id, disease, clean, exclude_id=None)
     visit = FollowupVisit(enrolment_id=enrolment.id, resident_id=resident.id, disease=disease.value,
                           doctor_id=data.doctor_id)
-    _assign(visit, clean, data)
+    assign_visit(visit, clean, data)
     session.add(visit)
     session.flush()
     if clean.emergency:
-        for handler in _emergency_handlers:
-            handler(session, actor, visit)
+        run_emergency_handlers(session, actor, visit)
     return visit
 
 
-def _visit_day(value: object) -> date | None:
+def run_emergency_handlers(session: Session, actor: Actor, visit: FollowupVisit) -> None:
+    """Let every registered handler act on a visit that calls for emergency referral."""
+    for handler in _emergency_handlers:
+        handler(session, actor, visit)
+
+
+def saved_visit(visit: FollowupVisit) -> SavedVisit:
+    """What the form shows after a save: the doctor's and the rules' classification, the next date."""
+    chosen = Classification(visit.classification) if visit.classification else None
+    suggested = Classification(visit.suggested_classification) if visit.suggested_classification else None
+    return SavedVisit(visit.id, chosen, suggested, visit.next_visit_date, tuple(visit.emergency_reasons),
+                      Changes(followups=True, audit=True))
+
+
+def visit_day(value: object) -> date | None:
     from desktop.rules.dates import DateError, parse_date
 
     try:
@@ -182,7 +195,4 @@ def record_visit(db: Database, actor: Actor, resident_id: int, disease: Disease,
         visit = add_visit(session, actor, resident, disease, data, today=now().date())
         audit.record(session, actor, Action.CREATE, entity_type="followup_visit", entity_id=visit.uuid,
                      summary=f"{resident.name}（{resident.record_no}）{disease.label}随访 {visit.visit_date:%Y-%m-%d}")
-        chosen = Classification(visit.classification) if visit.classification else None
-        suggested = Classification(visit.suggested_classification) if visit.suggested_classification else None
-        return SavedVisit(visit.id, chosen, suggested, visit.next_visit_date,
-                          tuple(visit.emergency_reasons), Changes(followups=True, audit=True))
+        return saved_visit(visit)

@@ -36,11 +36,12 @@ from desktop.services.audit import Action
 from desktop.services.chronic import open_enrolment
 from desktop.services.followups import (
     SavedVisit,
-    _assign,
-    _emergency_handlers,
-    _facts,
-    _refuse_second_face_to_face,
-    _visit_day,
+    assign_visit,
+    patient_facts,
+    refuse_second_face_to_face,
+    run_emergency_handlers,
+    saved_visit,
+    visit_day,
 )
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 from desktop.services.record_history import (
@@ -157,18 +158,18 @@ def _checked(session: Session, visit: FollowupVisit, resident: Resident, data: V
         reason = reason_text("correction_reason", "更正原因", reason)
     except ValidationError as error:
         errors |= error.errors
-    day = _visit_day(data.visit_date) or visit.visit_date
+    day = visit_day(data.visit_date) or visit.visit_date
     # The management the day falls in, else the visit's own (ended since: the checks then name the date).
     enrolment = open_enrolment(session, resident.id, disease, on=day) or session.get(ChronicEnrolment,
                                                                                      visit.enrolment_id)
-    facts = _facts(session, resident, enrolment, day, visit.id)
+    facts = patient_facts(session, resident, enrolment, day, visit.id)
     try:
         clean = check_visit(disease, data, facts, today=now().date(), rules=followup_rules_in(session))
     except ValidationError as error:
         raise ValidationError(error.errors | errors) from None
     if errors:
         raise ValidationError(errors)
-    _refuse_second_face_to_face(session, resident.id, disease, clean, exclude_id=visit.id)
+    refuse_second_face_to_face(session, resident.id, disease, clean, exclude_id=visit.id)
     return enrolment, clean, reason
 
 
@@ -181,7 +182,7 @@ def correct_visit(db: Database, actor: Actor, visit_id: int, data: VisitInput, *
         ensure_version(visit, expected_version, WHAT)
         enrolment, clean, reason = _checked(session, visit, resident, data, reason)
         before = snapshot(visit)
-        _assign(visit, clean, data)
+        assign_visit(visit, clean, data)
         visit.enrolment_id, visit.correction_reason, visit.corrected_at = enrolment.id, reason, now()
         after = snapshot(visit)
         details = audit.field_changes(before, after)
@@ -190,10 +191,8 @@ def correct_visit(db: Database, actor: Actor, visit_id: int, data: VisitInput, *
         audit.record(session, actor, Action.UPDATE, entity_type=ENTITY, entity_id=visit.uuid,
                      summary=_summary(resident, visit, "更正", reason), before=before, after=after, details=details)
         if clean.emergency and visit.referral_uuid is None:
-            for handler in _emergency_handlers:
-                handler(session, actor, visit)
-        return SavedVisit(visit.id, Classification(visit.classification), visit.next_visit_date,
-                          tuple(visit.emergency_reasons), Changes(followups=True, audit=True))
+            run_emergency_handlers(session, actor, visit)
+        return saved_visit(visit)
 
 
 def void_visit(db: Database, actor: Actor, visit_id: int, *, reason: str, expected_version: int) -> Changes:

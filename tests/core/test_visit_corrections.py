@@ -213,7 +213,7 @@ def test_the_history_names_the_person_the_reason_and_each_change(registry_app: A
 def _check(app: App, resident_id: int) -> int:
     record_health_check(app.db, actor_for(app.db, "gongwei1"), resident_id,
                         HealthCheckInput(check_date="2025-05-01", doctor_name="刘晓梅", sbp=135, dbp=85,
-                                         self_care=ALL_CARE, guidance=("4",)))
+                                         self_care=ALL_CARE, guidance=("4",), evaluation_abnormal=False))
     with app.db.read() as session:
         return session.scalars(select(HealthCheck.id).where(HealthCheck.resident_id == resident_id)).one()
 
