@@ -122,6 +122,7 @@ def visit_input(visit: FollowupVisit) -> VisitInput:
     values = {name: _input_value(value, default) for name, (value, default) in stored_inputs(VisitInput, visit).items()}
     values["danger_signs"] = tuple(reason.removeprefix(DANGER_PREFIX) for reason in visit.emergency_reasons
                                    if reason.startswith(DANGER_PREFIX))
+    values["medication_advice"] = tuple((row.get("name", ""), row.get("dose", "")) for row in visit.medication_advice)
     return VisitInput(**values)
 
 

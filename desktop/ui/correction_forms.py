@@ -10,7 +10,7 @@ from dataclasses import fields, replace
 from datetime import date
 from typing import Any
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLineEdit, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLineEdit, QWidget
 
 from desktop.rules.followup import DEFAULT_RULES, FollowupRules
 from desktop.rules.visit_checks import VisitInput
@@ -30,8 +30,9 @@ REASON_HINT = "必填：为什么更正（例如：收缩压录入少打一位�
 VISIT_WIDGETS = {"height": "height_edit", "fasting_glucose": "glucose", "danger_signs": "danger",
                  "medication_adherence": "adherence", "adverse_reaction": "adverse",
                  "adverse_reaction_note": "adverse_note", "new_complication": "complication",
-                 "next_visit_date": "next_visit", "doctor_name": "doctor"}
-FILLED_APART = frozenset({"lifestyle", "medications", "doctor_id", "classification"})
+                 "next_visit_date": "next_visit", "doctor_name": "doctor", "foot_pulse_side": "foot_side",
+                 "resident_signed": "signed"}
+FILLED_APART = frozenset({"lifestyle", "medications", "medication_advice", "doctor_id", "classification"})
 
 
 def _text(value: Any) -> str:
@@ -97,14 +98,9 @@ class CorrectVisitForm(FollowupForm):
                 set_widget(widget, getattr(data, spec.name))
         for key, widget in self.lifestyle.items():
             set_widget(widget, data.lifestyle.get(key))
-        self.medications.clearContents()
-        for row, medicine in enumerate(data.medications[:MEDICATION_ROWS]):
-            for column, text in enumerate(medicine[:3]):
-                self.medications.setItem(row, column, QTableWidgetItem(text))
-        self.update_suggestion()
-        set_widget(self.classification, data.classification)
-        self._chosen_by_hand = self.suggestion is not None and (
-            self.classification.currentData() != self.suggestion.classification.value)
+        self.medications.set_rows([medicine[:3] for medicine in data.medications[:MEDICATION_ROWS]])
+        self.advice.set_rows([row[:2] for row in data.medication_advice])
+        set_widget(self.classification, data.classification or "")
         self.update_suggestion()
         set_widget(self.override_reason, data.override_reason)
         set_widget(self.next_visit, data.next_visit_date)
@@ -148,7 +144,7 @@ class CorrectCheckForm(HealthCheckForm):
             set_widget(box, data.lifestyle.get(key, ""))
         for key, edit in self.results.items():
             set_widget(edit, data.results.get(key, ""))
-        set_widget(self.abnormal, bool(data.evaluation_abnormal))
+        set_widget(self.abnormal, data.evaluation_abnormal)
         set_widget(self.note, data.evaluation_note)
         set_widget(self.guidance, data.guidance)
         self.update_bmi()

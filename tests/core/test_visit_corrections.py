@@ -312,3 +312,21 @@ def test_grouped_answers_read_by_their_names() -> None:
     assert visit.show("symptoms", ["2", "4"]) == "头痛头晕、眼花耳鸣"
     assert CHECK_FIELD_NAMES.show("self_care", {"eating": 0, "toileting": 2}) == "进餐 可自理；如厕 中度依赖"
     assert CHECK_FIELD_NAMES.show("results", {"ecg": "窦性心律"}) == "心电图 窦性心律"
+
+
+def test_a_stored_visit_reads_back_every_new_field_and_a_correction_keeps_them(registry_app: App) -> None:
+    resident_id = _enrolled(registry_app)
+    doctor = actor_for(registry_app.db, "gongwei1")
+    saved = record_visit(registry_app.db, doctor, resident_id, HT, VisitInput(
+        visit_date="2025-03-01", method="3", measurement="2", sbp=128, dbp=82, classification=CONTROLLED,
+        doctor_name="刘晓梅", medication_advice=(("氨氯地平片", "5mg 每日1次"),), resident_signed=True))
+    stored = stored_visit(registry_app.db, doctor, saved.visit_id)
+    assert stored.data.medication_advice == (("氨氯地平片", "5mg 每日1次"),)
+    assert (stored.data.measurement, stored.data.resident_signed) == ("2", True)
+
+    correct_visit(registry_app.db, doctor, saved.visit_id, replace(stored.data, sbp=132),
+                  reason="收缩压抄错", expected_version=stored.version)
+    with registry_app.db.read() as session:
+        visit = session.get(FollowupVisit, saved.visit_id)
+        assert (visit.sbp, visit.measurement, visit.resident_signed) == (132, "2", True)
+        assert visit.medication_advice == [{"name": "氨氯地平片", "dose": "5mg 每日1次"}]
