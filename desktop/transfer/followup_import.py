@@ -61,9 +61,11 @@ class VisitImportResult(ImportResult):
     """What a follow-up import did: visits added (`imported`), already stored (`unchanged`), enrolments made."""
 
     enrolled: int = 0
+    voided: int = 0  # rows of voided visits (作废原因 given), left out
 
     def counts(self) -> str:
-        return (f"新增随访 {self.imported} 次，已存在 {self.unchanged} 次，新纳入管理 {self.enrolled} 人，"
+        left_out = f"，已作废未导入 {self.voided} 行" if self.voided else ""
+        return (f"新增随访 {self.imported} 次，已存在 {self.unchanged} 次，新纳入管理 {self.enrolled} 人{left_out}，"
                 f"有错误 {len(self.rejected)} 行")
 
     def not_written(self) -> VisitImportResult:
@@ -149,6 +151,8 @@ class _VisitWriter:
     def write(self, rows: list[VisitRow], base: VisitImportResult, abort: threading.Event,
               progress: Callable[[float, str], None]) -> VisitImportResult:
         """Add every row's visit; `progress` takes the fraction of the writing done."""
+        voided = sum(row.voided for row in rows)
+        rows = [row for row in rows if not row.voided]
         people = find_people(self.session, self.actor, rows)
         for row, field_name, message in people.problems:
             self.reject(row, field_name, message)
@@ -170,7 +174,7 @@ class _VisitWriter:
         self._insert_new_rows()
         rejected = sorted((*base.rejected, *self.rejected), key=lambda r: r.row)
         return replace(base, imported=self.imported, unchanged=self.unchanged, enrolled=self.enrolled,
-                       rejected=tuple(rejected))
+                       voided=voided, rejected=tuple(rejected))
 
     def _without_file_duplicates(self, found: list[tuple[VisitRow, Resident]]) -> list[tuple[VisitRow, Resident]]:
         """The rows in patient and date order; the same visit twice, or two face-to-face the same day, refused."""

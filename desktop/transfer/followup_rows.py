@@ -48,10 +48,11 @@ VISIT_SYNONYMS: dict[str, tuple[str, ...]] = {
     "doctor_name": ("随访医生", "随访医生签名", "随访医师", "医生"),
     "diagnosed_on": ("确诊日期", "确诊时间"),
     "managed_from": ("纳入管理日期", "管理开始日期"),
+    "void_reason": ("作废原因",),
 }
 VISIT_TITLES = {**VISIT_LABELS, "id_number": "身份证号", "record_no": "档案编号", "name": "姓名", "disease": "疾病",
                 "bp": "血压", "adverse_reaction": "药物不良反应", "diagnosed_on": "确诊日期",
-                "managed_from": "纳入管理日期"}
+                "managed_from": "纳入管理日期", "void_reason": "作废原因"}
 VISIT_FIELDS = Vocabulary(VISIT_SYNONYMS, VISIT_TITLES)
 REQUIRED_COLUMNS = ("disease", "visit_date", "method")
 TEXT_FIELDS = ("id_number", "record_no")
@@ -106,6 +107,7 @@ class VisitRow:
     diagnosed_on: date | None = None
     managed_from: date | None = None
     problems: tuple[str, ...] = field(default_factory=tuple)
+    voided: bool = False  # a voided visit (作废原因 given, as in an export): not imported
 
     @property
     def key(self) -> tuple[Disease | None, date | None, VisitMethod | None]:
@@ -140,6 +142,8 @@ class VisitRowReader:
     def read(self, row: int, values: tuple[Any, ...]) -> VisitRow:
         problems: dict[str, str] = {}
         raw = partial(self._raw, values)
+        if cell_text(raw("void_reason")):
+            return VisitRow(row, values, voided=True)
 
         def guarded(name: str, read, default=None):
             try:
