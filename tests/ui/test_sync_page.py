@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop.app import App
 from desktop.changes import Changes
@@ -284,7 +284,21 @@ def test_enrolled_page_shows_counts_rejected_records_history_and_log(qtbot, them
     page.rejected_view.selectRow(0)
     QApplication.processEvents()
     assert screenshot(window, "sync-page").exists()
+    assert not RAW_CODE.search(visible_text(page)), RAW_CODE.search(visible_text(page))
     assert not errors
+
+
+RAW_CODE = re.compile(r"\b(pending|in_flight|synced|error|built|exported|acknowledged|superseded|refused|network|usb|"
+                      r"receipt|build|enrol|recover|catalogue|usb_export|awaiting_approval|not_approved)\b")
+
+
+def visible_text(page: SyncPage) -> str:
+    """Every label and every table cell the page shows, in one string."""
+    texts = [label.text() for label in page.findChildren(QLabel) if label.isVisible()]
+    for model in (page.type_model, page.rejected_model, page.package_model, page.log_model):
+        texts += [str(model.data(model.index(row, column)) or "") for row in range(model.rowCount())
+                  for column in range(model.columnCount())]
+    return "\n".join(texts)
 
 
 def test_the_page_is_worked_by_keyboard(qtbot, themed, demo_app, tasks, errors) -> None:
