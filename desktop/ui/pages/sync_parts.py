@@ -99,7 +99,7 @@ LOG_COLUMNS = (
     Column("时间", lambda e: _stamp(e.at), key=lambda e: e.at),
     Column("事件", lambda e: log_event_label(e.event),
            colour=lambda e: ERROR if e.event == LogEvent.REFUSED else None),
-    Column("说明", lambda e: e.message),
+    Column("说明", lambda e: e.message, tooltip=lambda e: e.message),  # a long message whole, on hover
 )
 
 
