@@ -22,6 +22,7 @@ from desktop.db import Database
 from desktop.models import SyncPackage
 from desktop.services.permissions import Actor, Permission, require
 from desktop.sync.feed import apply_feed_page
+from desktop.sync.labels import LogEvent
 from desktop.sync.outbox import (
     BuiltPackage,
     Channel,
@@ -44,7 +45,6 @@ from desktop.sync.site import (
     require_enrolment,
     set_value,
 )
-from desktop.sync.labels import LogEvent
 from desktop.sync.transport import (
     AWAITING_APPROVAL_TEXT,
     AwaitingApproval,

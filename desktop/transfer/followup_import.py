@@ -27,7 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import inspect, insert, select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session
 
 from desktop.changes import Changes
@@ -241,7 +241,6 @@ class _VisitWriter:
             self.reject(row, "disease", error.message)
             return
         self.imported += 1
-
 
     def _enrol_and_add(self, row: VisitRow, resident: Resident) -> None:
         """Enrol and add the visit together; when either is refused neither stays, in the history too."""
