@@ -56,8 +56,13 @@ class VisitRecord:
     classification: str | None = None
     medications: tuple[dict, ...] = ()
     insulin: str | None = None
+    insulin_dose: str | None = None
+    medication_advice: tuple[dict, ...] = ()
     referral_reason: str | None = None
     referral_to: str | None = None
+    referral_contact: str | None = None
+    referral_result: str | None = None
+    measurement: str | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,35 @@ class Row:
 
 def _num(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
+
+
+def _one_decimal(value: float | None) -> str:
+    """Glucose and HbA1c as the paper writes them: 7.0, 6.5."""
+    return "" if value is None else f"{value:.1f}"
+
+
+def _blood_pressure(visit: VisitRecord) -> str:
+    """132/84, with （居民自测） for the patient's own reading, or 未测."""
+    if visit.measurement == MEASUREMENT_NONE:
+        return "未测"
+    reading = f"{visit.sbp}/{visit.dbp}" if visit.sbp and visit.dbp else ""
+    return f"{reading}（居民自测）" if reading and visit.measurement == MEASUREMENT_SELF else reading
+
+
+def _glucose(visit: VisitRecord) -> str:
+    if visit.fasting_glucose is None and visit.measurement == MEASUREMENT_NONE:
+        return "未测"
+    value = _one_decimal(visit.fasting_glucose)
+    return f"{value}（居民自测）" if value and visit.measurement == MEASUREMENT_SELF else value
+
+
+def _insulin_kind(visit: VisitRecord) -> str:
+    """胰岛素种类; an older record kept kind and dose in one text, "种类；用法和用量"."""
+    return (visit.insulin or "") if visit.insulin_dose else (visit.insulin or "").split("；")[0]
+
+
+def _insulin_dose(visit: VisitRecord) -> str:
+    return visit.insulin_dose or "；".join((visit.insulin or "").split("；")[1:])
 
 
 def _day(value: date | None) -> str:
@@ -187,17 +221,33 @@ def _glucose_tests(sheet: Sheet, cell: Cell, visit: VisitRecord | None) -> None:
         write(sheet, cell, "糖化血红蛋白     %\n检查日期：  月  日", 7, align="left")
         return
     when = f"{visit.hba1c_date.month}月{visit.hba1c_date.day}日" if visit.hba1c_date else "  月  日"
-    lines = [f"糖化血红蛋白 {_num(visit.hba1c) or '   '} %", f"检查日期：{when}"]
+    lines = [f"糖化血红蛋白 {_one_decimal(visit.hba1c) or '   '} %", f"检查日期：{when}"]
     if visit.tests_other:
         lines.append(visit.tests_other)
     write(sheet, cell, "\n".join(lines), 7, align="left")
 
 
+def _advice(slot: int) -> Filler:
+    """用药调整意见: the slot's drug and its dose on one line."""
+    def fill(sheet: Sheet, cell: Cell, visit: VisitRecord | None) -> None:
+        if visit is not None and slot < len(visit.medication_advice):
+            drug = visit.medication_advice[slot]
+            write(sheet, cell, f"{drug.get('name') or ''}　{drug.get('dose') or ''}".strip(), 7.5)
+    return fill
+
+
+def _blank(sheet: Sheet, cell: Cell, visit: VisitRecord | None) -> None:
+    """Left empty on purpose: signed by hand on the paper."""
+
+
 _SALT = {"1": "轻", "2": "中", "3": "重"}
+MEASUREMENT_SELF, MEASUREMENT_NONE = "2", "3"
+ADVICE_SLOTS = 3
 _METHOD = "1门诊 2家庭 3电话"
 _MOOD = "1良好 2一般 3差"
 _ADHERENCE = "1规律 2间断 3不服药"
 _CLASSIFICATION = "1控制满意 2控制不满意 3不良反应 4并发症"
+_REFERRAL_RESULT = "1到位 2不到位"
 
 
 def _symptom_label(codes: dict[str, str]) -> str:
@@ -238,14 +288,18 @@ def _tail_rows(disease: Disease) -> list[Row]:
     if disease is Disease.HYPERTENSION:
         drugs += [Row("用药情况", "其他药物", 7, _medicine(3, rest=True)),
                   Row("用药情况", "用法用量", 7, _dosage(3))]
-    else:  # insulin is one text: "种类；用法和用量", split at the first "；"
-        drugs += [Row("用药情况", "胰岛素 种类", 7, _text(lambda v: (v.insulin or "").split("；")[0])),
-                  Row("用药情况", "胰岛素 用法和用量", 7, _text(lambda v: "；".join((v.insulin or "").split("；")[1:])))]
-    return drugs + [
+    else:
+        drugs += [Row("用药情况", "胰岛素 种类", 7, _text(_insulin_kind)),
+                  Row("用药情况", "胰岛素 用法和用量", 7, _text(_insulin_dose))]
+    advice = [Row("用药调整意见", f"药物{slot + 1} 用法用量", 6, _advice(slot)) for slot in range(ADVICE_SLOTS)]
+    return drugs + advice + [
         Row("转诊", "原因", 7, _text(lambda v: v.referral_reason or "")),
         Row("转诊", "机构及科别", 7, _text(lambda v: v.referral_to or "")),
+        Row("转诊", "联系人及电话", 6, _text(lambda v: v.referral_contact or "")),
+        Row("转诊", "结果", 6, _coded(_REFERRAL_RESULT, lambda v: v.referral_result)),
         Row(None, "下次随访日期", 7, _text(lambda v: _day(v.next_visit_date))),
-        Row(None, "随访医生签名", 7, _text(lambda v: v.doctor_name)),
+        Row(None, "随访医生签名", 8, _blank),
+        Row(None, "居民签名", 8, _blank),
     ]
 
 
@@ -254,7 +308,7 @@ def hypertension_rows() -> list[Row]:
     return [
         *_head_rows(),
         Row("症状", _symptom_label(HYPERTENSION_SYMPTOMS), 27, _symptoms, 7),
-        Row(signs, "血压（mmHg）", 7, _text(lambda v: f"{v.sbp}/{v.dbp}" if v.sbp and v.dbp else "")),
+        Row(signs, "血压（mmHg）", 7, _text(_blood_pressure)),
         Row(signs, "体重（kg）", 7, _pair(lambda v: v.weight, lambda v: v.target_weight)),
         Row(signs, "体质指数（BMI）\n（kg/m²）", 8,
             _pair(lambda v: _bmi(v.weight, v.height), lambda v: _bmi(v.target_weight, v.height))),
@@ -274,14 +328,14 @@ def diabetes_rows() -> list[Row]:
     return [
         *_head_rows(),
         Row("症状", _symptom_label(DIABETES_SYMPTOMS), 27, _symptoms, 7),
-        Row(signs, "血压（mmHg）", 7, _text(lambda v: f"{v.sbp}/{v.dbp}" if v.sbp and v.dbp else "")),
+        Row(signs, "血压（mmHg）", 7, _text(_blood_pressure)),
         Row(signs, "体重（kg）", 7, _pair(lambda v: v.weight, lambda v: v.target_weight)),
         Row(signs, "体质指数（BMI）\n（kg/m²）", 8,
             _pair(lambda v: _bmi(v.weight, v.height), lambda v: _bmi(v.target_weight, v.height))),
         Row(signs, "足背动脉搏动", 11, _foot_pulse),
         Row(signs, "其他", 7, _text(lambda v: v.signs_other or "")),
         *_life_rows(Disease.DIABETES),
-        Row("辅助检查", "空腹血糖值（mmol/L）", 8, _text(lambda v: v.fasting_glucose)),
+        Row("辅助检查", "空腹血糖值（mmol/L）", 8, _text(_glucose)),
         Row("辅助检查", "其他检查*", 10, _glucose_tests),
         Row(None, "服药依从性", 7, _coded(_ADHERENCE, lambda v: v.medication_adherence)),
         Row(None, "药物不良反应", 7, _adverse),
@@ -292,8 +346,11 @@ def diabetes_rows() -> list[Row]:
 
 
 def followup_sheets(disease: Disease, patient: PatientHeader, visits: Sequence[VisitRecord],
-                    year: int) -> list[Sheet]:
-    """The year's visits in date order, four to a sheet (one blank sheet when there are none)."""
+                    year: int, *, voided: int = 0) -> list[Sheet]:
+    """The year's visits in date order, four to a sheet (one blank sheet when there are none).
+
+    `voided` visits of the year are not printed; the footer says how many there were.
+    """
     ordered = sorted(visits, key=lambda v: v.visit_date)
     chunks = [ordered[i:i + VISITS_PER_SHEET] for i in range(0, len(ordered), VISITS_PER_SHEET)] or [[]]
     rows = hypertension_rows() if disease is Disease.HYPERTENSION else diabetes_rows()
@@ -303,7 +360,8 @@ def followup_sheets(disease: Disease, patient: PatientHeader, visits: Sequence[V
         form_header(sheet, TITLES[disease], patient.name, patient.record_no)
         bottom = _table(sheet, rows, chunk)
         write(sheet, Cell(MARGIN, bottom + 2, sheet.width - 2 * MARGIN, 6),
-              f"{year} 年度　第 {number} 页，共 {len(chunks)} 页", 8)
+              f"{year} 年度　第 {number} 页，共 {len(chunks)} 页" + (f"（另有已作废随访 {voided} 次，不打印）"
+                                                               if voided else ""), 8)
         sheets.append(sheet)
     return sheets
 

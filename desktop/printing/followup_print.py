@@ -30,13 +30,16 @@ def load_followup_form(session: Session, actor: Actor, key: str, *, disease: Dis
     resident = resident_for_print(session, actor, number)
     _require_enrolled(session, resident, disease)
     visits = _visits(session, resident.id, disease, year)
+    voided = _voided_count(session, resident.id, disease, year)
     patient = PatientHeader(resident.name, resident.record_no)
-    sheets = followup_sheets(disease, patient, visits, year)
+    sheets = followup_sheets(disease, patient, visits, year, voided=voided)
     title = TITLES[disease]
+    left_out = f"，已作废 {voided} 次不打印" if voided else ""
     return Printout(
         sheets=sheets, title=f"{patient.name} {title} {year}", village_id=resident.village_id,
         entity_type="resident", entity_id=resident.uuid,
-        summary=f"打印 {patient.name}（{patient.record_no}）{title} {year} 年，{len(visits)} 次随访，{len(sheets)} 页")
+        summary=f"打印 {patient.name}（{patient.record_no}）{title} {year} 年，{len(visits)} 次随访{left_out}，"
+                f"{len(sheets)} 页")
 
 
 def _year(value: int | str) -> int:
@@ -57,20 +60,32 @@ def _require_enrolled(session: Session, resident: Resident, disease: Disease) ->
         raise UserFacingError(f"{resident.name}未纳入{disease.label}管理，没有随访记录表可打印。")
 
 
+def _in_year(resident_id: int, disease: Disease, year: int) -> tuple:
+    return (FollowupVisit.resident_id == resident_id, FollowupVisit.disease == disease.value,
+            FollowupVisit.visit_date.between(date(year, 1, 1), date(year, 12, 31)))
+
+
 def _visits(session: Session, resident_id: int, disease: Disease, year: int) -> list[VisitRecord]:
+    """The year's visits as they stand now (a corrected visit in its current version); voided ones left out."""
     rows = session.scalars(
-        select(FollowupVisit)
-        .where(FollowupVisit.resident_id == resident_id, FollowupVisit.disease == disease.value,
-               FollowupVisit.visit_date.between(date(year, 1, 1), date(year, 12, 31)),
-               FollowupVisit.deleted.is_(False))
+        select(FollowupVisit).where(*_in_year(resident_id, disease, year), FollowupVisit.deleted.is_(False))
         .order_by(FollowupVisit.visit_date, FollowupVisit.id))
-    return [_record(visit) for visit in rows]
+    return [visit_record(visit) for visit in rows]
 
 
-def _record(visit: FollowupVisit) -> VisitRecord:
+def _voided_count(session: Session, resident_id: int, disease: Disease, year: int) -> int:
+    return session.scalar(select(func.count()).select_from(FollowupVisit).where(
+        *_in_year(resident_id, disease, year), FollowupVisit.voided_at.is_not(None))) or 0
+
+
+def visit_record(visit: FollowupVisit) -> VisitRecord:
+    """The stored visit as the form prints it; a voided visit is refused (it is no longer a record)."""
+    if visit.voided_at is not None or visit.void_reason:
+        raise UserFacingError(f"{visit.visit_date:%Y-%m-%d} 的随访已作废（{visit.void_reason or '未注明原因'}），"
+                              "不能打印。")
     values = {name: getattr(visit, name) for name in _VISIT_FIELDS}
-    values["symptoms"] = tuple(values["symptoms"] or ())
-    values["medications"] = tuple(values["medications"] or ())
+    for name in ("symptoms", "medications", "medication_advice"):
+        values[name] = tuple(values[name] or ())
     values["lifestyle"] = dict(values["lifestyle"] or {})
     return VisitRecord(**values)
 

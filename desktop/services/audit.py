@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from desktop.clock import now
 from desktop.db import Database
 from desktop.models import AuditEntry
+from desktop.services.people_names import display_names
 from desktop.services.permissions import Actor, Permission, require
 
 GENESIS_HASH = "0" * 64
@@ -233,6 +234,7 @@ class AuditRow:
     before_digest: str | None
     after_digest: str | None
     details: dict[str, list] | None = None
+    actor_name: str = ""  # who acted as people see it: the account's display name, or a system actor's name
 
 
 @dataclass(frozen=True)
@@ -290,7 +292,8 @@ def list_entries(
         query = query.where(AuditEntry.seq < before_seq)
     with db.read() as session:
         entries = session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit)).all()
-        return [_as_row(entry) for entry in entries]
+        names = display_names(session, {entry.actor for entry in entries})
+        return [replace(_as_row(entry), actor_name=names.get(entry.actor, entry.actor)) for entry in entries]
 
 
 def entries_about(session: Session, *, entity_type: str, entity_id: str) -> list[AuditRow]:
@@ -305,6 +308,15 @@ def count_entries(db: Database, actor: Actor, flt: AuditFilter = AuditFilter()) 
     require(actor, Permission.VIEW_AUDIT)
     with db.read() as session:
         return session.scalar(_filtered(select(func.count()).select_from(AuditEntry), flt)) or 0
+
+
+def actor_choices(db: Database, actor: Actor) -> list[tuple[str, str]]:
+    """(user name, the name people see) of everyone in the log, for the viewer's filter, by shown name."""
+    require(actor, Permission.VIEW_AUDIT)
+    with db.read() as session:
+        usernames = list(session.scalars(select(AuditEntry.actor).distinct()))
+        names = display_names(session, usernames)
+    return sorted(((name, names.get(name, name)) for name in usernames), key=lambda pair: (pair[1], pair[0]))
 
 
 def actor_names(db: Database, actor: Actor) -> list[str]:

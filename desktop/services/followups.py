@@ -47,6 +47,16 @@ class SavedVisit:
     changes: Changes
 
 
+@dataclass(frozen=True)
+class KnownFacts:
+    """What an import already read in bulk for one visit, so `add_visit` need not ask the database again."""
+
+    enrolment: ChronicEnrolment | None  # the enrolment open on the visit day (else the open one), if any
+    previous: Classification | None  # as `previous_classification` would answer
+    previous_adverse_reaction: bool  # as `previous_adverse_reaction` would answer
+    face_to_face_that_day: bool  # a face-to-face visit of this disease is already stored that day
+
+
 def _earlier(resident_id: int, disease: Disease, before: date, exclude_id: int | None) -> Select:
     """The query for the patient's latest visit for the disease before `before` (voided ones left out)."""
     query = (select(FollowupVisit.classification, FollowupVisit.suggested_classification,
@@ -81,37 +91,56 @@ def previous_adverse_reaction(session: Session, resident_id: int, disease: Disea
     return bool(visit and visit.adverse_reaction)
 
 
-def _enrolment_for(session: Session, resident: Resident, disease: Disease, day: date) -> ChronicEnrolment:
-    enrolment = open_enrolment(session, resident.id, disease, on=day) or open_enrolment(session, resident.id, disease)
+def _enrolment_for(session: Session, resident: Resident, disease: Disease, day: date,
+                   known: KnownFacts | None = None) -> ChronicEnrolment:
+    if known is not None:
+        enrolment = known.enrolment
+    else:
+        enrolment = (open_enrolment(session, resident.id, disease, on=day)
+                     or open_enrolment(session, resident.id, disease))
     if enrolment is None:
         raise UserFacingError(f"{resident.name}未纳入{disease.label}管理，不能登记随访。请先纳入管理。")
     return enrolment
 
 
 def patient_facts(session: Session, resident: Resident, enrolment: ChronicEnrolment, day: date,
-           exclude_id: int | None) -> PatientFacts:
+                  exclude_id: int | None, known: KnownFacts | None = None) -> PatientFacts:
+    """What the checks need to know about the patient on `day` (an import passes what it read in bulk)."""
     disease = Disease(enrolment.disease)
+    if known is None:
+        known = KnownFacts(
+            enrolment, previous_classification(session, resident.id, disease, day, exclude_id=exclude_id),
+            previous_adverse_reaction(session, resident.id, disease, day, exclude_id=exclude_id), False)
     return PatientFacts(
         birth_date=resident.birth_date, diagnosed_on=enrolment.diagnosed_on, managed_from=enrolment.managed_from,
-        ended_on=enrolment.ended_on,
-        previous=previous_classification(session, resident.id, disease, day, exclude_id=exclude_id),
-        previous_adverse_reaction=previous_adverse_reaction(session, resident.id, disease, day, exclude_id=exclude_id),
+        ended_on=enrolment.ended_on, previous=known.previous,
+        previous_adverse_reaction=known.previous_adverse_reaction,
     )
 
 
 def refuse_second_face_to_face(session: Session, resident_id: int, disease: Disease, clean: CleanVisit, *,
-                                exclude_id: int | None) -> None:
+                               exclude_id: int | None, known: KnownFacts | None = None) -> None:
+    """A second face-to-face visit of the same disease on one day is an entry mistake."""
     if not clean.method.is_face_to_face:
         return
+    if known is not None:
+        taken = known.face_to_face_that_day
+    else:
+        taken = _face_to_face_stored(session, resident_id, disease, clean.visit_date, exclude_id=exclude_id)
+    if taken:
+        raise ValidationError.single(
+            "visit_date", f"{clean.visit_date:%Y-%m-%d} 已有一次面访记录，同一天不能登记两次面访。")
+
+
+def _face_to_face_stored(session: Session, resident_id: int, disease: Disease, day: date, *,
+                         exclude_id: int | None) -> bool:
     query = select(FollowupVisit.id).where(
         FollowupVisit.resident_id == resident_id, FollowupVisit.disease == disease.value,
-        FollowupVisit.visit_date == clean.visit_date, FollowupVisit.method.in_(("1", "2")),
+        FollowupVisit.visit_date == day, FollowupVisit.method.in_(("1", "2")),
         FollowupVisit.deleted.is_(False))
     if exclude_id is not None:
         query = query.where(FollowupVisit.id != exclude_id)
-    if session.scalar(query) is not None:
-        raise ValidationError.single(
-            "visit_date", f"{clean.visit_date:%Y-%m-%d} 已有一次面访记录，同一天不能登记两次面访。")
+    return session.scalar(query) is not None
 
 
 def assign_visit(visit: FollowupVisit, clean: CleanVisit, data: VisitInput) -> None:
@@ -141,20 +170,26 @@ def assign_visit(visit: FollowupVisit, clean: CleanVisit, data: VisitInput) -> N
 
 
 def add_visit(session: Session, actor: Actor, resident: Resident, disease: Disease, data: VisitInput, *,
-              today: date, rules: FollowupRules | None = None) -> FollowupVisit:
+              today: date, rules: FollowupRules | None = None, known: KnownFacts | None = None,
+              insert: bool = True) -> FollowupVisit:
     """Check and insert one visit in the caller's transaction (shared by the form and imports).
 
-    `rules` defaults to the branch's stored follow-up rules; an import reads them once and passes them.
+    `rules` defaults to the branch's stored follow-up rules; an import reads them once and passes them,
+    with the facts it read in bulk (`known`). With `insert=False` the checked visit is returned unsaved
+    for the caller to insert with others, unless it calls for an emergency referral (then it is
+    inserted at once, since the referral's handlers need it stored).
     """
     ensure_in_scope(actor, resident.village_id)
     day = visit_day(data.visit_date)
-    enrolment = _enrolment_for(session, resident, disease, day or today)
-    facts = patient_facts(session, resident, enrolment, day or today, None)
+    enrolment = _enrolment_for(session, resident, disease, day or today, known)
+    facts = patient_facts(session, resident, enrolment, day or today, None, known)
     clean = check_visit(disease, data, facts, today=today, rules=rules or followup_rules_in(session))
-    refuse_second_face_to_face(session, resident.id, disease, clean, exclude_id=None)
+    refuse_second_face_to_face(session, resident.id, disease, clean, exclude_id=None, known=known)
     visit = FollowupVisit(enrolment_id=enrolment.id, resident_id=resident.id, disease=disease.value,
                           doctor_id=data.doctor_id)
     assign_visit(visit, clean, data)
+    if not insert and not clean.emergency:
+        return visit
     session.add(visit)
     session.flush()
     if clean.emergency:

@@ -7,7 +7,7 @@ ID and phone numbers are masked unless the role may see them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -23,6 +23,7 @@ from desktop.rules.idnumbers import mask_id, normalise_id, upgrade_15
 from desktop.rules.phones import mask_phone
 from desktop.rules.population import KeyPopulation, ResidentStatus, birth_range_for_age_group
 from desktop.rules.text import clean_name, squeeze
+from desktop.services.people_names import display_name
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, require, village_scope
 
 EXACT, PREFIX, PARTIAL = 0, 1, 2
@@ -273,6 +274,7 @@ class ResidentDetail:
     consent_on: date | None
     consent_notice_version: str | None
     masked: bool
+    registered_by_name: str = ""  # 建档人 as people see it (the account's display name)
 
 
 def get_resident(db: Database, actor: Actor, resident_id: int) -> ResidentDetail:
@@ -290,7 +292,8 @@ def get_resident(db: Database, actor: Actor, resident_id: int) -> ResidentDetail
         village = session.get(Village, resident.village_id)
         audit.record(session, actor, Action.VIEW, entity_type="resident", entity_id=resident.uuid,
                      summary=f"查看 {resident.record_no}")
-        return _detail(resident, village, full=full)
+        return replace(_detail(resident, village, full=full),
+                       registered_by_name=display_name(session, resident.registered_by))
 
 
 def _detail(resident: Resident, village: Village, *, full: bool) -> ResidentDetail:

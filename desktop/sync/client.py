@@ -22,6 +22,7 @@ from desktop.db import Database
 from desktop.models import SyncPackage
 from desktop.services.permissions import Actor, Permission, require
 from desktop.sync.feed import apply_feed_page
+from desktop.sync.labels import LogEvent
 from desktop.sync.outbox import (
     BuiltPackage,
     Channel,
@@ -39,14 +40,23 @@ from desktop.sync.site import (
     LAST_SUCCESS_KEY,
     Enrolment,
     checkpoint,
+    get_value,
     last_seq,
     require_enrolment,
     set_value,
 )
-from desktop.sync.transport import Offline, RetryPolicy, ServerRefused, Transport
+from desktop.sync.transport import (
+    AWAITING_APPROVAL_TEXT,
+    AwaitingApproval,
+    Offline,
+    RetryPolicy,
+    ServerRefused,
+    Transport,
+)
 from township_wire.api import (
     CHUNK_BYTES,
     CODE_HASH_MISMATCH,
+    CODE_NOT_APPROVED,
     CODE_OFFSET,
     CODE_REJECTED,
     CODE_SUPERSEDED,
@@ -84,10 +94,24 @@ def _enrolment(db: Database) -> Enrolment:
         return require_enrolment(session)
 
 
-def _note_attempt(db: Database, online: bool, message: str, *, succeeded: bool = False) -> None:
+def _note_awaiting_approval(db: Database) -> None:
+    """Remember the attempt; the log says 等待总院批准 once, not at every automatic try."""
+    with db.read() as session:
+        waiting = (get_value(session, LAST_ATTEMPT_KEY, {}) or {}).get("awaiting_approval")
+    _note_attempt(db, online=True, message=AWAITING_APPROVAL_TEXT, awaiting_approval=True)
+    if not waiting:
+        with db.write() as session:
+            log_event(session, LogEvent.AWAITING_APPROVAL, AWAITING_APPROVAL_TEXT)
+
+
+def _note_attempt(db: Database, online: bool, message: str, *, succeeded: bool = False,
+                  awaiting_approval: bool = False) -> None:
     stamp = now().isoformat(timespec="seconds")
+    attempt: dict[str, object] = {"at": stamp, "online": online, "message": message}
+    if awaiting_approval:
+        attempt["awaiting_approval"] = True
     with db.write() as session:
-        set_value(session, LAST_ATTEMPT_KEY, {"at": stamp, "online": online, "message": message})
+        set_value(session, LAST_ATTEMPT_KEY, attempt)
         if succeeded:
             set_value(session, LAST_SUCCESS_KEY, stamp)
 
@@ -120,11 +144,16 @@ def sync_now(db: Database, actor: Actor, *, server_url: str | None = None, retry
         _send_all(db, transport, outcome, abort, progress)
         progress(0.85, "正在接收总院下发的数据……")
         outcome.received = pull_feed(db, transport)
-    except (Offline, ServerRefused, SignatureInvalid) as error:
-        _note_attempt(db, online=not isinstance(error, Offline), message=error.message)
-        if isinstance(error, ServerRefused):
+    except ServerRefused as error:
+        if error.code != CODE_NOT_APPROVED:
+            _note_attempt(db, online=True, message=error.message)
             log_refusal(db, f"总院拒绝：{error.message}")
-        elif isinstance(error, SignatureInvalid):  # a state or records page not signed by the pinned head hospital
+            raise
+        _note_awaiting_approval(db)
+        raise AwaitingApproval(error) from error
+    except (Offline, SignatureInvalid) as error:
+        _note_attempt(db, online=not isinstance(error, Offline), message=error.message)
+        if isinstance(error, SignatureInvalid):  # a state or records page not signed by the pinned head hospital
             log_refusal(db, f"拒收总院应答：{error.message}")
         raise
     finally:

@@ -31,7 +31,7 @@ REPORTS_SENT_KEY = "sync.reports_sent"
 
 class NotEnrolled(UserFacingError):
     def __init__(self) -> None:
-        super().__init__("本分院尚未向总院登记，请先由系统管理员登记（township-desk enrol）。")
+        super().__init__("本分院尚未向总院登记，请先由系统管理员在“数据同步”页登记。")
 
 
 @dataclass(frozen=True)

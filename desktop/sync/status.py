@@ -51,6 +51,11 @@ class SyncStatus:
     def online(self) -> bool | None:
         return self.last_attempt.get("online") if self.last_attempt else None
 
+    @property
+    def awaiting_approval(self) -> bool:
+        """True when the head hospital's last answer was that this site is not approved yet."""
+        return bool(self.last_attempt.get("awaiting_approval")) if self.last_attempt else False
+
     def to_json(self) -> dict[str, Any]:
         return {"enrolled": self.enrolled, "site_id": self.site_id, "fingerprint": self.fingerprint,
                 "server_url": self.server_url, "head_name": self.head_name, "unsent": self.unsent,

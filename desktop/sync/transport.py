@@ -33,6 +33,17 @@ class ServerRefused(UserFacingError):
         self.status, self.code, self.body = status, code, body or {}
 
 
+AWAITING_APPROVAL_TEXT = ("等待总院批准：本分院已登记，总院管理员核对密钥指纹并批准后即可同步；"
+                         "在此之前录入的记录都安全地保存在本机。")
+
+
+class AwaitingApproval(ServerRefused):
+    """The head hospital knows this site but has not approved it yet: a step to wait for, not a fault."""
+
+    def __init__(self, refused: ServerRefused) -> None:
+        super().__init__(AWAITING_APPROVAL_TEXT, status=refused.status, code=refused.code, body=refused.body)
+
+
 @dataclass
 class RetryPolicy:
     """Capped exponential backoff with full jitter (sleep uniformly in [0, min(cap, base·2^n)])."""

@@ -1,6 +1,8 @@
 """Exporting a year's follow-up visits and enrolments to Excel: record numbers as text, dates as dates.
 
-Sheet 随访记录 has one row per visit in the year; sheet 管理对象 the enrolments open at some
+Sheet 随访记录 has one row per visit in the year with every field of the national form (see
+followup_export_rows); a voided visit is listed too, marked 已作废 with its reason, and a corrected
+one carries its correction's reason. Sheet 管理对象 the enrolments open at some
 time in the year, with start and end. Village doctors export only their villages; a village
 may be chosen. The file is written under a temporary name and renamed when complete; the
 export is audited.
@@ -24,14 +26,14 @@ from desktop.clock import now
 from desktop.db import Database
 from desktop.jobs import ProgressFn, raise_if_aborted
 from desktop.models import ChronicEnrolment, FollowupVisit, Resident, Staff, Village
-from desktop.rules.followup import Classification, Disease, NextStep, VisitMethod
+from desktop.rules.followup import Disease
 from desktop.rules.population import SEX_LABELS
-from desktop.rules.visit_checks import ADHERENCE
 from desktop.services import audit
 from desktop.services.audit import Action
 from desktop.services.indicators import Period
 from desktop.services.permissions import Actor, Permission, require, village_scope
 from desktop.transfer.export_job import VILLAGE_OPTION, YEAR_OPTION, ExportSpec
+from desktop.transfer.followup_export_rows import FORM_COLUMNS, FORM_SELECT, core_cells, form_cells
 from desktop.transfer.resident_export import village_filter
 from desktop.transfer.xlsx_stream import SheetWriter
 
@@ -39,7 +41,8 @@ CHUNK = 2000
 PERSON_COLUMNS = (("档案编号", 20), ("姓名", 10), ("性别", 6), ("出生日期", 12), ("所属村", 12), ("疾病", 10))
 VISIT_COLUMNS = (*PERSON_COLUMNS, ("随访日期", 12), ("随访方式", 8), ("收缩压", 8), ("舒张压", 8), ("心率", 8),
                  ("体重", 8), ("空腹血糖", 10), ("糖化血红蛋白", 12), ("服药依从性", 10), ("此次随访分类", 12),
-                 ("规则建议分类", 12), ("更改理由", 20), ("下一步措施", 22), ("下次随访日期", 12), ("随访医生", 10))
+                 ("规则建议分类", 12), ("更改理由", 20), ("下一步措施", 22), ("下次随访日期", 12), ("随访医生", 10),
+                 *((title, width) for title, width, _, _ in FORM_COLUMNS))
 ENROLMENT_COLUMNS = (*PERSON_COLUMNS, ("确诊日期", 12), ("纳入管理日期", 12), ("终止管理日期", 12), ("终止原因", 12),
                      ("责任医生", 10))
 TEXT_COLUMNS = (0,)
@@ -48,7 +51,7 @@ _VISIT = (*_PERSON, FollowupVisit.disease, FollowupVisit.visit_date, FollowupVis
           FollowupVisit.dbp, FollowupVisit.heart_rate, FollowupVisit.weight, FollowupVisit.fasting_glucose,
           FollowupVisit.hba1c, FollowupVisit.medication_adherence, FollowupVisit.classification,
           FollowupVisit.suggested_classification, FollowupVisit.override_reason, FollowupVisit.next_step,
-          FollowupVisit.next_visit_date, FollowupVisit.doctor_name)
+          FollowupVisit.next_visit_date, FollowupVisit.doctor_name, *FORM_SELECT)
 _ENROLMENT = (*_PERSON, ChronicEnrolment.disease, ChronicEnrolment.diagnosed_on, ChronicEnrolment.managed_from,
               ChronicEnrolment.ended_on, ChronicEnrolment.end_reason, Staff.name)
 
@@ -60,9 +63,11 @@ class FollowupExportResult:
     visits: int
     enrolments: int
     changes: Changes = field(default_factory=lambda: Changes(audit=True))
+    voided: int = 0  # of `visits`, those voided (listed and marked 已作废)
 
     def message(self) -> str:
-        return f"已导出 {self.year} 年随访 {self.visits} 次、管理对象 {self.enrolments} 条：{self.path}"
+        voided = f"（含已作废 {self.voided} 次）" if self.voided else ""
+        return f"已导出 {self.year} 年随访 {self.visits} 次{voided}、管理对象 {self.enrolments} 条：{self.path}"
 
 
 def _scope(actor: Actor, village_id: int | None) -> list:
@@ -76,7 +81,8 @@ def _scope(actor: Actor, village_id: int | None) -> list:
 def _visits_query(period: Period, scope: list):
     return (select(*_VISIT).join(Resident, Resident.id == FollowupVisit.resident_id)
             .join(Village, Village.id == Resident.village_id)
-            .where(FollowupVisit.deleted.is_(False), FollowupVisit.visit_date >= period.start,
+            .where(or_(FollowupVisit.deleted.is_(False), FollowupVisit.voided_at.is_not(None)),
+                   FollowupVisit.visit_date >= period.start,
                    FollowupVisit.visit_date <= period.end, *scope))
 
 
@@ -99,10 +105,10 @@ def _person(row: Any) -> tuple[Any, ...]:
 
 def _visit_row(row: Any) -> tuple[Any, ...]:
     (day, method, sbp, dbp, heart_rate, weight, glucose, hba1c, adherence, chosen, suggested, reason, step,
-     next_day, doctor) = row[6:]
-    return (*_person(row), day, VisitMethod(method).label, sbp, dbp, heart_rate, weight, glucose, hba1c,
-            ADHERENCE.get(adherence or "", adherence), Classification(chosen).label,
-            Classification(suggested).label, reason, NextStep(step).label, next_day, doctor)
+     next_day, doctor) = row[6:21]
+    method, adherence, chosen, suggested, step = core_cells(method, adherence, chosen, suggested, step)
+    return (*_person(row), day, method, sbp, dbp, heart_rate, weight, glucose, hba1c, adherence, chosen, suggested,
+            reason, step, next_day, doctor, *form_cells(row[21:]))
 
 
 def _enrolment_row(row: Any) -> tuple[Any, ...]:
@@ -126,18 +132,20 @@ class FollowupExport:
         temporary = target.with_name(f".{target.stem}.{uuid4().hex[:8]}.part.xlsx")
         progress(0.0, "正在查找随访记录……")
         try:
-            visits, enrolments = self._write(temporary, period, abort, progress)
+            visits, voided, enrolments = self._write(temporary, period, abort, progress)
             raise_if_aborted(abort)
             with self.db.write() as session:
                 audit.record(session, self.actor, Action.EXPORT, entity_type="followup_visit", entity_id=target.name,
-                             summary=f"导出 {self.year} 年随访记录《{target.name}》：随访 {visits} 次，管理对象 {enrolments} 条")
+                             summary=f"导出 {self.year} 年随访记录《{target.name}》：随访 {visits} 次"
+                                     f"{f'（含已作废 {voided} 次）' if voided else ''}，管理对象 {enrolments} 条")
             os.replace(temporary, target)
         finally:
             temporary.unlink(missing_ok=True)
         progress(1.0, "导出完成")
-        return FollowupExportResult(target, self.year, visits, enrolments)
+        return FollowupExportResult(target, self.year, visits, enrolments, voided=voided)
 
-    def _write(self, path: Path, period: Period, abort: threading.Event, progress: ProgressFn) -> tuple[int, int]:
+    def _write(self, path: Path, period: Period, abort: threading.Event,
+               progress: ProgressFn) -> tuple[int, int, int]:
         scope = _scope(self.actor, self.village_id)
         visits_query = _visits_query(period, scope).order_by(
             Village.code, Resident.record_no, FollowupVisit.disease, FollowupVisit.visit_date, FollowupVisit.id)
@@ -145,6 +153,7 @@ class FollowupExport:
             Village.code, Resident.record_no, ChronicEnrolment.disease, ChronicEnrolment.managed_from)
         with self.db.read() as session:
             visits, enrolments = _count(session, visits_query), _count(session, enrolments_query)
+            voided = _count(session, visits_query.where(FollowupVisit.voided_at.is_not(None)))
             writer = SheetWriter(path, sheet="随访记录", widths=[w for _, w in VISIT_COLUMNS], rows=visits,
                                  text_columns=TEXT_COLUMNS, shared_strings=True)
             try:
@@ -158,7 +167,7 @@ class FollowupExport:
                 writer.discard()
                 raise
             writer.close()
-        return visits, enrolments
+        return visits, voided, enrolments
 
     @staticmethod
     def _rows(session: Session, writer: SheetWriter, query, make, total: int, abort: threading.Event,

@@ -27,7 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.orm import Session
 
 from desktop.changes import Changes
@@ -36,9 +36,11 @@ from desktop.db import Database
 from desktop.errors import UserFacingError, ValidationError
 from desktop.jobs import raise_if_aborted
 from desktop.models import ChronicEnrolment, FollowupVisit, Resident
+from desktop.models.sync_columns import new_sync_rows
+from desktop.rules.followup import Classification, Disease, Measurement
 from desktop.rules.numbers import decimal_or_none
 from desktop.services.chronic import EnrolmentInput, check_enrolment, record_diagnosis
-from desktop.services.followups import add_visit
+from desktop.services.followups import KnownFacts, add_visit
 from desktop.services.permissions import Actor, Permission
 from desktop.services.settings import followup_rules_in
 from desktop.transfer.followup_residents import find_people
@@ -49,6 +51,8 @@ from desktop.transfer.workbook import SheetLayout
 
 READ_SHARE = 0.3
 CHECK_EVERY = 200  # rows written between two looks at the abort flag
+INSERT_BATCH = 1000  # added visits held before one executemany INSERT
+FACE_TO_FACE_METHODS = ("1", "2")  # 门诊, 家庭: as the form's same-day check counts them
 _COMPARED = ("sbp", "dbp", "heart_rate", "weight", "fasting_glucose", "hba1c")
 
 
@@ -57,9 +61,11 @@ class VisitImportResult(ImportResult):
     """What a follow-up import did: visits added (`imported`), already stored (`unchanged`), enrolments made."""
 
     enrolled: int = 0
+    voided: int = 0  # rows of voided visits (作废原因 given), left out
 
     def counts(self) -> str:
-        return (f"新增随访 {self.imported} 次，已存在 {self.unchanged} 次，新纳入管理 {self.enrolled} 人，"
+        left_out = f"，已作废未导入 {self.voided} 行" if self.voided else ""
+        return (f"新增随访 {self.imported} 次，已存在 {self.unchanged} 次，新纳入管理 {self.enrolled} 人{left_out}，"
                 f"有错误 {len(self.rejected)} 行")
 
     def not_written(self) -> VisitImportResult:
@@ -132,6 +138,7 @@ class _VisitWriter:
         self.rules = followup_rules_in(session)
         self.rejected: list[RejectedRow] = []
         self.imported = self.unchanged = self.enrolled = 0
+        self.new_rows: list[dict[str, Any]] = []
 
     def reject(self, row: VisitRow, field_name: str, message: str) -> None:
         self.reject_all(row, {field_name: message})
@@ -144,12 +151,16 @@ class _VisitWriter:
     def write(self, rows: list[VisitRow], base: VisitImportResult, abort: threading.Event,
               progress: Callable[[float, str], None]) -> VisitImportResult:
         """Add every row's visit; `progress` takes the fraction of the writing done."""
+        voided = sum(row.voided for row in rows)
+        rows = [row for row in rows if not row.voided]
         people = find_people(self.session, self.actor, rows)
         for row, field_name, message in people.problems:
             self.reject(row, field_name, message)
         found = self._without_file_duplicates(people.found)
-        stored = _stored_visits(self.session, {resident.id for _, resident in found})
-        self.plan = _EnrolmentPlan(self.session, found)
+        resident_ids = {resident.id for _, resident in found}
+        stored = _stored_visits(self.session, resident_ids)
+        self.history = _VisitHistory(self.session, resident_ids)
+        self.plan = _EnrolmentPlan(self.session, found, self.history)
         for count, (row, resident) in enumerate(found, start=1):
             if count % CHECK_EVERY == 0:
                 raise_if_aborted(abort)
@@ -160,9 +171,10 @@ class _VisitWriter:
             else:
                 self._add(row, resident)
         raise_if_aborted(abort)
+        self._insert_new_rows()
         rejected = sorted((*base.rejected, *self.rejected), key=lambda r: r.row)
         return replace(base, imported=self.imported, unchanged=self.unchanged, enrolled=self.enrolled,
-                       rejected=tuple(rejected))
+                       voided=voided, rejected=tuple(rejected))
 
     def _without_file_duplicates(self, found: list[tuple[VisitRow, Resident]]) -> list[tuple[VisitRow, Resident]]:
         """The rows in patient and date order; the same visit twice, or two face-to-face the same day, refused."""
@@ -195,14 +207,29 @@ class _VisitWriter:
         self.unchanged += 1
 
     def _add_visit(self, resident: Resident, row: VisitRow) -> None:
-        add_visit(self.session, self.actor, resident, row.disease, row.data, today=self.today, rules=self.rules)
+        known = self.history.facts(resident.id, row.disease, row.visit_date, today=self.today)
+        visit = add_visit(self.session, self.actor, resident, row.disease, row.data, today=self.today,
+                          rules=self.rules, known=known, insert=False)
+        self.history.added(visit)
+        if visit.id is None:  # not inserted at once for an emergency referral: it goes in with the batch
+            self.new_rows.append(_column_values(visit))
+            if len(self.new_rows) >= INSERT_BATCH:
+                self._insert_new_rows()
+
+    def _insert_new_rows(self) -> None:
+        """The added visits in Core executemany statements, one per set of columns given."""
+        groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+        for values in self.new_rows:
+            groups.setdefault(frozenset(values), []).append(values)
+        for rows in groups.values():
+            self.session.connection().execute(insert(FollowupVisit.__table__),
+                                              new_sync_rows(self.session, FollowupVisit, rows))
+        self.new_rows = []
 
     def _add(self, row: VisitRow, resident: Resident) -> None:
         try:
             if self.plan.needs_enrolment(resident, row):
-                with self.session.begin_nested():
-                    self.plan.enrol(resident, row, self.today)
-                    self._add_visit(resident, row)
+                self._enrol_and_add(row, resident)
                 self.plan.enrolled.add((resident.id, row.disease.value))
                 self.enrolled += 1
             else:
@@ -215,12 +242,24 @@ class _VisitWriter:
             return
         self.imported += 1
 
+    def _enrol_and_add(self, row: VisitRow, resident: Resident) -> None:
+        """Enrol and add the visit together; when either is refused neither stays, in the history too."""
+        group = (resident.id, row.disease.value)
+        before = list(self.history.enrolments.get(group, ()))
+        try:
+            with self.session.begin_nested():
+                self.plan.enrol(resident, row, self.today)
+                self._add_visit(resident, row)
+        except UserFacingError:
+            self.history.enrolments[group] = before
+            raise
+
 
 class _EnrolmentPlan:
     """Which (resident, disease) pairs have an enrolment, and how to enrol the others from the file."""
 
-    def __init__(self, session: Session, rows: list[tuple[VisitRow, Resident]]) -> None:
-        self.session = session
+    def __init__(self, session: Session, rows: list[tuple[VisitRow, Resident]], history: _VisitHistory) -> None:
+        self.session, self.history = session, history
         ids = {resident.id for _, resident in rows}
         self.enrolled: set[tuple[int, str]] = set()
         for chunk in _chunks(sorted(ids)):
@@ -254,11 +293,94 @@ class _EnrolmentPlan:
         data = EnrolmentInput(row.disease, diagnosed_on=diagnosed, managed_from=max(diagnosed, self.managed[group]),
                               responsible_doctor_id=resident.responsible_doctor_id)
         check_enrolment(resident, data, today)
-        self.session.add(ChronicEnrolment(resident_id=resident.id, disease=row.disease.value, diagnosed_on=diagnosed,
-                                          managed_from=data.managed_from,
-                                          responsible_doctor_id=data.responsible_doctor_id))
+        enrolment = ChronicEnrolment(resident_id=resident.id, disease=row.disease.value, diagnosed_on=diagnosed,
+                                     managed_from=data.managed_from, responsible_doctor_id=data.responsible_doctor_id)
+        self.session.add(enrolment)
         record_diagnosis(resident, data)
         self.session.flush()
+        self.history.enrolments.setdefault(group, []).append(enrolment)
+
+
+@dataclass(frozen=True)
+class _Earlier:
+    """What the rules ask of an earlier visit."""
+
+    day: date
+    order: int
+    code: str | None  # the doctor's classification, else the rules' suggestion
+    has_reading: bool
+    adverse_reaction: bool
+
+
+_HISTORY_COLUMNS = (FollowupVisit.id, FollowupVisit.resident_id, FollowupVisit.disease, FollowupVisit.visit_date,
+                    FollowupVisit.method, FollowupVisit.classification, FollowupVisit.suggested_classification,
+                    FollowupVisit.measurement, FollowupVisit.sbp, FollowupVisit.dbp, FollowupVisit.fasting_glucose,
+                    FollowupVisit.adverse_reaction)
+
+
+class _VisitHistory:
+    """The stored enrolments and visits of the file's residents, read in a few queries and kept up to date
+    as visits are added, so each row's checks (`KnownFacts`) ask the database nothing.
+
+    It answers as `open_enrolment`, `previous_classification` and the same-day face-to-face check do.
+    """
+
+    def __init__(self, session: Session, resident_ids: set[int]) -> None:
+        self.enrolments: dict[tuple[int, str], list[ChronicEnrolment]] = {}
+        self.visits: dict[tuple[int, str], list[_Earlier]] = {}
+        self.face_to_face: set[tuple[int, str, date]] = set()
+        self._next_order = 1 << 62  # added visits sort after stored ones of the same day, as their ids would
+        for chunk in _chunks(sorted(resident_ids)):
+            for enrolment in session.scalars(select(ChronicEnrolment).where(
+                    ChronicEnrolment.resident_id.in_(chunk), ChronicEnrolment.deleted.is_(False))):
+                self.enrolments.setdefault((enrolment.resident_id, enrolment.disease), []).append(enrolment)
+            query = select(*_HISTORY_COLUMNS).where(
+                FollowupVisit.resident_id.in_(chunk), FollowupVisit.deleted.is_(False))
+            for row in session.execute(query):
+                self._note(row, row.id)
+
+    def _note(self, visit: Any, order: int) -> None:
+        """Remember a stored or just-added visit (anything with the history columns as attributes)."""
+        disease = Disease(visit.disease)
+        deciding = ((visit.fasting_glucose,) if disease is Disease.DIABETES else (visit.sbp, visit.dbp))
+        has_reading = visit.measurement != Measurement.NOT_MEASURED.value and None not in deciding
+        code = visit.classification or visit.suggested_classification
+        self.visits.setdefault((visit.resident_id, visit.disease), []).append(
+            _Earlier(visit.visit_date, order, code, has_reading, bool(visit.adverse_reaction)))
+        if visit.method in FACE_TO_FACE_METHODS:
+            self.face_to_face.add((visit.resident_id, visit.disease, visit.visit_date))
+
+    def facts(self, resident_id: int, disease: Disease, day: date | None, *, today: date) -> KnownFacts:
+        """The enrolment, previous classification and adverse reaction, and same-day face-to-face visit."""
+        day = day or today
+        group = (resident_id, disease.value)
+        earlier = sorted((e for e in self.visits.get(group, ()) if e.day < day), key=lambda e: (e.day, e.order))
+        with_reading = [e for e in earlier if e.has_reading]
+        previous = Classification(with_reading[-1].code) if with_reading and with_reading[-1].code else None
+        return KnownFacts(enrolment=self._enrolment(group, day), previous=previous,
+                          previous_adverse_reaction=bool(earlier) and earlier[-1].adverse_reaction,
+                          face_to_face_that_day=(resident_id, disease.value, day) in self.face_to_face)
+
+    def _enrolment(self, group: tuple[int, str], day: date) -> ChronicEnrolment | None:
+        """Open on the day if one is, else the one still open (latest start first, as `open_enrolment`)."""
+        latest_first = sorted(self.enrolments.get(group, ()), key=lambda e: e.managed_from, reverse=True)
+        on_day = next((e for e in latest_first
+                       if e.managed_from <= day and (e.ended_on is None or e.ended_on >= day)), None)
+        return on_day or next((e for e in latest_first if e.ended_on is None), None)
+
+    def added(self, visit: FollowupVisit) -> None:
+        """Count a visit just added, for the rows after it."""
+        self._next_order += 1
+        self._note(visit, self._next_order)
+
+
+_VISIT_COLUMNS = tuple(inspect(FollowupVisit).column_attrs)
+
+
+def _column_values(visit: FollowupVisit) -> dict[str, Any]:
+    """The column values set on a visit not yet inserted (the table's defaults fill the rest)."""
+    state = visit.__dict__
+    return {prop.columns[0].key: state[prop.key] for prop in _VISIT_COLUMNS if prop.key in state}
 
 
 def _stored_visits(session: Session, resident_ids: set[int]) -> dict[tuple[int, str, date, str], dict[str, object]]:

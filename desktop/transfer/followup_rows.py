@@ -63,10 +63,11 @@ VISIT_SYNONYMS: dict[str, tuple[str, ...]] = {
     "referral_result": ("转诊结果",),
     "referral_contact": ("转诊联系人",),
     "resident_signed": ("居民签名", "患者签名", "居民（患者）签名"),
+    "void_reason": ("作废原因",),
 }
 VISIT_TITLES = {**VISIT_LABELS, "id_number": "身份证号", "record_no": "档案编号", "name": "姓名", "disease": "疾病",
                 "bp": "血压", "adverse_reaction": "药物不良反应", "diagnosed_on": "确诊日期",
-                "managed_from": "纳入管理日期"}
+                "managed_from": "纳入管理日期", "void_reason": "作废原因"}
 VISIT_FIELDS = Vocabulary(VISIT_SYNONYMS, VISIT_TITLES)
 REQUIRED_COLUMNS = ("disease", "visit_date", "method")
 TEXT_FIELDS = ("id_number", "record_no")
@@ -122,6 +123,7 @@ class VisitRow:
     diagnosed_on: date | None = None
     managed_from: date | None = None
     problems: tuple[str, ...] = field(default_factory=tuple)
+    voided: bool = False  # a voided visit (作废原因 given, as in an export): not imported
 
     @property
     def key(self) -> tuple[Disease | None, date | None, VisitMethod | None]:
@@ -156,6 +158,8 @@ class VisitRowReader:
     def read(self, row: int, values: tuple[Any, ...]) -> VisitRow:
         problems: dict[str, str] = {}
         raw = partial(self._raw, values)
+        if cell_text(raw("void_reason")):
+            return VisitRow(row, values, voided=True)
 
         def guarded(name: str, read, default=None):
             try:

@@ -25,13 +25,27 @@ def rules_summary(rules: FollowupRules, rates: dict[Disease, float]) -> str:
     lines = [f"{label}：{getattr(rules, name):g} {unit}（默认 {getattr(DEFAULT_RULES, name):g}）"
              for name, (label, unit, _low, _high) in RULE_BOUNDS.items()
              if getattr(rules, name) != getattr(DEFAULT_RULES, name)]
-    lines += [f"{PREVALENCE_LABELS[d]}：{rates[d]:g}（默认 {DEFAULT_PREVALENCE[d]:g}）"
+    lines += [f"{PREVALENCE_LABELS[d]}：{percent_text(rates[d])} %（默认 {percent_text(DEFAULT_PREVALENCE[d])} %）"
               for d in DEFAULT_PREVALENCE if rates[d] != DEFAULT_PREVALENCE[d]]
     return "\n".join(lines) or "全部按国家规范默认值。"
 
 
+def percent_text(rate: float) -> str:
+    """A stored rate (0.275) as the percentage people type and read (27.5)."""
+    return f"{round(rate * 100, 4):g}"
+
+
+def rate_of_percent(percent: float) -> float:
+    """A typed percentage (27.5) as the stored rate (0.275)."""
+    return round(percent / 100, 6)
+
+
 def _number(text: str) -> float | None:
-    return decimal_or_none(text)
+    return decimal_or_none(text.strip().removesuffix("%").removesuffix("％"))
+
+
+RULES_HELP = ("控制目标：低于该值为控制满意。老年患者指年龄不低于“老年患者年龄”者。"
+              "患病率按百分数填写（如 27.5 表示 27.5%），用于估算辖区患者数（健康管理率的分母）。")
 
 
 class FollowupRulesDialog(FormDialog):
@@ -44,9 +58,9 @@ class FollowupRulesDialog(FormDialog):
         for name, (label, unit, low, high) in RULE_BOUNDS.items():
             self._add(name, f"{label}（{unit}）", f"{getattr(rules, name):g}", f"{low:g}–{high:g}")
         for disease, name in PREVALENCE_FIELDS.items():
-            self._add(name, PREVALENCE_LABELS[disease], f"{rates[disease]:g}", "0–1，如 0.275")
-        self.form.addRow("", hint_label("控制目标：低于该值为控制满意。老年患者指年龄不低于“老年患者年龄”者。"
-                                        "患病率用于估算辖区患者数（健康管理率的分母）。"))
+            self._add(name, f"{PREVALENCE_LABELS[disease]}（%）", percent_text(rates[disease]), "0–100，如 27.5")
+        # Under the form, not in it: a wrapped label in a form row is given one line's height and is cut off.
+        self.layout().insertWidget(1, hint_label(RULES_HELP))
         self.finish()
 
     def _add(self, name: str, label: str, value: str, hint: str) -> None:
@@ -61,7 +75,9 @@ class FollowupRulesDialog(FormDialog):
         combine_errors({name: f"{_label(name)}“{self.edits[name].text().strip()}”不是数字。"
                         for name, number in numbers.items() if number is None})
         rules = replace(DEFAULT_RULES, **{name: _typed(name, numbers[name]) for name in RULE_BOUNDS})
-        rates = {disease: numbers[name] for disease, name in PREVALENCE_FIELDS.items()}
+        combine_errors({name: f"{_label(name)}应在 0 与 100 之间（填百分数，如 27.5 表示 27.5%）。"
+                        for name in PREVALENCE_FIELDS.values() if not 0 < numbers[name] < 100})
+        rates = {disease: rate_of_percent(numbers[name]) for disease, name in PREVALENCE_FIELDS.items()}
         return rules, rates
 
     def submit(self) -> Work:

@@ -138,7 +138,7 @@ class Shell:
     def _enter(self, branch: BranchInfo, result: SignIn) -> bool:
         from desktop.backups import daily_backup
         from desktop.ui.context import ChangeBus, UiContext
-        from desktop.ui.main_window import MainWindow
+        from desktop.ui.main_window import MainWindow, show_sized_to_screen
         from desktop.ui.sign_in import ChangePasswordDialog
 
         if result.must_change_password:
@@ -148,8 +148,7 @@ class Shell:
         ctx = UiContext(app=self.app, tasks=self.tasks, actor=result.actor, branch=branch, bus=ChangeBus())
         self.window = MainWindow(ctx)
         self.window.signed_out.connect(lambda: self._after_sign_out(branch))
-        self.window.resize(1280, 720)
-        self.window.show()
+        show_sized_to_screen(self.window)
         self.tasks.run_db(lambda: daily_backup(self.paths), parent=self.window)
         return True
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -27,6 +27,23 @@ from desktop.ui.sync_controller import sync_controller
 from desktop.ui.sync_status_bar import SyncStatusWidget
 
 NAVIGATION_ROW_HEIGHT = 38
+SMALL_SCREEN_WIDTH = 1440  # on a screen this wide or narrower the window opens maximized
+WINDOW_SIZE = QSize(1280, 720)
+
+
+def opens_maximized(available_width: int) -> bool:
+    """Whether the window opens maximized on a screen whose usable width is `available_width` pixels."""
+    return available_width <= SMALL_SCREEN_WIDTH
+
+
+def show_sized_to_screen(window: QMainWindow) -> None:
+    """Show the window maximized on a small screen (1366×768 and the like), else at 1280×720."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is not None and opens_maximized(screen.availableGeometry().width()):
+        window.showMaximized()
+        return
+    window.resize(WINDOW_SIZE)
+    window.show()
 
 
 class MainWindow(QMainWindow):

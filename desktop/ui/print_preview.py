@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QPointF, QSizeF, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPageLayout, QPageSize, QPainter, QPen, QPixmap
+from PySide6.QtCore import QMarginsF, QPointF, QSize, QSizeF, Qt
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QImage, QPageLayout, QPageSize, QPainter, QPen, QPixmap
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QComboBox,
@@ -42,6 +42,8 @@ SCREEN_DPI = 96.0
 ZOOMS = (("75%", 0.75), ("100%", 1.0), ("125%", 1.25), ("150%", 1.5))
 DEFAULT_ZOOM = 1
 PDF_FILTER = "PDF 文件 (*.pdf)"
+PREFERRED_SIZE = QSize(900, 860)  # an A4 page wide at 100%; shorter on a small screen
+SCREEN_SHARE = 0.94  # of the screen's usable area a dialog may take, leaving its frame and title bar visible
 NO_PREVIEW = "此文档无法在程序内预览，可“另存为 PDF…”后查看或打印。"
 
 
@@ -113,6 +115,23 @@ def print_sheets(printer: QPrinter, sheets: Sequence[Sheet], family: str) -> Non
         painter.end()
 
 
+def fitted_size(preferred: QSize, available: QSize) -> QSize:
+    """`preferred`, made smaller where needed to fit within the screen's usable `available` area."""
+    return preferred.boundedTo(QSize(int(available.width() * SCREEN_SHARE), int(available.height() * SCREEN_SHARE)))
+
+
+def fit_on_screen(widget: QWidget, preferred: QSize) -> None:
+    """Size `widget` to `preferred`, or smaller so that it fits its screen whole, and centre it there."""
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    if screen is None:
+        widget.resize(preferred)
+        return
+    room = screen.availableGeometry()
+    size = fitted_size(preferred, room.size())
+    widget.resize(size)
+    widget.move(room.x() + (room.width() - size.width()) // 2, room.y() + (room.height() - size.height()) // 2)
+
+
 class PrintPreviewDialog(QDialog):
     """The pages one under another on grey, with 打印…, 另存为 PDF… and the zoom."""
 
@@ -133,7 +152,7 @@ class PrintPreviewDialog(QDialog):
         self.scroll.setStyleSheet(f"QScrollArea {{ background: #8a9499; border: 1px solid {BORDER}; }}")
         self._layout()
         self._show_pages()
-        self.resize(900, 860)
+        fit_on_screen(self, PREFERRED_SIZE)
 
     @property
     def page_count(self) -> int:

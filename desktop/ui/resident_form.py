@@ -160,7 +160,8 @@ class ResidentForm(ResidentDialog):
         layout.removeItem(self.form)
         if self.detail is not None:
             d = self.detail
-            summary = f"档案编号 {d.record_no} · 建档人 {d.registered_by} · {ResidentStatus(d.status).label}"
+            summary = (f"档案编号 {d.record_no} · 建档人 {d.registered_by_name or d.registered_by} · "
+                       f"{ResidentStatus(d.status).label}")
             if d.status_date:
                 summary += f" {d.status_date:%Y-%m-%d}"
             layout.insertWidget(0, hint_label(summary))

@@ -85,6 +85,13 @@ def is_offline(error: BaseException) -> bool:
     return isinstance(error, Offline)
 
 
+def is_awaiting_approval(error: BaseException) -> bool:
+    """True when the head hospital has the site's enrolment but has not approved it yet."""
+    from desktop.sync.transport import AwaitingApproval
+
+    return isinstance(error, AwaitingApproval)
+
+
 @dataclass(frozen=True)
 class SyncRun:
     """How the last sync operation of this session ended."""
@@ -94,6 +101,7 @@ class SyncRun:
     message: str
     offline: bool = False  # the head hospital could not be reached
     refused: bool = False  # reached, but the sync did not complete (a refusal or a fault)
+    awaiting_approval: bool = False  # reached; the head hospital has not approved this site yet
     at: datetime = field(default_factory=now)
 
 
@@ -250,6 +258,10 @@ class SyncController(QObject):
             self.ctx.bus.publish(Changes(sync=True))
 
     def _sync_failed(self, error: BaseException, manual: bool) -> None:
+        if is_awaiting_approval(error):  # a step to wait for: no error box, keep looking at the usual pace
+            self.failures = 0
+            self._end(SyncRun(manual, False, error.message, awaiting_approval=True), self.timing.interval_ms)
+            return
         self.failures += 1
         message = error.message if isinstance(error, UserFacingError) else UNEXPECTED_MESSAGE
         offline = is_offline(error)

@@ -49,7 +49,7 @@ class ConnectionState:
 
 def connection_state(status: SyncStatus | None, *, busy: bool = False, last_run: SyncRun | None = None
                      ) -> ConnectionState:
-    """未登记, 正在同步…, 在线, 离线, 未连接 (enrolled, never tried) or 在线（未完成）after a refusal."""
+    """未登记, 正在同步…, 在线, 离线, 未连接 (never tried), 等待总院批准, or 在线（未完成）after a refusal."""
     if status is None:
         return ConnectionState("读取中…", IDLE_COLOUR)
     if not status.enrolled:
@@ -60,6 +60,8 @@ def connection_state(status: SyncStatus | None, *, busy: bool = False, last_run:
         return ConnectionState("未连接", IDLE_COLOUR)
     if status.online is False:
         return ConnectionState("离线", OFFLINE_COLOUR)
+    if last_run.awaiting_approval if last_run is not None else status.awaiting_approval:
+        return ConnectionState("等待总院批准", BUSY_COLOUR)
     if last_run is not None and last_run.refused:
         return ConnectionState("在线（未完成）", OFFLINE_COLOUR)
     return ConnectionState("在线", ONLINE_COLOUR)

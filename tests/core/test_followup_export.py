@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from core_support import actor_for, libreoffice_sheets
+from core_support import actor_for, libreoffice_sheets, person
 from openpyxl import load_workbook
 from sqlalchemy import func, or_, select
 
@@ -16,7 +16,12 @@ from desktop.app import App
 from desktop.errors import Cancelled, PermissionDenied
 from desktop.jobs import no_progress
 from desktop.models import AuditEntry, ChronicEnrolment, FollowupVisit, Resident, Village
+from desktop.rules.followup import Disease
+from desktop.rules.visit_checks import VisitInput
+from desktop.services.chronic import EnrolmentInput, enrol
+from desktop.services.followups import record_visit
 from desktop.services.indicators import DEFINITIONS, indicator_report
+from desktop.services.residents import create_resident
 from desktop.transfer.followup_export import ENROLMENT_COLUMNS, VISIT_COLUMNS, FollowupExport
 from desktop.transfer.followup_import import FollowupImport
 from desktop.transfer.indicators_export import IndicatorsExport
@@ -151,3 +156,64 @@ def test_libreoffice_opens_both_workbooks(demo_app: App, tmp_path: Path) -> None
     summary = libreoffice_sheets(tmp_path / "ind.xlsx", tmp_path / "b")["指标汇总"]
     assert summary[0][:6] == ["年度", "指标", "范围", "分子", "分母", "值"]
     assert all(r[5].endswith("%") for r in summary[1:] if r[5])
+
+
+def _visits_of_every_kind(app: App) -> str:
+    """A diabetes patient with a fully filled visit, a corrected one and a voided one in YEAR; the record number."""
+    clerk, doctor = actor_for(app.db, "luru1"), actor_for(app.db, "gongwei1")
+    resident_id = create_resident(app.db, clerk, person("司马秀英", "1956-03-12", sequence=31)).resident_id
+    enrol(app.db, doctor, resident_id, EnrolmentInput(Disease.DIABETES, date(2019, 3, 1), date(2019, 4, 1)))
+    lifestyle = {"cigarettes_per_day": "10", "cigarettes_per_day_target": "0", "exercise_times_per_week": "3",
+                 "exercise_minutes": "30", "exercise_times_per_week_target": "5", "exercise_minutes_target": "40",
+                 "staple_grams_per_day": "300", "staple_grams_per_day_target": "250", "mood": "1", "compliance": "2"}
+    for month in (3, 6, 9):
+        record_visit(app.db, doctor, resident_id, Disease.DIABETES, VisitInput(
+            visit_date=date(YEAR, month, 2), method="1", sbp=132, dbp=80, weight=61.5, target_weight=58,
+            fasting_glucose=7.0, symptoms=("多饮", "多尿"), foot_pulse="2", foot_pulse_side="左侧", hypoglycemia="偶尔",
+            medication_adherence="1", doctor_name="刘晓梅", lifestyle=lifestyle,
+            medications=(("二甲双胍片", "3", "0.5g"),), classification="2",  # 7.0 is not below 7.0
+            referral_reason="血糖控制不满意", referral_to="县医院内分泌科"))
+    with app.db.write() as session:
+        march, june, september = session.scalars(select(FollowupVisit).where(
+            FollowupVisit.resident_id == resident_id).order_by(FollowupVisit.visit_date)).all()
+        march.foot_pulse_side, march.insulin, march.insulin_dose = "左侧", "门冬胰岛素", "每日1次 早餐前8单位"
+        march.medication_advice = [{"name": "阿卡波糖片", "dose": "每日3次 每次50mg"}]
+        march.referral_reason, march.referral_to, march.referral_result = "血糖控制不满意", "县医院内分泌科", "1"
+        march.measurement, march.resident_signed = "1", True
+        june.fasting_glucose, june.correction_reason, june.corrected_at = 6.1, "空腹血糖抄错", datetime(YEAR, 6, 5, 9)
+        september.deleted, september.void_reason, september.voided_at = True, "重复录入", datetime(YEAR, 9, 3, 10)
+        return session.get(Resident, resident_id).record_no
+
+
+def test_the_export_carries_every_form_field_and_marks_corrections_and_voids(registry_app: App,
+                                                                           tmp_path: Path) -> None:
+    record_no = _visits_of_every_kind(registry_app)
+    result = export(registry_app, "gongwei1", tmp_path / "all.xlsx")
+    assert (result.visits, result.voided) == (3, 1) and "含已作废 1 次" in result.message()
+    sheet = load_workbook(tmp_path / "all.xlsx")["随访记录"]
+    titles = [cell.value for cell in sheet[1]]
+    rows = [dict(zip(titles, (cell.value for cell in row), strict=True)) for row in sheet.iter_rows(min_row=2)]
+    assert [row["档案编号"] for row in rows] == [record_no] * 3
+    march, june, september = rows
+    expected = {"测量方式": "医生测量", "症状": "多饮、多尿", "足背动脉搏动": "减弱（左侧）", "日吸烟量（支）现/目标": "10/0",
+                "运动 现/目标": "3次/周 30分钟/次/5次/周 40分钟/次", "主食（克/天）现/目标": "300/250", "心理调整": "良好",
+                "遵医行为": "一般", "低血糖反应": "偶尔", "药物不良反应": "无", "用药情况": "二甲双胍片 每日3次 每次0.5g",
+                "胰岛素种类": "门冬胰岛素", "胰岛素用法和用量": "每日1次 早餐前8单位", "用药调整意见": "阿卡波糖片 每日3次 每次50mg",
+                "转诊原因": "血糖控制不满意", "转诊机构及科别": "县医院内分泌科", "转诊结果": "到位", "居民签名": "已签",
+                "记录状态": "有效", "目标体重": 58, "空腹血糖": 7}
+    assert {title: march[title] for title in expected} == expected
+    assert (june["记录状态"], june["更正原因"], june["空腹血糖"]) == ("已更正", "空腹血糖抄错", 6.1)
+    assert june["更正时间"] == f"{YEAR}-06-05 09:00"
+    assert (september["记录状态"], september["作废原因"]) == ("已作废", "重复录入")
+    assert september["作废时间"] == f"{YEAR}-09-03 10:00" and march["作废原因"] is None
+    sheets = libreoffice_sheets(tmp_path / "all.xlsx", tmp_path / "lo")
+    shown = sheets["随访记录"]
+    assert shown[0] == titles and len(shown) == 4
+    by_title = [dict(zip(shown[0], row, strict=True)) for row in shown[1:]]
+    assert [row["记录状态"] for row in by_title] == ["有效", "已更正", "已作废"]
+    assert by_title[2]["作废原因"] == "重复录入" and by_title[1]["更正时间"].startswith(f"{YEAR}-06-05")
+    assert by_title[0]["用药调整意见"] == "阿卡波糖片 每日3次 每次50mg"
+    back = FollowupImport(registry_app.db, actor_for(registry_app.db, "luru1"), tmp_path / "all.xlsx",
+                          ImportMode.ALL_OR_NOTHING)(abort=threading.Event(), progress=no_progress)
+    assert (back.imported, back.unchanged, back.voided, back.rejected) == (0, 2, 1, ())
+    assert "已作废未导入 1 行" in back.message()

@@ -103,6 +103,40 @@ def test_visits_are_checked_in_date_order_so_the_previous_classification_is_righ
                      (date(2025, 3, 15), "2", "3", date(2025, 3, 29))]  # twice uncontrolled: refer
 
 
+def test_a_visit_stored_before_the_import_is_the_previous_one_for_the_rows_after_it(
+    registry_app: App, patients, clerk, tmp_path: Path
+) -> None:
+    _, wang_id, _ = patients["王建国"]
+    run(registry_app, clerk, write_visits(tmp_path / "a.xlsx", [visit(1, wang_id, "高血压", "2025-03-01", sbp=158,
+                                                                      dbp=92)]))
+    rows = [visit(1, wang_id, "高血压", "2025-04-20", sbp=128, dbp=80),  # after the second: controlled again
+            visit(2, wang_id, "高血压", "2025-03-15", sbp=162, dbp=96),  # the second uncontrolled in a row
+            visit(3, wang_id, "高血压", "2025-02-10", "电话", None, None)]  # before the stored one
+    result = run(registry_app, clerk, write_visits(tmp_path / "b.xlsx", rows))
+    assert (result.imported, result.rejected) == (3, ())
+    steps = [(r[2], r[8], r[9]) for r in visits(registry_app)]  # the rules' suggestion and step
+    assert steps[1:] == [(date(2025, 3, 1), "2", "2"), (date(2025, 3, 15), "2", "3"), (date(2025, 4, 20), "1", "1")]
+
+
+def test_rows_of_a_person_enrolled_on_import_use_the_new_enrolment(
+    registry_app: App, patients, clerk, tmp_path: Path
+) -> None:
+    zhao, zhao_id, _ = patients["赵春华"]
+    rows = [visit(1, zhao_id, "高血压", "2024-09-10", sbp=150, dbp=92, diagnosed="2024-08-20"),
+            visit(2, zhao_id, "高血压", "2024-09-24", sbp=152, dbp=94),
+            visit(3, zhao_id, "高血压", "2024-09-24", "家庭", sbp=150, dbp=90)]  # a second face-to-face that day
+    result = run(registry_app, clerk, write_visits(tmp_path / "v.xlsx", rows))
+    assert (result.imported, result.enrolled) == (2, 1)
+    assert [r.row for r in result.rejected] == [FIRST_DATA_ROW + 2]
+    with registry_app.db.read() as session:
+        enrolment_id = session.scalar(select(ChronicEnrolment.id).where(ChronicEnrolment.resident_id == zhao))
+        stored = session.execute(select(FollowupVisit.enrolment_id, FollowupVisit.next_step, FollowupVisit.owner_site,
+                                        FollowupVisit.version).where(FollowupVisit.resident_id == zhao)
+                                 .order_by(FollowupVisit.visit_date)).all()
+    assert [(e, step, version) for e, step, _site, version in stored] == [(enrolment_id, "2", 1), (enrolment_id, "3", 1)]
+    assert all(site for _e, _step, site, _version in stored)
+
+
 def bad_rows(patients) -> list[tuple]:
     """One row for every kind of mistake; EXPECTED names the column and the words of each reason."""
     _, wang_id, wang_no = patients["王建国"]

@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -161,8 +161,10 @@ def test_a_filled_visit_prints_every_part_of_the_form(registry_app: App, tmp_pat
     assert row_values(pages[1], "下次随访日期", DATE) == [("2026", "2", "10"), ("2026", "3", "10")]
     compact = re.sub(r"\s+", "", pages[0])
     for expected in ("128/82", "70/65", "27.3/25.4", "10/0", "2/1", "3次/周30分钟/次", "5次/周40分钟/次", "重/轻",
-                     "硝苯地平缓释片", "每日2次每次10mg", "氢氯噻嗪片", "每日1次每次12.5mg", "刘晓梅"):
+                     "硝苯地平缓释片", "每日2次每次10mg", "氢氯噻嗪片", "每日1次每次12.5mg"):
         assert expected in compact, expected
+    assert "刘晓梅" not in compact  # the doctor signs by hand: the name is not printed on the signature line
+    assert "随访医生签名" in compact and "居民签名" in compact
     assert row_values(pages[0], "心率（次/分钟）", re.compile(r"\d+")) == ["72"] * 4
 
 
@@ -191,6 +193,50 @@ def test_a_diabetes_visit_prints_glucose_hba1c_hypoglycaemia_foot_pulse_and_insu
     assert row_values(page, "低血糖反应", re.compile(r"3频繁\s+(\d)(?=\s|$)")) == ["2"]
     assert row_values(page, "随访方式", re.compile(r"3电话\s+(\d)(?=\s|$)")) == ["2"]
     assert row_values(page, "服药依从性", re.compile(r"3不服药\s+(\d)(?=\s|$)")) == ["2"]
+
+
+def test_the_national_form_s_newer_fields_print_and_glucose_keeps_one_decimal(registry_app: App,
+                                                                             tmp_path: Path) -> None:
+    db, doctor = registry_app.db, actor_for(registry_app.db, "gongwei1")
+    resident_id = create_resident(db, actor_for(db, "luru1"), person("上官秀英", "1957-04-20", sequence=26)).resident_id
+    enrol(db, doctor, resident_id, EnrolmentInput(Disease.DIABETES, date(2020, 5, 1), date(2020, 5, 10)))
+    for month, glucose, classification in ((3, 7.0, "2"), (6, 6.5, "1"), (9, 8.2, "2")):
+        record_visit(db, doctor, resident_id, Disease.DIABETES, VisitInput(
+            visit_date=date(YEAR, month, 2), method="1", sbp=132, dbp=80, fasting_glucose=glucose, hba1c=7,
+            hba1c_date=date(YEAR, month, 1), medication_adherence="1", doctor_name="刘晓梅",
+            classification=classification))
+    with db.write() as session:
+        march, june, september = session.scalars(select(FollowupVisit).where(
+            FollowupVisit.resident_id == resident_id).order_by(FollowupVisit.visit_date)).all()
+        march.insulin, march.insulin_dose = "门冬胰岛素", "每日 1 次 早餐前 8 单位"
+        march.medication_advice = [{"name": "阿卡波糖片", "dose": "每日3次 每次50mg"}]
+        march.referral_reason, march.referral_to = "血糖控制不满意", "县医院内分泌科"
+        march.referral_contact, march.referral_result = "王医生 13800001234", "1"
+        june.method, june.measurement, june.sbp, june.dbp = "3", "2", 126, 78  # the patient's own reading
+        june.fasting_glucose = 5.9
+        june.correction_reason = "空腹血糖抄错"
+        september.deleted, september.voided_at, september.void_reason = True, datetime(YEAR, 9, 3), "重复录入"
+        record_no = session.get(Resident, resident_id).record_no
+    pdf = print_form(db, doctor, "followup", record_no, disease="diabetes", year=YEAR)
+    with db.read() as session:
+        summary = session.scalars(select(AuditEntry.summary).order_by(AuditEntry.seq.desc()).limit(1)).one()
+    assert "2 次随访，已作废 1 次不打印" in summary
+    (page,) = page_texts(saved(pdf, tmp_path, "newer.pdf"))
+    assert row_values(page, "空腹血糖值", re.compile(r"\d+\.\d")) == ["7.0", "5.9"]  # the corrected value
+    compact = re.sub(r"\s+", "", page)
+    for expected in ("糖化血红蛋白7.0%", "126/78（居民自测）", "门冬胰岛素", "每日1次早餐前8单位", "阿卡波糖片每日3次每次50mg",
+                     "血糖控制不满意", "县医院内分泌科", "王医生13800001234", "1到位2不到位", "另有已作废随访1次，不打印"):
+        assert expected in compact, expected
+    assert "刘晓梅" not in compact and "8.2" not in compact
+
+
+def test_a_voided_visit_is_refused_for_printing(registry_app: App) -> None:
+    from desktop.printing.followup_print import visit_record
+
+    voided = FollowupVisit(visit_date=date(YEAR, 9, 2), method="1", doctor_name="刘晓梅", deleted=True,
+                           voided_at=datetime(YEAR, 9, 3), void_reason="重复录入")
+    with pytest.raises(UserFacingError, match=f"{YEAR}-09-02 的随访已作废（重复录入），不能打印"):
+        visit_record(voided)
 
 
 def test_a_year_without_visits_prints_one_blank_form(registry_app: App, tmp_path: Path) -> None:

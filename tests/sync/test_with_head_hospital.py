@@ -18,8 +18,8 @@ from desktop.models import Catalogue, Resident
 from desktop.sync.client import handshake, sync_now
 from desktop.sync.enrolment import enrol
 from desktop.sync.site import LAST_SUCCESS_KEY, require_enrolment, set_value
-from desktop.sync.status import local_counts, sync_status
-from desktop.sync.transport import RetryPolicy, ServerRefused, Transport
+from desktop.sync.status import local_counts, sync_log, sync_status
+from desktop.sync.transport import AwaitingApproval, RetryPolicy, ServerRefused, Transport
 
 FAST = RetryPolicy(attempts=2, base=0.01, cap=0.05)
 
@@ -79,11 +79,14 @@ def test_an_edit_travels_in_the_next_sync_alone(demo_app, admin, server) -> None
 def test_an_unapproved_site_is_refused_and_keeps_everything(demo_app, admin, server) -> None:
     enrol(demo_app.db, admin, server.url, retry=FAST)
     before = sync_status(demo_app.db).unsent
-    with pytest.raises(ServerRefused) as refused:
-        sync_now(demo_app.db, admin, retry=FAST)
-    assert refused.value.status == 403 and "批准" in refused.value.message
-    assert sync_status(demo_app.db).unsent == before
-    assert sync_status(demo_app.db).online is True
+    for _attempt in range(2):
+        with pytest.raises(AwaitingApproval) as refused:
+            sync_now(demo_app.db, admin, retry=FAST)
+    assert refused.value.status == 403 and refused.value.message.startswith("等待总院批准")
+    status = sync_status(demo_app.db)
+    assert status.unsent == before and status.online is True and status.awaiting_approval
+    events = [entry.event for entry in sync_log(demo_app.db)]
+    assert events.count("awaiting_approval") == 1 and "refused" not in events  # said once, not as a refusal
 
 
 def test_a_revoked_site_is_refused(demo_app, admin, server) -> None:

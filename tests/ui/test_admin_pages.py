@@ -253,7 +253,7 @@ def test_audit_page_filters_and_verifies_the_chain(qtbot, make_ctx, app) -> None
     seqs = [int(text) for text in column_texts(page.model, 0)]
     assert seqs and seqs == sorted(seqs, reverse=True)
     assert page.count_label.text() == f"共 {len(seqs)} 条"
-    assert page.actor_box.findText("admin") >= 0
+    assert page.actor_box.findText("赵磊") >= 0 and page.actor_box.findText("admin") < 0
     screenshot(page, "audit")
     page.action_box.setCurrentIndex(page.action_box.findText("登录"))
     page.query()
@@ -335,7 +335,8 @@ def test_branch_page_changes_the_followup_rules_from_the_keyboard(qtbot, make_ct
     dialog.edits["prevalence_diabetes"].setText("百分之十")
     qtbot.keyClick(target, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert dialog.errors.message("prevalence_diabetes") == "2型糖尿病患病率“百分之十”不是数字。"
-    dialog.edits["prevalence_diabetes"].setText("0.12")
+    assert dialog.edits["prevalence_hypertension"].text() == "27.5"  # a percentage, stored as 0.275
+    dialog.edits["prevalence_diabetes"].setText("12")
     qtbot.keyClick(target, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert dialog.errors.message("elderly_sbp_target") == "老年患者收缩压控制目标 200 mmHg 应在 110–160 之间。"
     assert dialog.isVisible()
@@ -343,7 +344,7 @@ def test_branch_page_changes_the_followup_rules_from_the_keyboard(qtbot, make_ct
     target.setText("140")
     qtbot.keyClick(target, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: "老年患者收缩压控制目标：140 mmHg（默认 150）" in page.rules_text.text(), timeout=WAIT_MS)
-    assert "2型糖尿病患病率：0.12（默认 0.112）" in page.rules_text.text()
+    assert "2型糖尿病患病率：12 %（默认 11.2 %）" in page.rules_text.text()
     assert not dialog.isVisible()
     assert followup_rules(ctx.db).elderly_sbp_target == 140
 

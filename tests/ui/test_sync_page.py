@@ -8,6 +8,7 @@ on loopback (tests/head_hospital/server_support.py).
 from __future__ import annotations
 
 import random
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop.app import App
 from desktop.changes import Changes
@@ -28,7 +29,7 @@ from desktop.sync.outbox import Channel, build_next
 from desktop.sync.receipts import apply_receipt
 from desktop.sync.site import require_enrolment
 from desktop.sync.status import SyncStatus, TypeCounts, sync_status
-from desktop.sync.transport import Offline, RetryPolicy, ServerRefused
+from desktop.sync.transport import Offline, RetryPolicy
 from desktop.ui import sync_controller as controller_module
 from desktop.ui import tasks as tasks_module
 from desktop.ui.context import UiContext
@@ -37,10 +38,12 @@ from desktop.ui.pages import sync as sync_page_module
 from desktop.ui.pages.sync import SyncPage
 from desktop.ui.sync_controller import SyncController, SyncRun, SyncTiming, backoff_ms, wants_sync
 from desktop.ui.sync_status_bar import status_texts, when_text
+from desktop.ui.theme import ERROR
 from tests.head_hospital.server_support import RunningServer, approve_site, run_cli, start_server
 from tests.sync.sync_support import HeadKeys, enrol_offline, open_package
 from tests.ui.conftest import make_context, record_error_boxes, screenshot, settle, sql
 
+ROOT = Path(__file__).resolve().parents[2]
 WAIT_MS = 120_000  # a first sync sends the whole demo branch (about 19,000 records)
 FAST = SyncTiming(first_ms=50, interval_ms=300, max_backoff_ms=600, refresh_ms=500, settle_ms=50)
 
@@ -139,6 +142,48 @@ def test_status_bar_texts_for_never_offline_online_and_not_enrolled() -> None:
     assert status_texts(_status(), busy=True, today=today).state.word == "正在同步…"
     assert status_texts(SyncStatus(enrolled=False), today=today).state.word == "未登记"
     assert when_text("2026-11-01T08:05:00", today) == "2026-11-01 08:05"
+
+
+def test_awaiting_approval_reads_as_a_step_to_wait_for_not_a_refusal() -> None:
+    today = date(2026, 11, 23)
+    waiting = {"at": "2026-11-23T10:02:00", "online": True, "message": "等待总院批准", "awaiting_approval": True}
+    after_restart = status_texts(_status(last_attempt=waiting), today=today)
+    assert after_restart.state.word == "等待总院批准" and after_restart.state.colour != ERROR
+    run = SyncRun(manual=True, ok=False, message="等待总院批准：……", awaiting_approval=True)
+    assert status_texts(_status(last_attempt=waiting), last_run=run, today=today).state.word == "等待总院批准"
+    approved = SyncRun(manual=True, ok=True, message="已发送")
+    assert status_texts(_status(last_attempt={"at": "2026-11-23T10:05:00", "online": True}), last_run=approved,
+                        today=today).state.word == "在线"
+
+
+def test_every_sync_code_people_can_see_has_chinese_words() -> None:
+    from desktop.models.base import SyncState
+    from desktop.sync.labels import (
+        LOG_EVENT_LABELS,
+        PACKAGE_STATE_LABELS,
+        LogEvent,
+        channel_label,
+        log_event_label,
+        package_state_label,
+        sync_state_label,
+    )
+    from desktop.sync.outbox import Channel, PackageState
+
+    source = "\n".join(path.read_text(encoding="utf-8") for path in (ROOT / "desktop" / "sync").glob("*.py"))
+    logged = set(re.findall(r"log_event\(\s*session,\s*\"(\w+)\"", source))
+    logged |= {getattr(LogEvent, name) for name in re.findall(r"log_event\(\s*session,\s*LogEvent\.(\w+)", source)}
+    assert logged and logged <= set(LOG_EVENT_LABELS), logged - set(LOG_EVENT_LABELS)
+    codes = {value for name, value in vars(LogEvent).items() if name.isupper()}
+    assert codes == set(LOG_EVENT_LABELS)
+    states = [value for name, value in vars(PackageState).items() if name.isupper() and isinstance(value, str)]
+    assert set(states) == set(PACKAGE_STATE_LABELS)
+    channels = [value for name, value in vars(Channel).items() if name.isupper() and isinstance(value, str)]
+    words = ([sync_state_label(state.value) for state in SyncState] + [log_event_label(code) for code in codes]
+             + [package_state_label(state) for state in states] + [channel_label(channel) for channel in channels]
+             + [sync_state_label("no-such-state"), log_event_label("no_such_event")])
+    for word in words:
+        assert re.fullmatch(r"[\u4e00-\u9fffU，（）]+", word), word  # Chinese words, no code shows through
+    assert sync_state_label("in_flight") == "已发出，待总院回执" and log_event_label("refused") == "拒收"
 
 
 def test_automatic_sync_backs_off_to_the_cap_and_asks_only_when_worth_it() -> None:
@@ -242,7 +287,21 @@ def test_enrolled_page_shows_counts_rejected_records_history_and_log(qtbot, them
     page.rejected_view.selectRow(0)
     QApplication.processEvents()
     assert screenshot(window, "sync-page").exists()
+    assert not RAW_CODE.search(visible_text(page)), RAW_CODE.search(visible_text(page))
     assert not errors
+
+
+RAW_CODE = re.compile(r"\b(pending|in_flight|synced|error|built|exported|acknowledged|superseded|refused|network|usb|"
+                      r"receipt|build|enrol|recover|catalogue|usb_export|awaiting_approval|not_approved)\b")
+
+
+def visible_text(page: SyncPage) -> str:
+    """Every label and every table cell the page shows, in one string."""
+    texts = [label.text() for label in page.findChildren(QLabel) if label.isVisible()]
+    for model in (page.type_model, page.rejected_model, page.package_model, page.log_model):
+        texts += [str(model.data(model.index(row, column)) or "") for row in range(model.rowCount())
+                  for column in range(model.columnCount())]
+    return "\n".join(texts)
 
 
 def test_the_page_is_worked_by_keyboard(qtbot, themed, demo_app, tasks, errors) -> None:
@@ -324,11 +383,17 @@ def test_enrol_then_sync_now_against_the_real_head_hospital(qtbot, themed, demo_
     status = sync_status(demo_app.db)
     assert status.site_id in page.notice.text() and status.fingerprint in page.notice.text()
     assert "读给总院管理员核对" in page.notice.text() and page.fingerprint.text() == status.fingerprint
-    qtbot.keyClick(page, Qt.Key.Key_F5)  # not yet approved: the head hospital refuses, the box says why
-    qtbot.waitUntil(lambda: bool(errors), timeout=WAIT_MS)
-    assert isinstance(errors.pop(), ServerRefused)
+    qtbot.keyClick(page, Qt.Key.Key_F5)  # not yet approved: a step to wait for, said calmly, no error box
+    qtbot.waitUntil(lambda: not window.sync.busy and page.result_label.isVisible(), timeout=WAIT_MS)
     settle(qtbot, window.ctx)
-    assert window.sync_status.text().startswith("同步：在线（未完成）")
+    assert window.sync.last_run.awaiting_approval and not errors
+    assert page.result_label.text().startswith("等待总院批准")
+    assert window.sync_status.text().startswith("同步：等待总院批准")
+    assert page.connection.text().endswith("等待总院批准")
+    qtbot.waitUntil(lambda: page.log_model.rowCount() > 0 and page.log_model.rows()[0].event == "awaiting_approval")
+    assert page.log_model.data(page.log_model.index(0, 1)) == "等待总院批准"
+    QApplication.processEvents()
+    screenshot(window, "sync-awaiting-approval")
     approve_site(server.db_url, status.site_id)
     assert _unsent(demo_app) > 10_000
     qtbot.keyClick(page, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)

@@ -47,7 +47,8 @@ def entity_text(row: AuditRow) -> str:
 
 def _cell(row: AuditRow, column: int) -> str:
     when = f"{row.at:%Y-%m-%d %H:%M:%S}"
-    values = (str(row.seq), when, actor_label(row.actor), row.action_label, entity_text(row), row.summary)
+    values = (str(row.seq), when, row.actor_name or actor_label(row.actor), row.action_label, entity_text(row),
+              row.summary)
     return values[column]
 
 
@@ -267,16 +268,16 @@ class AuditPage(Page):
     def load_actors(self) -> None:
         """Fill the 操作人 box with every name in the log."""
         ctx = self.ctx
-        ctx.tasks.run_db(lambda: audit_service.actor_names(ctx.db, ctx.actor), on_success=self._set_actors,
+        ctx.tasks.run_db(lambda: audit_service.actor_choices(ctx.db, ctx.actor), on_success=self._set_actors,
                          parent=self)
 
-    def _set_actors(self, names: list[str]) -> None:
+    def _set_actors(self, choices: list[tuple[str, str]]) -> None:
         current = self.actor_box.currentData() or ""
         self.actor_box.blockSignals(True)
         self.actor_box.clear()
         self.actor_box.addItem(ALL, "")
-        for name in names:
-            self.actor_box.addItem(actor_label(name), name)
+        for username, shown in choices:
+            self.actor_box.addItem(shown, username)
         self.actor_box.setCurrentIndex(max(self.actor_box.findData(current), 0))
         self.actor_box.blockSignals(False)
 

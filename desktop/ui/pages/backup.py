@@ -34,9 +34,15 @@ REASON_LABELS = {
 }
 RESTORE_NOTE = (
     "恢复备份会替换当前全部数据，因此不在本页进行：数据库损坏时，程序启动时会出现恢复界面；"
-    "也可退出程序后在命令行执行 township-desk restore 备份文件 --user 管理员用户名。"
-    "恢复前当前数据库会另存一份，不会删除。"
+    "{other}恢复前当前数据库会另存一份，不会删除。"
 )
+RESTORE_BY_ADMIN = "其他情况需要恢复备份时，请联系系统管理员。"
+RESTORE_BY_COMMAND = "也可退出程序后在命令行执行 township-desk restore 备份文件 --user 管理员用户名。"
+
+
+def restore_note(*, is_admin: bool) -> str:
+    """How a backup is restored: the command line only for the administrator, who may run it."""
+    return RESTORE_NOTE.format(other=RESTORE_BY_COMMAND if is_admin else RESTORE_BY_ADMIN)
 
 
 def reason_label(reason: str) -> str:
@@ -84,7 +90,7 @@ class BackupPage(Page):
         self.body.addWidget(self.view, 1)
         self.body.addWidget(self.count_label)
         self.body.addWidget(self.folder_label)
-        self.body.addWidget(hint_label(RESTORE_NOTE))
+        self.body.addWidget(hint_label(restore_note(is_admin=ctx.actor.can(Permission.MANAGE_ACCOUNTS))))
         self._loaded = False
 
     def activated(self) -> None:

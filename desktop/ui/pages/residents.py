@@ -426,6 +426,7 @@ class ResidentsPage(Page):
         for village in lookups.villages:
             self.village.addItem(f"{village.code} {village.name}", village.id)
         self.village.setCurrentIndex(max(0, self.village.findData(chosen)))
+        self.village.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # 全部负责村 whole
         self.village.blockSignals(False)
 
     # ----- selection and keys

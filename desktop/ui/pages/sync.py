@@ -65,7 +65,7 @@ ENROL_HINT = (
     "登记会为本分院生成一对密钥，把站点编号和密钥指纹发给总院。登记后请打电话把它们读给总院管理员，"
     "总院核对无误并批准后才能同步。"
 )
-ASK_ADMIN_TEXT = "请系统管理员在本页登记（也可在命令行执行 township-desk enrol）。"
+ASK_ADMIN_TEXT = "登记需由系统管理员办理：请联系本分院的系统管理员，用管理员账户登录后在本页登记。"
 REREGISTER_HINT = "总院换了地址时在此更改：用同一对密钥重新登记，总院的密钥必须与原来一致。"
 
 
@@ -319,8 +319,9 @@ class SyncPage(Page):
         if run is not None and run.ok:
             self.notice.hide()  # the head hospital took the packages: the site is approved
         if run is not None and run.manual:  # an automatic run speaks through 上次尝试 and the status bar
-            self.show_result(run.message, ok=run.ok or run.offline, colour=None if run.ok else
-                             (MUTED_TEXT if run.offline else ERROR))
+            waiting = run.offline or run.awaiting_approval
+            self.show_result(run.message, ok=run.ok or waiting, colour=None if run.ok else
+                             (MUTED_TEXT if waiting else ERROR))
         self.refresh()
 
     def show_result(self, text: str, *, ok: bool, colour: str | None = None) -> None:

@@ -11,6 +11,7 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from desktop.errors import UserFacingError
+from desktop.sync.labels import LogEvent, channel_label, log_event_label, package_state_label
 from desktop.ui.forms import FieldErrors
 from desktop.ui.tables import Column
 from desktop.ui.theme import ERROR, load_bundled_font
@@ -22,26 +23,6 @@ if TYPE_CHECKING:
 FINGERPRINT_POINT_SIZE = 15
 SERVER_FIELD = "server_url"
 SERVER_PLACEHOLDER = "http://总院服务器地址:端口，例如 http://10.0.0.5:8400"
-
-CHANNEL_LABELS = {"network": "网络", "usb": "U盘"}
-PACKAGE_STATE_LABELS = {
-    "built": "待发送",
-    "exported": "已导出，待回执",
-    "acknowledged": "总院已接收",
-    "superseded": "已由后续数据包替代",
-    "refused": "总院拒收",
-}
-LOG_EVENT_LABELS = {
-    "build": "生成数据包",
-    "receipt": "收到回执",
-    "superseded": "数据包作废",
-    "usb_export": "U盘导出",
-    "refused": "拒收",
-    "enrol": "登记",
-    "recover": "从总院恢复",
-    "catalogue": "收到目录",
-}
-
 
 @dataclass(frozen=True)
 class PackageRow:
@@ -105,8 +86,8 @@ REJECTED_COLUMNS = (
 )
 PACKAGE_COLUMNS = (
     Column("序号", lambda p: f"#{p.seq}", key=lambda p: p.seq),
-    Column("方式", lambda p: CHANNEL_LABELS.get(p.channel, p.channel)),
-    Column("状态", lambda p: PACKAGE_STATE_LABELS.get(p.state, p.state), tooltip=lambda p: p.message or ""),
+    Column("方式", lambda p: channel_label(p.channel)),
+    Column("状态", lambda p: package_state_label(p.state), tooltip=lambda p: p.message or ""),
     Column("记录数", lambda p: f"{p.records:,}", key=lambda p: p.records),
     Column("接收/重复/退回", lambda p: f"{p.applied:,} / {p.duplicate:,} / {p.rejected:,}" if p.acknowledged_at else "",
            colour=lambda p: ERROR if p.rejected else None),
@@ -116,9 +97,9 @@ PACKAGE_COLUMNS = (
 )
 LOG_COLUMNS = (
     Column("时间", lambda e: _stamp(e.at), key=lambda e: e.at),
-    Column("事件", lambda e: LOG_EVENT_LABELS.get(e.event, e.event),
-           colour=lambda e: ERROR if e.event == "refused" else None),
-    Column("说明", lambda e: e.message),
+    Column("事件", lambda e: log_event_label(e.event),
+           colour=lambda e: ERROR if e.event == LogEvent.REFUSED else None),
+    Column("说明", lambda e: e.message, tooltip=lambda e: e.message),  # a long message whole, on hover
 )
 
 
