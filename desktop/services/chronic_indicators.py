@@ -1,22 +1,39 @@
 """Chronic management's indicators: hypertension and diabetes management and control, 65+ health care.
 
-The rules (what counts as a standard-managed year, a controlled patient) are in
-`desktop.rules.chronic_indicators`; this module reads a period's enrolments, visits and checks
-once and gives every indicator its per-person verdicts and per-village figures.
+The rules (what was due by a period's end, what counts as controlled, what a complete 65+ check
+holds) are in `desktop.rules.chronic_indicators` and `desktop.rules.health_check_completeness`;
+this module reads a period's enrolments, visit aggregates and checks once and gives every
+indicator its per-person verdicts and per-village figures, with the rule text that says how.
+
+Any period is counted from 1 January to its end. Who is in a denominator is decided at the
+period's end: an enrolment ended by then, or a resident who died or moved out by then
+(status_date), is not counted; before that date they are.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from desktop.models import ChronicEnrolment, FollowupVisit, HealthCheck, Resident, SyncState
-from desktop.rules.chronic_indicators import Verdict, VisitFact, control, standard_management
+from desktop.rules.chronic_indicators import (
+    DEFAULT_INDICATOR_RULES,
+    ControlBasis,
+    IndicatorRules,
+    Verdict,
+    VisitFact,
+    control_of_last,
+    expectation,
+    standard_verdict,
+)
 from desktop.rules.dates import age_on
 from desktop.rules.followup import DEFAULT_RULES, Disease, FollowupRules, VisitMethod
+from desktop.rules.health_check_completeness import COMPLETENESS_COLUMNS, missing_parts, missing_text
 from desktop.rules.population import ELDERLY_AGE, years_before
 from desktop.services.indicator_base import (
     Figure,
@@ -28,156 +45,254 @@ from desktop.services.indicator_base import (
     SourceResult,
     figures_of,
 )
-from desktop.services.settings import followup_rules_in, prevalence_in
+from desktop.services.settings import followup_rules_in, indicator_rules_in, prevalence_in
 
 ADULT_AGE = 18
-COVERAGE_NOTE = "分母为按患病率估算的人数，没有人员名单；分子为年末在管患者，名单见规范管理率。"
+COVERAGE_NOTE = "分母为按患病率估算的人数，没有人员名单；分子为期末在管患者，名单见规范管理率。"
+RESIDENT_BASIS = "常住居民（户籍和非户籍均计，常住类型未填者也计入）"
+REGISTERED_BASIS = "户籍居民（常住类型为户籍者）"
 
 DEFINITIONS = (
     IndicatorDef("ht_standard", "高血压患者规范管理率",
-                 "年内按要求完成 4 次及以上面访随访并做过年度健康体检的人数 ÷ 年末在管高血压患者人数",
-                 numerator="规范管理人数", denominator="年末在管高血压患者人数", short_name="高血压规范管理率"),
+                 "截至期末完成应做面访次数（全年 4 次，按时间进度和年内管理整月数折算）、年度统计时并做过年度健康体检"
+                 "的人数 ÷ 期末在管且已有应做随访的高血压患者人数",
+                 numerator="规范管理人数", denominator="期末在管高血压患者人数", short_name="高血压规范管理率"),
     IndicatorDef("ht_control", "管理人群血压控制率",
-                 "年内最近一次随访血压达标（<140/90，65 岁及以上 <150/90）的人数 ÷ 年末在管高血压患者人数；"
-                 "年内无随访按未达标计",
-                 numerator="血压达标人数", denominator="年末在管高血压患者人数", short_name="血压控制率",
+                 "最近一次随访血压达标（<140/90，65 岁及以上 <150/90）的人数 ÷ 期末在管高血压患者人数"
+                 "（年度：年内无随访按未达标计；季度和月度：按本院设置，默认只计本期有随访者）",
+                 numerator="血压达标人数", denominator="期末在管高血压患者人数", short_name="血压控制率",
                  verdict_label="是否达标"),
     IndicatorDef("ht_coverage", "高血压患者健康管理率",
-                 "年末在管高血压患者人数 ÷ 辖区 18 岁及以上在册居民数 × 高血压患病率",
-                 numerator="年末在管高血压患者人数", denominator="18 岁及以上在册居民数 × 患病率",
+                 f"期末在管高血压患者人数 ÷ 辖区 18 岁及以上{RESIDENT_BASIS}数 × 高血压患病率",
+                 numerator="期末在管高血压患者人数", denominator="18 岁及以上常住居民数 × 患病率",
                  has_people=False, short_name="高血压健康管理率", no_people_note=COVERAGE_NOTE),
     IndicatorDef("dm_standard", "2型糖尿病患者规范管理率",
-                 "年内完成 4 次及以上测空腹血糖的面访随访并做过年度健康体检的人数 ÷ 年末在管糖尿病患者人数",
-                 numerator="规范管理人数", denominator="年末在管糖尿病患者人数", short_name="2型糖尿病规范管理率"),
+                 "截至期末完成应做的测空腹血糖的面访次数（全年 4 次，按时间进度和年内管理整月数折算）、年度统计时"
+                 "并做过年度健康体检的人数 ÷ 期末在管且已有应做随访的糖尿病患者人数",
+                 numerator="规范管理人数", denominator="期末在管糖尿病患者人数", short_name="2型糖尿病规范管理率"),
     IndicatorDef("dm_control", "管理人群血糖控制率",
-                 "年内最近一次随访空腹血糖 <7.0 mmol/L 的人数 ÷ 年末在管糖尿病患者人数；年内无随访按未达标计",
-                 numerator="血糖达标人数", denominator="年末在管糖尿病患者人数", short_name="血糖控制率",
+                 "最近一次随访空腹血糖 <7.0 mmol/L 的人数 ÷ 期末在管糖尿病患者人数"
+                 "（年度：年内无随访按未达标计；季度和月度：按本院设置，默认只计本期有随访者）",
+                 numerator="血糖达标人数", denominator="期末在管糖尿病患者人数", short_name="血糖控制率",
                  verdict_label="是否达标"),
     IndicatorDef("dm_coverage", "2型糖尿病患者健康管理率",
-                 "年末在管糖尿病患者人数 ÷ 辖区 18 岁及以上在册居民数 × 糖尿病患病率",
-                 numerator="年末在管糖尿病患者人数", denominator="18 岁及以上在册居民数 × 患病率",
+                 f"期末在管糖尿病患者人数 ÷ 辖区管理起始年龄（默认 35 岁）及以上{RESIDENT_BASIS}数 × 糖尿病患病率",
+                 numerator="期末在管糖尿病患者人数", denominator="35 岁及以上常住居民数 × 患病率",
                  has_people=False, short_name="2型糖尿病健康管理率", no_people_note=COVERAGE_NOTE),
     IndicatorDef("elderly_care", "65岁及以上老年人健康管理率",
-                 "年内做过健康体检（含生活自理能力评估）的 65 岁及以上在册居民数 ÷ 年末 65 岁及以上在册居民数",
-                 numerator="做过健康体检（含自理能力评估）的人数", denominator="年末 65 岁及以上在册居民数"),
+                 "年初至期末做过完整健康体检（生活自理能力评估、体格检查、辅助检查、健康指导齐全）的 65 岁及以上"
+                 f"{RESIDENT_BASIS}数 ÷ 期末 65 岁及以上常住居民数",
+                 numerator="做过完整健康体检的人数", denominator="期末 65 岁及以上常住居民数"),
 )
 
 
-def _managed(session: Session, disease: Disease, period: Period, scope: list) -> list[tuple]:
-    """(resident id, record no, name, village id, birth) of patients under management at the period's end."""
-    return session.connection().execute(
-        select(Resident.id, Resident.record_no, Resident.name, Resident.village_id, Resident.birth_date)
+@dataclass(frozen=True)
+class Managed:
+    """A patient under management at the period's end."""
+
+    resident_id: int
+    record_no: str
+    name: str
+    village_id: int
+    birth: date
+    managed_from: date
+
+
+@dataclass(frozen=True)
+class VisitSummary:
+    """One patient's visits of one disease from 1 January to the period's end, as the indicators read them."""
+
+    counted: int  # face-to-face visits that count (diabetes: with the fasting glucose)
+    last: VisitFact
+
+
+def on_register_at(day: date) -> list:
+    """Residents still on the register at the end of `day`: active, or died or moved out only after it."""
+    return [or_(Resident.status == "active", Resident.status_date > day)]
+
+
+def resident_population(rules: IndicatorRules) -> list:
+    """The 常住 population the rules count: everyone on the register, or only 户籍 residents."""
+    return [Resident.residence_type == "1"] if rules.registered_only else []
+
+
+def _managed(session: Session, disease: Disease, period: Period, scope: list) -> list[Managed]:
+    """Patients under management at the period's end (the earliest start of an enrolment still open then)."""
+    rows = session.connection().execute(
+        select(Resident.id, Resident.record_no, Resident.name, Resident.village_id, Resident.birth_date,
+               func.min(ChronicEnrolment.managed_from))
         .join(ChronicEnrolment, ChronicEnrolment.resident_id == Resident.id)
         .where(ChronicEnrolment.disease == disease.value, ChronicEnrolment.deleted.is_(False),
                ChronicEnrolment.sync_state != SyncState.ERROR.value, ChronicEnrolment.managed_from <= period.end,
-               or_(ChronicEnrolment.ended_on.is_(None), ChronicEnrolment.ended_on > period.end), *scope)
-        .distinct()
+               or_(ChronicEnrolment.ended_on.is_(None), ChronicEnrolment.ended_on > period.end),
+               *scope, *on_register_at(period.end))
+        .group_by(Resident.id)
     ).all()
+    return [Managed(*row) for row in rows]
 
 
-def _visits(session: Session, period: Period) -> dict[tuple[str, int], list[VisitFact]]:
-    """(disease, resident id) -> the visits in the period; both diseases in one pass over the year's visits."""
+def _visit_summaries(session: Session, period: Period) -> dict[tuple[str, int], VisitSummary]:
+    """(disease, resident id) -> counted visits and the last visit, from 1 January to the period's end, in SQL.
+
+    The last visit's readings are SQLite's bare columns beside max(visit_date) (taken from that row).
+    Visits sent back by the head hospital and voided visits are not counted.
+    """
+    counts = case((FollowupVisit.method == VisitMethod.PHONE.value, 0),
+                  (FollowupVisit.disease == Disease.HYPERTENSION.value, 1),
+                  (FollowupVisit.fasting_glucose.is_not(None), 1), else_=0)
     rows = session.connection().execute(
-        select(FollowupVisit.disease, FollowupVisit.resident_id, FollowupVisit.visit_date, FollowupVisit.method,
-               FollowupVisit.sbp, FollowupVisit.dbp, FollowupVisit.fasting_glucose)
-        .where(FollowupVisit.deleted.is_(False),
-               FollowupVisit.visit_date >= period.start, FollowupVisit.visit_date <= period.end)
+        select(FollowupVisit.disease, FollowupVisit.resident_id, func.sum(counts), func.max(FollowupVisit.visit_date),
+               FollowupVisit.method, FollowupVisit.sbp, FollowupVisit.dbp, FollowupVisit.fasting_glucose)
+        .where(FollowupVisit.deleted.is_(False), FollowupVisit.sync_state != SyncState.ERROR.value,
+               FollowupVisit.visit_date >= period.year_start, FollowupVisit.visit_date <= period.end)
+        .group_by(FollowupVisit.disease, FollowupVisit.resident_id)
     ).all()
-    rejected = Counter(session.connection().execute(  # sent back by the head hospital: not counted as done
-        select(FollowupVisit.disease, FollowupVisit.resident_id, FollowupVisit.visit_date, FollowupVisit.method,
-               FollowupVisit.sbp, FollowupVisit.dbp, FollowupVisit.fasting_glucose)
-        .where(FollowupVisit.sync_state == SyncState.ERROR.value, FollowupVisit.deleted.is_(False))
-    ).all())
     methods = {method.value: method for method in VisitMethod}
-    visits: dict[tuple[str, int], list[VisitFact]] = defaultdict(list)
-    for row in rows:
-        if rejected[tuple(row)] > 0:
-            rejected[tuple(row)] -= 1
-            continue
-        disease, rid, day, method, sbp, dbp, glucose = row
-        visits[(disease, rid)].append(VisitFact(day, methods[method], sbp, dbp, glucose))
-    return visits
+    return {(disease, rid): VisitSummary(counted, VisitFact(day, methods[method], sbp, dbp, glucose))
+            for disease, rid, counted, day, method, sbp, dbp, glucose in rows}
 
 
-def _checked(session: Session, period: Period) -> dict[int, bool]:
-    """resident id -> whether a check in the period recorded the self-care assessment."""
-    rows = session.connection().execute(
-        select(HealthCheck.resident_id, HealthCheck.self_care_total)
+def _checked(session: Session, period: Period) -> set[int]:
+    """Residents with a health check from 1 January to the period's end."""
+    return set(session.connection().execute(
+        select(HealthCheck.resident_id).distinct()
         .where(HealthCheck.deleted.is_(False), HealthCheck.sync_state != SyncState.ERROR.value,
-               and_(HealthCheck.check_date >= period.start, HealthCheck.check_date <= period.end))
-    ).all()
-    result: dict[int, bool] = {}
-    for rid, total in rows:
-        result[rid] = result.get(rid, False) or total is not None
-    return result
+               HealthCheck.check_date >= period.year_start, HealthCheck.check_date <= period.end)
+    ).scalars())
 
 
 @dataclass(frozen=True)
 class YearFacts:
-    """What every indicator of a period reads: its visits and its health checks, read once."""
+    """What every indicator of a period reads: its visit summaries and who had a health check, read once."""
 
-    visits: dict[tuple[str, int], list[VisitFact]]
-    checked: dict[int, bool]
+    visits: dict[tuple[str, int], VisitSummary]
+    checked: set[int]
 
     @classmethod
     def read(cls, session: Session, period: Period) -> YearFacts:
-        return cls(_visits(session, period), _checked(session, period))
+        return cls(_visit_summaries(session, period), _checked(session, period))
+
+
+def _control_counts_everyone(period: Period, counting: IndicatorRules) -> bool:
+    """A closed year (or the year-to-date setting) counts every managed patient; else only those seen in the period."""
+    year_closed = period.end == date(period.year, 12, 31)
+    return year_closed or counting.control_basis == ControlBasis.YEAR_TO_DATE.value
 
 
 def chronic_verdicts(session: Session, disease: Disease, period: Period, scope: list,
-                     rules: FollowupRules = DEFAULT_RULES, *,
-                     facts: YearFacts | None = None) -> tuple[list[PersonVerdict], list[PersonVerdict]]:
-    """(standard-management verdicts, control verdicts), one per managed patient."""
-    patients = _managed(session, disease, period, scope)
+                     rules: FollowupRules = DEFAULT_RULES, *, facts: YearFacts | None = None,
+                     counting: IndicatorRules = DEFAULT_INDICATOR_RULES,
+                     patients: list[Managed] | None = None) -> tuple[list[PersonVerdict], list[PersonVerdict]]:
+    """(standard-management verdicts, control verdicts) of the patients managed at the period's end.
+
+    Patients who owed nothing yet (see `expectation`) are not in the standard-management list;
+    unless the control rate counts everyone, patients not seen in the period are not in its list.
+    """
+    patients = _managed(session, disease, period, scope) if patients is None else patients
     facts = facts or YearFacts.read(session, period)
-    visits, checked = facts.visits, facts.checked
+    everyone = _control_counts_everyone(period, counting)
     standard, controlled = [], []
-    for rid, record_no, name, village_id, birth in patients:
-        mine = visits.get((disease.value, rid), [])
-        s = standard_management(disease, mine, had_annual_check=rid in checked, rules=rules)
-        c = control(disease, mine, age=age_on(birth, period.end), rules=rules)
-        standard.append(PersonVerdict(rid, record_no, name, village_id, s.counts, s.reason))
-        controlled.append(PersonVerdict(rid, record_no, name, village_id, c.counts, c.reason))
+    for patient in patients:
+        summary = facts.visits.get((disease.value, patient.resident_id))
+        owed = expectation(managed_from=patient.managed_from, period_end=period.end,
+                           per_year=rules.face_to_face_per_year, rules=counting)
+        if owed.anything_due:
+            s = standard_verdict(disease, counted=summary.counted if summary else 0, visited=summary is not None,
+                                 had_annual_check=patient.resident_id in facts.checked, expected=owed)
+            standard.append(_person(patient, s))
+        last = summary.last if summary else None
+        if everyone or (last is not None and last.day >= period.start):
+            c = control_of_last(disease, last, age=age_on(patient.birth, period.end), rules=rules)
+            controlled.append(_person(patient, c))
     return standard, controlled
 
 
+def _person(patient: Managed, verdict: Verdict) -> PersonVerdict:
+    return PersonVerdict(patient.resident_id, patient.record_no, patient.name, patient.village_id,
+                         verdict.counts, verdict.reason)
+
+
+def _check_gaps(session: Session, period: Period, born_by: date) -> dict[int, list[str]]:
+    """resident id -> the parts missing from their most complete check this year ([] = a complete check)."""
+    columns = [getattr(HealthCheck, name) for name in COMPLETENESS_COLUMNS]
+    rows = session.connection().execute(
+        select(HealthCheck.resident_id, *columns)
+        .join(Resident, Resident.id == HealthCheck.resident_id)
+        .where(HealthCheck.deleted.is_(False), HealthCheck.sync_state != SyncState.ERROR.value,
+               HealthCheck.check_date >= period.year_start, HealthCheck.check_date <= period.end,
+               Resident.birth_date <= born_by)
+    ).all()
+    gaps: dict[int, list[str]] = {}
+    for rid, *values in rows:
+        missing = missing_parts(dict(zip(COMPLETENESS_COLUMNS, values, strict=True)))
+        if rid not in gaps or len(missing) < len(gaps[rid]):
+            gaps[rid] = missing
+    return gaps
+
+
+def elderly_verdict(gaps: list[str] | None) -> Verdict:
+    """65+ 规范健康管理 from the parts missing from the year's most complete check (None: no check)."""
+    if gaps is None:
+        return Verdict(False, "本年未做健康体检")
+    if gaps:
+        return Verdict(False, f"本年体检不完整，{missing_text(gaps)}")
+    return Verdict(True)
+
+
 def elderly_verdicts(session: Session, period: Period, scope: list,
-                     checked: dict[int, bool] | None = None) -> list[PersonVerdict]:
+                     counting: IndicatorRules = DEFAULT_INDICATOR_RULES) -> list[PersonVerdict]:
+    """Every 65+ resident on the register at the period's end: counted when the year's check is complete."""
     born_by = years_before(period.end, ELDERLY_AGE)
     people = session.connection().execute(
         select(Resident.id, Resident.record_no, Resident.name, Resident.village_id)
-        .where(Resident.birth_date <= born_by, Resident.status == "active", *scope)
+        .where(Resident.birth_date <= born_by, *scope, *on_register_at(period.end), *resident_population(counting))
     ).all()
-    checked = _checked(session, period) if checked is None else checked
+    gaps = _check_gaps(session, period, born_by)
     verdicts = []
     for rid, record_no, name, village_id in people:
-        if rid not in checked:
-            verdict = Verdict(False, "本年未做健康体检")
-        elif not checked[rid]:
-            verdict = Verdict(False, "本年体检未做生活自理能力评估")
-        else:
-            verdict = Verdict(True)
+        verdict = elderly_verdict(gaps.get(rid))
         verdicts.append(PersonVerdict(rid, record_no, name, village_id, verdict.counts, verdict.reason))
     return verdicts
 
 
-def _adults(session: Session, period: Period, scope: list) -> dict[int, int]:
-    born_by = years_before(period.end, ADULT_AGE)
+def _population_from(session: Session, period: Period, scope: list, counting: IndicatorRules,
+                     age: int) -> dict[int, int]:
+    """village id -> residents of `age` and over on the register at the period's end (the 常住 basis)."""
+    born_by = years_before(period.end, age)
     rows = session.connection().execute(
         select(Resident.village_id, func.count())
-        .where(Resident.birth_date <= born_by, Resident.status == "active", *scope).group_by(Resident.village_id)
+        .where(Resident.birth_date <= born_by, *scope, *on_register_at(period.end), *resident_population(counting))
+        .group_by(Resident.village_id)
     ).all()
     return {village_id: count for village_id, count in rows}
 
 
-def _coverage(code: str, managed: list[PersonVerdict], adults: dict[int, int], rate: float) -> list[Figure]:
+def _coverage(code: str, managed: Iterable[Managed], population: dict[int, int], rate: float) -> list[Figure]:
     per_village: dict[int, int] = defaultdict(int)
-    for verdict in managed:
-        per_village[verdict.village_id] += 1
+    for patient in managed:
+        per_village[patient.village_id] += 1
     figures = [Figure(code, vid, per_village.get(vid, 0), round(count * rate, 1))
-               for vid, count in sorted(adults.items())]
-    figures.append(Figure(code, None, len(managed), round(sum(adults.values()) * rate, 1)))
+               for vid, count in sorted(population.items())]
+    figures.append(Figure(code, None, sum(per_village.values()), round(sum(population.values()) * rate, 1)))
     return figures
+
+
+def rule_text(period: Period, rules: FollowupRules, counting: IndicatorRules) -> str:
+    """How the period was counted, in the words the county reads beside the figures."""
+    owed = expectation(managed_from=period.year_start, period_end=period.end,
+                       per_year=rules.face_to_face_per_year, rules=counting)
+    parts = [f"{period.label}（{period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}），随访和体检从 1 月 1 日起算",
+             f"规范管理：截至期末应完成面访 {owed.visits} 次（全年 {rules.face_to_face_per_year} 次 × 已过 "
+             f"{owed.months} 个整月 ÷ 12，向下取整）"]
+    parts.append("年内纳入管理者按纳入后的整月数折算，尚无应做随访者不计入分母" if counting.prorate_enrolment
+                 else "年内纳入管理者与全年在管者要求相同")
+    parts.append(f"年度健康体检{'要求' if owed.annual_check else '不要求'}"
+                 f"（年度统计时对年内管理满 {counting.annual_check_min_months} 个月者要求）")
+    parts.append("控制率：期末在管的全部患者，年内无随访按未达标计" if _control_counts_everyone(period, counting)
+                 else "控制率：本期内有随访的患者，按最近一次随访")
+    parts.append(f"居民人数按{REGISTERED_BASIS if counting.registered_only else RESIDENT_BASIS}；2型糖尿病健康管理率"
+                 f"分母为 {counting.diabetes_minimum_age} 岁及以上；期末前死亡、迁出或终止管理者不计入")
+    return "；".join(parts) + "。"
 
 
 def chronic_indicators(request: IndicatorRequest) -> SourceResult:
@@ -185,18 +300,22 @@ def chronic_indicators(request: IndicatorRequest) -> SourceResult:
     session, period, scope = request.session, request.period, request.resident_conditions()
     prevalence = request.options.get("prevalence") or prevalence_in(session)
     rules = request.options.get("rules") or followup_rules_in(session)
+    counting = request.options.get("indicator_rules") or indicator_rules_in(session)
     figures: list[Figure] = []
     people: dict[str, tuple[PersonVerdict, ...]] = {}
-    adults = _adults(session, period, scope)
     facts = YearFacts.read(session, period)
+    ages = {Disease.HYPERTENSION: ADULT_AGE, Disease.DIABETES: counting.diabetes_minimum_age}
     for disease, prefix in ((Disease.HYPERTENSION, "ht"), (Disease.DIABETES, "dm")):
-        standard, controlled = chronic_verdicts(session, disease, period, scope, rules, facts=facts)
+        patients = _managed(session, disease, period, scope)
+        standard, controlled = chronic_verdicts(session, disease, period, scope, rules, facts=facts,
+                                                counting=counting, patients=patients)
         people[f"{prefix}_standard"], people[f"{prefix}_control"] = tuple(standard), tuple(controlled)
         figures += figures_of(f"{prefix}_standard", standard) + figures_of(f"{prefix}_control", controlled)
-        figures += _coverage(f"{prefix}_coverage", standard, adults, prevalence[disease])
-    people["elderly_care"] = tuple(elderly_verdicts(session, period, scope, facts.checked))
+        population = _population_from(session, period, scope, counting, ages[disease])
+        figures += _coverage(f"{prefix}_coverage", patients, population, prevalence[disease])
+    people["elderly_care"] = tuple(elderly_verdicts(session, period, scope, counting))
     figures += figures_of("elderly_care", people["elderly_care"])
-    return SourceResult(figures, people)
+    return SourceResult(figures, people, rule_text(period, rules, counting))
 
 
 CHRONIC_INDICATORS = IndicatorSource("chronic", "慢病与老年人健康管理", DEFINITIONS, chronic_indicators)

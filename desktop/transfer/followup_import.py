@@ -38,6 +38,7 @@ from desktop.jobs import raise_if_aborted
 from desktop.models import ChronicEnrolment, FollowupVisit, Resident
 from desktop.rules.numbers import decimal_or_none
 from desktop.services.chronic import EnrolmentInput, check_enrolment, record_diagnosis
+from desktop.services.settings import enrolment_minimum_age_in
 from desktop.services.followups import add_visit
 from desktop.services.permissions import Actor, Permission
 from desktop.services.settings import followup_rules_in
@@ -253,7 +254,7 @@ class _EnrolmentPlan:
         diagnosed = self.diagnosed[group]
         data = EnrolmentInput(row.disease, diagnosed_on=diagnosed, managed_from=max(diagnosed, self.managed[group]),
                               responsible_doctor_id=resident.responsible_doctor_id)
-        check_enrolment(resident, data, today)
+        check_enrolment(resident, data, today, minimum_age=enrolment_minimum_age_in(self.session, row.disease))
         self.session.add(ChronicEnrolment(resident_id=resident.id, disease=row.disease.value, diagnosed_on=diagnosed,
                                           managed_from=data.managed_from,
                                           responsible_doctor_id=data.responsible_doctor_id))

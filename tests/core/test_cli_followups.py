@@ -166,7 +166,9 @@ def test_indicators_for_one_village_of_a_village_doctor(cli, demo_dir: Path) -> 
     code, out, err = cli("--data-dir", demo_dir, "indicators", "--year", YEAR, "--village", "101", "--user",
                          "cunyi001")
     assert code == 0, err
-    assert len(out.strip().splitlines()) == len(DEFINITIONS) and "高血压患者规范管理率（ht_standard）：" in out
+    lines = out.strip().splitlines()
+    assert len(lines) == len(DEFINITIONS) + 1 and "高血压患者规范管理率（ht_standard）：" in out
+    assert lines[-1].startswith("统计口径：2025 年（2025-01-01 至 2025-12-31）")
     code, _, err = cli("--data-dir", demo_dir, "indicators", "--year", YEAR, "--village", "102", "--user",
                        "cunyi001")
     assert code == 1 and "不属于您负责的村" in err
