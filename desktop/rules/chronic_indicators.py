@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from desktop.rules.followup import DEFAULT_RULES, Disease, FollowupRules, Readings, VisitMethod, bp_target, on_target
 
@@ -58,8 +59,7 @@ class IndicatorRules:
 DEFAULT_INDICATOR_RULES = IndicatorRules()
 
 
-@dataclass(frozen=True)
-class VisitFact:
+class VisitFact(NamedTuple):
     """What the indicators need from one stored visit."""
 
     day: date
@@ -73,10 +73,14 @@ class VisitFact:
         return Readings(sbp=self.sbp, dbp=self.dbp, fasting_glucose=self.fasting_glucose)
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
+    """Whether a person counts, and the reason when not."""
+
     counts: bool
     reason: str | None = None
+
+
+CONTROLLED = Verdict(True)
 
 
 @dataclass(frozen=True)
@@ -162,20 +166,18 @@ def control_of_last(disease: Disease, last: VisitFact | None, *, age: int,
     if last is None:
         return Verdict(False, "本年无随访")
     result = on_target(disease, last.readings, age, rules)
+    if result:
+        return CONTROLLED
     when = f"末次随访（{last.day:%m月%d日}，{last.method.label}）"
     if disease is Disease.HYPERTENSION:
         if result is None:
             return Verdict(False, f"{when}未测血压")
         sbp_limit, dbp_limit = bp_target(age, rules)
-        if not result:
-            return Verdict(False, f"{when}血压 {last.sbp}/{last.dbp} 未达标（应低于 {sbp_limit}/{dbp_limit}）")
-        return Verdict(True)
+        return Verdict(False, f"{when}血压 {last.sbp}/{last.dbp} 未达标（应低于 {sbp_limit}/{dbp_limit}）")
     if result is None:
         return Verdict(False, f"{when}未测空腹血糖")
-    if not result:
-        glucose, limit = last.fasting_glucose, rules.glucose_target
-        return Verdict(False, f"{when}空腹血糖 {glucose:g} mmol/L 未达标（应低于 {limit:g}）")
-    return Verdict(True)
+    glucose, limit = last.fasting_glucose, rules.glucose_target
+    return Verdict(False, f"{when}空腹血糖 {glucose:g} mmol/L 未达标（应低于 {limit:g}）")
 
 
 def control(disease: Disease, visits: Sequence[VisitFact], *, age: int, rules: FollowupRules = DEFAULT_RULES) -> Verdict:

@@ -22,17 +22,19 @@ Missing keys in the mapping count as missing parts; values are "present" when no
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-SELF_CARE = ("self_care_total", "生活自理能力评估")
-# 一般体格检查: (columns that must all be present, Chinese name)
-GENERAL_EXAMINATION: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("sbp", "dbp"), "血压"),
-    (("heart_rate",), "脉率"),
-    (("height", "weight"), "身高体重"),
-    (("waist",), "腰围"),
-)
+
+@dataclass(frozen=True)
+class Part:
+    """One required part: present when every (column, JSON key or None for the column itself) has a value."""
+
+    name: str
+    fields: tuple[tuple[str, str | None], ...]
+
+
 EXAMINATION_PARTS: dict[str, str] = {
     "skin": "皮肤", "lymph_nodes": "淋巴结", "lungs": "肺部", "heart": "心脏", "abdomen": "腹部",
 }
@@ -40,30 +42,39 @@ TEST_PARTS: dict[str, str] = {
     "blood_routine": "血常规", "urine_routine": "尿常规", "liver_function": "肝功能", "kidney_function": "肾功能",
     "fasting_glucose": "空腹血糖", "blood_lipids": "血脂", "ecg": "心电图", "ultrasound": "腹部B超",
 }
-GUIDANCE = ("guidance", "健康指导")
+REQUIRED_PARTS: tuple[Part, ...] = (
+    Part("生活自理能力评估", (("self_care_total", None),)),
+    Part("体格检查：血压", (("sbp", None), ("dbp", None))),
+    Part("体格检查：脉率", (("heart_rate", None),)),
+    Part("体格检查：身高体重", (("height", None), ("weight", None))),
+    Part("体格检查：腰围", (("waist", None),)),
+    *(Part(f"查体：{name}", (("examination", key),)) for key, name in EXAMINATION_PARTS.items()),
+    *(Part(name, (("results", key),)) for key, name in TEST_PARTS.items()),
+    Part("健康指导", (("guidance", None),)),
+)
+"""Every part the 规范 requires, in the form's order."""
+COMPLETENESS_COLUMNS = tuple(dict.fromkeys(column for part in REQUIRED_PARTS for column, _key in part.fields))
+"""The health_check columns `missing_parts` reads (select these to build its mapping)."""
 
 
-def _present(value: Any) -> bool:
+def present(value: Any) -> bool:
+    """A recorded value: not None, not blank text, not an empty list or dict."""
     if isinstance(value, str):
         return bool(value.strip())
     return value is not None and value != [] and value != {}
 
 
+def _value(values: Mapping[str, Any], column: str, key: str | None) -> Any:
+    value = values.get(column)
+    if key is None:
+        return value
+    return value.get(key) if isinstance(value, Mapping) else None
+
+
 def missing_parts(values: Mapping[str, Any]) -> list[str]:
     """The Chinese names of the parts the 规范 requires that the check lacks, in the form's order ([] = complete)."""
-    missing: list[str] = []
-    if not _present(values.get(SELF_CARE[0])):
-        missing.append(SELF_CARE[1])
-    for columns, name in GENERAL_EXAMINATION:
-        if not all(_present(values.get(column)) for column in columns):
-            missing.append(f"体格检查：{name}")
-    examination = values.get("examination") or {}
-    missing += [f"查体：{name}" for key, name in EXAMINATION_PARTS.items() if not _present(examination.get(key))]
-    results = values.get("results") or {}
-    missing += [name for key, name in TEST_PARTS.items() if not _present(results.get(key))]
-    if not _present(values.get(GUIDANCE[0])):
-        missing.append(GUIDANCE[1])
-    return missing
+    return [part.name for part in REQUIRED_PARTS
+            if not all(present(_value(values, column, key)) for column, key in part.fields)]
 
 
 def is_complete(values: Mapping[str, Any]) -> bool:
@@ -71,11 +82,6 @@ def is_complete(values: Mapping[str, Any]) -> bool:
     return not missing_parts(values)
 
 
-def missing_text(missing: list[str]) -> str:
+def missing_text(missing: Sequence[str]) -> str:
     """'缺：血常规、心电图' for a reason column, '' when nothing is missing."""
     return f"缺：{'、'.join(missing)}" if missing else ""
-
-
-COMPLETENESS_COLUMNS = ("self_care_total", "sbp", "dbp", "heart_rate", "height", "weight", "waist",
-                        "examination", "results", "guidance")
-"""The health_check columns `missing_parts` reads (select these to build its mapping)."""

@@ -12,18 +12,21 @@ period's end: an enrolment ended by then, or a resident who died or moved out by
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, NamedTuple
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import JSON, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from desktop.models import ChronicEnrolment, FollowupVisit, HealthCheck, Resident, SyncState
 from desktop.rules.chronic_indicators import (
     DEFAULT_INDICATOR_RULES,
     ControlBasis,
+    Expectation,
     IndicatorRules,
     Verdict,
     VisitFact,
@@ -43,6 +46,7 @@ from desktop.services.indicator_base import (
     Period,
     PersonVerdict,
     SourceResult,
+    fetch_tuples,
     figures_of,
 )
 from desktop.services.settings import followup_rules_in, indicator_rules_in, prevalence_in
@@ -86,8 +90,7 @@ DEFINITIONS = (
 )
 
 
-@dataclass(frozen=True)
-class Managed:
+class Managed(NamedTuple):
     """A patient under management at the period's end."""
 
     resident_id: int
@@ -98,8 +101,7 @@ class Managed:
     managed_from: date
 
 
-@dataclass(frozen=True)
-class VisitSummary:
+class VisitSummary(NamedTuple):
     """One patient's visits of one disease from 1 January to the period's end, as the indicators read them."""
 
     counted: int  # face-to-face visits that count (diabetes: with the fasting glucose)
@@ -118,7 +120,7 @@ def resident_population(rules: IndicatorRules) -> list:
 
 def _managed(session: Session, disease: Disease, period: Period, scope: list) -> list[Managed]:
     """Patients under management at the period's end (the earliest start of an enrolment still open then)."""
-    rows = session.connection().execute(
+    rows = fetch_tuples(session,
         select(Resident.id, Resident.record_no, Resident.name, Resident.village_id, Resident.birth_date,
                func.min(ChronicEnrolment.managed_from))
         .join(ChronicEnrolment, ChronicEnrolment.resident_id == Resident.id)
@@ -126,51 +128,63 @@ def _managed(session: Session, disease: Disease, period: Period, scope: list) ->
                ChronicEnrolment.sync_state != SyncState.ERROR.value, ChronicEnrolment.managed_from <= period.end,
                or_(ChronicEnrolment.ended_on.is_(None), ChronicEnrolment.ended_on > period.end),
                *scope, *on_register_at(period.end))
-        .group_by(Resident.id)
-    ).all()
-    return [Managed(*row) for row in rows]
+        .group_by(Resident.id))
+    day = date.fromisoformat
+    return [Managed(rid, record_no, name, village_id, day(birth), day(start))
+            for rid, record_no, name, village_id, birth, start in rows]
 
 
 def _visit_summaries(session: Session, period: Period) -> dict[tuple[str, int], VisitSummary]:
     """(disease, resident id) -> counted visits and the last visit, from 1 January to the period's end, in SQL.
 
     The last visit's readings are SQLite's bare columns beside max(visit_date) (taken from that row).
-    Visits sent back by the head hospital and voided visits are not counted.
+    Voided visits are not counted, nor visits sent back by the head hospital: those are few, so the
+    pass over the year reads only the covering index ix_followup_visit_day and the few patients
+    with a sent-back visit are summed again without it.
     """
+    in_period = [FollowupVisit.deleted.is_(False), FollowupVisit.visit_date >= period.year_start,
+                 FollowupVisit.visit_date <= period.end]
+    summaries = _summed(session, in_period)
+    rejected = session.connection().execute(
+        select(FollowupVisit.disease, FollowupVisit.resident_id).distinct()
+        .where(FollowupVisit.sync_state == SyncState.ERROR.value, *in_period)
+    ).all()
+    if rejected:
+        for pair in rejected:
+            summaries.pop(tuple(pair), None)
+        again = _summed(session, [*in_period, FollowupVisit.sync_state != SyncState.ERROR.value,
+                                  FollowupVisit.resident_id.in_({rid for _disease, rid in rejected})])
+        summaries.update({pair: again[pair] for pair in map(tuple, rejected) if pair in again})
+    return summaries
+
+
+def _summed(session: Session, conditions: list) -> dict[tuple[str, int], VisitSummary]:
     counts = case((FollowupVisit.method == VisitMethod.PHONE.value, 0),
                   (FollowupVisit.disease == Disease.HYPERTENSION.value, 1),
                   (FollowupVisit.fasting_glucose.is_not(None), 1), else_=0)
-    rows = session.connection().execute(
+    rows = fetch_tuples(session,
         select(FollowupVisit.disease, FollowupVisit.resident_id, func.sum(counts), func.max(FollowupVisit.visit_date),
                FollowupVisit.method, FollowupVisit.sbp, FollowupVisit.dbp, FollowupVisit.fasting_glucose)
-        .where(FollowupVisit.deleted.is_(False), FollowupVisit.sync_state != SyncState.ERROR.value,
-               FollowupVisit.visit_date >= period.year_start, FollowupVisit.visit_date <= period.end)
-        .group_by(FollowupVisit.disease, FollowupVisit.resident_id)
-    ).all()
-    methods = {method.value: method for method in VisitMethod}
-    return {(disease, rid): VisitSummary(counted, VisitFact(day, methods[method], sbp, dbp, glucose))
-            for disease, rid, counted, day, method, sbp, dbp, glucose in rows}
-
-
-def _checked(session: Session, period: Period) -> set[int]:
-    """Residents with a health check from 1 January to the period's end."""
-    return set(session.connection().execute(
-        select(HealthCheck.resident_id).distinct()
-        .where(HealthCheck.deleted.is_(False), HealthCheck.sync_state != SyncState.ERROR.value,
-               HealthCheck.check_date >= period.year_start, HealthCheck.check_date <= period.end)
-    ).scalars())
+        .where(*conditions).group_by(FollowupVisit.disease, FollowupVisit.resident_id))
+    methods, day = {method.value: method for method in VisitMethod}, date.fromisoformat
+    return {(disease, rid): VisitSummary(counted, VisitFact(day(last), methods[method], sbp, dbp, glucose))
+            for disease, rid, counted, last, method, sbp, dbp, glucose in rows}
 
 
 @dataclass(frozen=True)
 class YearFacts:
-    """What every indicator of a period reads: its visit summaries and who had a health check, read once."""
+    """What every indicator of a period reads, read once: its visit summaries and its health checks.
+
+    `gaps`: resident id -> the parts missing from their most complete check from 1 January to the
+    period's end ([] = a complete check); a resident with any check is a key.
+    """
 
     visits: dict[tuple[str, int], VisitSummary]
-    checked: set[int]
+    gaps: dict[int, list[str]]
 
     @classmethod
     def read(cls, session: Session, period: Period) -> YearFacts:
-        return cls(_visit_summaries(session, period), _checked(session, period))
+        return cls(_visit_summaries(session, period), _check_gaps(session, period))
 
 
 def _control_counts_everyone(period: Period, counting: IndicatorRules) -> bool:
@@ -191,14 +205,17 @@ def chronic_verdicts(session: Session, disease: Disease, period: Period, scope: 
     patients = _managed(session, disease, period, scope) if patients is None else patients
     facts = facts or YearFacts.read(session, period)
     everyone = _control_counts_everyone(period, counting)
+    owed_from: dict[date, Expectation] = {}  # one expectation per start of management in the year
     standard, controlled = [], []
     for patient in patients:
         summary = facts.visits.get((disease.value, patient.resident_id))
-        owed = expectation(managed_from=patient.managed_from, period_end=period.end,
-                           per_year=rules.face_to_face_per_year, rules=counting)
+        start = max(patient.managed_from, period.year_start)
+        if (owed := owed_from.get(start)) is None:
+            owed = owed_from[start] = expectation(managed_from=start, period_end=period.end,
+                                                  per_year=rules.face_to_face_per_year, rules=counting)
         if owed.anything_due:
             s = standard_verdict(disease, counted=summary.counted if summary else 0, visited=summary is not None,
-                                 had_annual_check=patient.resident_id in facts.checked, expected=owed)
+                                 had_annual_check=patient.resident_id in facts.gaps, expected=owed)
             standard.append(_person(patient, s))
         last = summary.last if summary else None
         if everyone or (last is not None and last.day >= period.start):
@@ -212,22 +229,35 @@ def _person(patient: Managed, verdict: Verdict) -> PersonVerdict:
                          verdict.counts, verdict.reason)
 
 
-def _check_gaps(session: Session, period: Period, born_by: date) -> dict[int, list[str]]:
-    """resident id -> the parts missing from their most complete check this year ([] = a complete check)."""
-    columns = [getattr(HealthCheck, name) for name in COMPLETENESS_COLUMNS]
-    rows = session.connection().execute(
-        select(HealthCheck.resident_id, *columns)
-        .join(Resident, Resident.id == HealthCheck.resident_id)
+JSON_COLUMNS = frozenset(name for name in COMPLETENESS_COLUMNS if isinstance(HealthCheck.__table__.c[name].type, JSON))
+
+
+def _check_gaps(session: Session, period: Period) -> dict[int, list[str]]:
+    """resident id -> the parts missing from their most complete check this year ([] = a complete check).
+
+    Each check is judged by `missing_parts` on its stored values; checks with the same values (the
+    JSON as stored, which values are empty) are judged once.
+    """
+    rows = fetch_tuples(session,
+        select(HealthCheck.resident_id, *(HealthCheck.__table__.c[name] for name in COMPLETENESS_COLUMNS))
         .where(HealthCheck.deleted.is_(False), HealthCheck.sync_state != SyncState.ERROR.value,
-               HealthCheck.check_date >= period.year_start, HealthCheck.check_date <= period.end,
-               Resident.birth_date <= born_by)
-    ).all()
+               HealthCheck.check_date >= period.year_start, HealthCheck.check_date <= period.end))
+    judged: dict[tuple, list[str]] = {}
     gaps: dict[int, list[str]] = {}
     for rid, *values in rows:
-        missing = missing_parts(dict(zip(COMPLETENESS_COLUMNS, values, strict=True)))
+        key = tuple(value if name in JSON_COLUMNS else value is None
+                    for name, value in zip(COMPLETENESS_COLUMNS, values, strict=True))
+        if (missing := judged.get(key)) is None:
+            missing = judged[key] = missing_parts(_stored_values(values))
         if rid not in gaps or len(missing) < len(gaps[rid]):
             gaps[rid] = missing
     return gaps
+
+
+def _stored_values(values: list) -> dict[str, Any]:
+    """column -> value of one check as `missing_parts` reads it (the JSON columns decoded)."""
+    return {name: (json.loads(value) if name in JSON_COLUMNS and value is not None else value)
+            for name, value in zip(COMPLETENESS_COLUMNS, values, strict=True)}
 
 
 def elderly_verdict(gaps: list[str] | None) -> Verdict:
@@ -240,31 +270,34 @@ def elderly_verdict(gaps: list[str] | None) -> Verdict:
 
 
 def elderly_verdicts(session: Session, period: Period, scope: list,
-                     counting: IndicatorRules = DEFAULT_INDICATOR_RULES) -> list[PersonVerdict]:
+                     counting: IndicatorRules = DEFAULT_INDICATOR_RULES, *,
+                     facts: YearFacts | None = None) -> list[PersonVerdict]:
     """Every 65+ resident on the register at the period's end: counted when the year's check is complete."""
     born_by = years_before(period.end, ELDERLY_AGE)
-    people = session.connection().execute(
+    people = fetch_tuples(session,
         select(Resident.id, Resident.record_no, Resident.name, Resident.village_id)
-        .where(Resident.birth_date <= born_by, *scope, *on_register_at(period.end), *resident_population(counting))
-    ).all()
-    gaps = _check_gaps(session, period, born_by)
+        .where(Resident.birth_date <= born_by, *scope, *on_register_at(period.end), *resident_population(counting)))
+    gaps = (facts or YearFacts.read(session, period)).gaps
+    no_check = elderly_verdict(None)
     verdicts = []
     for rid, record_no, name, village_id in people:
-        verdict = elderly_verdict(gaps.get(rid))
+        verdict = elderly_verdict(gaps[rid]) if rid in gaps else no_check
         verdicts.append(PersonVerdict(rid, record_no, name, village_id, verdict.counts, verdict.reason))
     return verdicts
 
 
-def _population_from(session: Session, period: Period, scope: list, counting: IndicatorRules,
-                     age: int) -> dict[int, int]:
-    """village id -> residents of `age` and over on the register at the period's end (the 常住 basis)."""
-    born_by = years_before(period.end, age)
-    rows = session.connection().execute(
-        select(Resident.village_id, func.count())
-        .where(Resident.birth_date <= born_by, *scope, *on_register_at(period.end), *resident_population(counting))
-        .group_by(Resident.village_id)
-    ).all()
-    return {village_id: count for village_id, count in rows}
+def _populations(session: Session, period: Period, scope: list, counting: IndicatorRules,
+                 ages: Iterable[int]) -> dict[int, dict[int, int]]:
+    """age -> village id -> residents of that age and over on the register at the period's end (the 常住 basis)."""
+    ages = sorted(set(ages))
+    born_by = {age: years_before(period.end, age) for age in ages}
+    rows = fetch_tuples(session,
+        select(Resident.village_id, *(func.sum(case((Resident.birth_date <= born_by[age], 1), else_=0))
+                                      for age in ages))
+        .where(Resident.birth_date <= born_by[ages[0]], *scope, *on_register_at(period.end),
+               *resident_population(counting))
+        .group_by(Resident.village_id))
+    return {age: {row[0]: row[1 + i] for row in rows} for i, age in enumerate(ages)}
 
 
 def _coverage(code: str, managed: Iterable[Managed], population: dict[int, int], rate: float) -> list[Figure]:
@@ -305,15 +338,15 @@ def chronic_indicators(request: IndicatorRequest) -> SourceResult:
     people: dict[str, tuple[PersonVerdict, ...]] = {}
     facts = YearFacts.read(session, period)
     ages = {Disease.HYPERTENSION: ADULT_AGE, Disease.DIABETES: counting.diabetes_minimum_age}
+    populations = _populations(session, period, scope, counting, ages.values())
     for disease, prefix in ((Disease.HYPERTENSION, "ht"), (Disease.DIABETES, "dm")):
         patients = _managed(session, disease, period, scope)
         standard, controlled = chronic_verdicts(session, disease, period, scope, rules, facts=facts,
                                                 counting=counting, patients=patients)
         people[f"{prefix}_standard"], people[f"{prefix}_control"] = tuple(standard), tuple(controlled)
         figures += figures_of(f"{prefix}_standard", standard) + figures_of(f"{prefix}_control", controlled)
-        population = _population_from(session, period, scope, counting, ages[disease])
-        figures += _coverage(f"{prefix}_coverage", patients, population, prevalence[disease])
-    people["elderly_care"] = tuple(elderly_verdicts(session, period, scope, counting))
+        figures += _coverage(f"{prefix}_coverage", patients, populations[ages[disease]], prevalence[disease])
+    people["elderly_care"] = tuple(elderly_verdicts(session, period, scope, counting, facts=facts))
     figures += figures_of("elderly_care", people["elderly_care"])
     return SourceResult(figures, people, rule_text(period, rules, counting))
 

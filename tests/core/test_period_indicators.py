@@ -217,3 +217,30 @@ def test_period_text_forms_and_their_mistakes() -> None:
         with pytest.raises(ValidationError) as caught:
             Period.parse(text, today)
         assert field in caught.value.message
+
+
+def test_each_stored_check_is_judged_by_missing_parts(registry_app: App) -> None:
+    """Checks written straight to the table (JSON as stored) read as `missing_parts` reads the values."""
+    from desktop.models import HealthCheck
+    from desktop.services.chronic_indicators import YearFacts
+
+    full = {"self_care_total": 0, "sbp": 128, "dbp": 80, "heart_rate": 72, "height": 160.0, "weight": 60.0,
+            "waist": 80.0, "examination": dict.fromkeys(EXAMINATION_PARTS, "1"),
+            "results": dict.fromkeys(TEST_PARTS, "正常"), "guidance": ["6"]}
+    variants = [full, {**full, "self_care_total": None, "dbp": None, "guidance": []},
+                {**full, "examination": {"skin": " ", "heart": 0, "lungs": [], "abdomen": {}, "lymph_nodes": None}},
+                {**full, "results": {"ecg": "窦性心律", "ultrasound": 1}, "examination": {}},
+                {"examination": {}, "results": {}, "guidance": []}]
+    names = ("赵一", "赵二", "赵三", "赵四", "赵五")
+    ids = [_resident(registry_app, name, f"1950-03-0{n + 1}", 11 + 2 * n) for n, name in enumerate(names)]
+    with registry_app.db.write() as session:
+        for resident_id, values in zip(ids, variants, strict=True):
+            session.add(HealthCheck(resident_id=resident_id, check_date=date(2025, 5, 1), doctor_name="刘晓梅",
+                                    **values))
+    with registry_app.db.read() as session:
+        gaps = YearFacts.read(session, Period.for_year(2025, date(2026, 1, 5))).gaps
+    assert [gaps[resident_id] for resident_id in ids] == [missing_parts(values) for values in variants]
+    assert gaps[ids[0]] == [] and gaps[ids[2]][:3] == ["查体：皮肤", "查体：淋巴结", "查体：肺部"]
+    year = _report(registry_app, "2025")
+    assert _verdicts(year, "elderly_care")["赵一"] is None
+    assert _verdicts(year, "elderly_care")["赵二"] == "本年体检不完整，缺：生活自理能力评估、体格检查：血压、健康指导"
