@@ -206,27 +206,24 @@ def chronic_verdicts(session: Session, disease: Disease, period: Period, scope: 
     facts = facts or YearFacts.read(session, period)
     everyone = _control_counts_everyone(period, counting)
     owed_from: dict[date, Expectation] = {}  # one expectation per start of management in the year
+    visits, checked, key, year_start = facts.visits, facts.gaps, disease.value, period.year_start
     standard, controlled = [], []
     for patient in patients:
-        summary = facts.visits.get((disease.value, patient.resident_id))
-        start = max(patient.managed_from, period.year_start)
+        rid = patient.resident_id
+        summary = visits.get((key, rid))
+        start = patient.managed_from if patient.managed_from > year_start else year_start
         if (owed := owed_from.get(start)) is None:
             owed = owed_from[start] = expectation(managed_from=start, period_end=period.end,
                                                   per_year=rules.face_to_face_per_year, rules=counting)
         if owed.anything_due:
             s = standard_verdict(disease, counted=summary.counted if summary else 0, visited=summary is not None,
-                                 had_annual_check=patient.resident_id in facts.gaps, expected=owed)
-            standard.append(_person(patient, s))
+                                 had_annual_check=rid in checked, expected=owed)
+            standard.append(PersonVerdict(rid, patient.record_no, patient.name, patient.village_id, *s))
         last = summary.last if summary else None
         if everyone or (last is not None and last.day >= period.start):
             c = control_of_last(disease, last, age=age_on(patient.birth, period.end), rules=rules)
-            controlled.append(_person(patient, c))
+            controlled.append(PersonVerdict(rid, patient.record_no, patient.name, patient.village_id, *c))
     return standard, controlled
-
-
-def _person(patient: Managed, verdict: Verdict) -> PersonVerdict:
-    return PersonVerdict(patient.resident_id, patient.record_no, patient.name, patient.village_id,
-                         verdict.counts, verdict.reason)
 
 
 JSON_COLUMNS = frozenset(name for name in COMPLETENESS_COLUMNS if isinstance(HealthCheck.__table__.c[name].type, JSON))
@@ -235,29 +232,33 @@ JSON_COLUMNS = frozenset(name for name in COMPLETENESS_COLUMNS if isinstance(Hea
 def _check_gaps(session: Session, period: Period) -> dict[int, list[str]]:
     """resident id -> the parts missing from their most complete check this year ([] = a complete check).
 
-    Each check is judged by `missing_parts` on its stored values; checks with the same values (the
-    JSON as stored, which values are empty) are judged once.
+    Each check is judged by `missing_parts` on its stored values; checks alike in what they hold
+    (the JSON as stored, and which other values are empty) are judged once.
     """
     rows = fetch_tuples(session,
-        select(HealthCheck.resident_id, *(HealthCheck.__table__.c[name] for name in COMPLETENESS_COLUMNS))
+        select(HealthCheck.resident_id, *(column if name in JSON_COLUMNS else column.is_(None)
+                                          for name, column in _completeness_columns()))
         .where(HealthCheck.deleted.is_(False), HealthCheck.sync_state != SyncState.ERROR.value,
                HealthCheck.check_date >= period.year_start, HealthCheck.check_date <= period.end))
     judged: dict[tuple, list[str]] = {}
     gaps: dict[int, list[str]] = {}
-    for rid, *values in rows:
-        key = tuple(value if name in JSON_COLUMNS else value is None
-                    for name, value in zip(COMPLETENESS_COLUMNS, values, strict=True))
-        if (missing := judged.get(key)) is None:
-            missing = judged[key] = missing_parts(_stored_values(values))
+    for row in rows:
+        rid, held = row[0], row[1:]
+        if (missing := judged.get(held)) is None:
+            missing = judged[held] = missing_parts(_stored_values(held))
         if rid not in gaps or len(missing) < len(gaps[rid]):
             gaps[rid] = missing
     return gaps
 
 
-def _stored_values(values: list) -> dict[str, Any]:
-    """column -> value of one check as `missing_parts` reads it (the JSON columns decoded)."""
-    return {name: (json.loads(value) if name in JSON_COLUMNS and value is not None else value)
-            for name, value in zip(COMPLETENESS_COLUMNS, values, strict=True)}
+def _completeness_columns() -> list[tuple[str, Any]]:
+    return [(name, HealthCheck.__table__.c[name]) for name in COMPLETENESS_COLUMNS]
+
+
+def _stored_values(held: tuple) -> dict[str, Any]:
+    """column -> value as `missing_parts` reads it: JSON decoded, other columns 1 when held (their emptiness only)."""
+    return {name: (json.loads(value) if value is not None else None) if name in JSON_COLUMNS else
+            (None if value else 1) for name, value in zip(COMPLETENESS_COLUMNS, held, strict=True)}
 
 
 def elderly_verdict(gaps: list[str] | None) -> Verdict:
@@ -278,11 +279,15 @@ def elderly_verdicts(session: Session, period: Period, scope: list,
         select(Resident.id, Resident.record_no, Resident.name, Resident.village_id)
         .where(Resident.birth_date <= born_by, *scope, *on_register_at(period.end), *resident_population(counting)))
     gaps = (facts or YearFacts.read(session, period)).gaps
+    by_gaps: dict[int, Verdict] = {}  # the gap lists are shared between alike checks: one verdict each
     no_check = elderly_verdict(None)
     verdicts = []
     for rid, record_no, name, village_id in people:
-        verdict = elderly_verdict(gaps[rid]) if rid in gaps else no_check
-        verdicts.append(PersonVerdict(rid, record_no, name, village_id, verdict.counts, verdict.reason))
+        if (missing := gaps.get(rid)) is None:
+            verdict = no_check
+        elif (verdict := by_gaps.get(id(missing))) is None:
+            verdict = by_gaps[id(missing)] = elderly_verdict(missing)
+        verdicts.append(PersonVerdict(rid, record_no, name, village_id, *verdict))
     return verdicts
 
 
