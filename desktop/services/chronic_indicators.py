@@ -211,7 +211,7 @@ def chronic_verdicts(session: Session, disease: Disease, period: Period, scope: 
     for patient in patients:
         rid = patient.resident_id
         summary = visits.get((key, rid))
-        start = patient.managed_from if patient.managed_from > year_start else year_start
+        start = max(patient.managed_from, year_start)
         if (owed := owed_from.get(start)) is None:
             owed = owed_from[start] = expectation(managed_from=start, period_end=period.end,
                                                   per_year=rules.face_to_face_per_year, rules=counting)
@@ -320,8 +320,8 @@ def rule_text(period: Period, rules: FollowupRules, counting: IndicatorRules) ->
     owed = expectation(managed_from=period.year_start, period_end=period.end,
                        per_year=rules.face_to_face_per_year, rules=counting)
     parts = [f"{period.label}（{period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}），随访和体检从 1 月 1 日起算",
-             f"规范管理：截至期末应完成面访 {owed.visits} 次（全年 {rules.face_to_face_per_year} 次 × 已过 "
-             f"{owed.months} 个整月 ÷ 12，向下取整）"]
+             (f"规范管理：截至期末应完成面访 {owed.visits} 次（全年 {rules.face_to_face_per_year} 次 × 已过 "
+              f"{owed.months} 个整月 ÷ 12，向下取整）")]
     parts.append("年内纳入管理者按纳入后的整月数折算，尚无应做随访者不计入分母" if counting.prorate_enrolment
                  else "年内纳入管理者与全年在管者要求相同")
     parts.append(f"年度健康体检{'要求' if owed.annual_check else '不要求'}"

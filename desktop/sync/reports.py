@@ -68,7 +68,7 @@ def due_reports(db: Database, session: Session, *, today: date | None = None) ->
     return members
 
 
-def _workbook(report: IndicatorReport, period: ReportPeriod) -> bytes:
+def _workbook(report: IndicatorReport, period: Period) -> bytes:
     from desktop.transfer.indicators_export import write_indicators_workbook
 
     with tempfile.TemporaryDirectory(prefix="township-desk-report-") as folder:

@@ -27,9 +27,9 @@ from desktop.services.permissions import Permission
 from desktop.ui.context import UiContext
 from desktop.ui.errors import show_error
 from desktop.ui.followup_rules_dialog import FollowupRulesDialog, rules_summary
-from desktop.ui.indicator_rules_dialog import IndicatorRulesDialog
 from desktop.ui.form_dialog import FormDialog, Work, combine_errors, hint_label
 from desktop.ui.forms import FieldErrors
+from desktop.ui.indicator_rules_dialog import IndicatorRulesDialog
 from desktop.ui.pages.base import Page
 from desktop.ui.tables import (
     Column,
