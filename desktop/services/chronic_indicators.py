@@ -44,6 +44,7 @@ from desktop.services.indicator_base import (
     IndicatorRequest,
     IndicatorSource,
     Period,
+    PeriodKind,
     PersonVerdict,
     SourceResult,
     fetch_tuples,
@@ -188,8 +189,11 @@ class YearFacts:
 
 
 def _control_counts_everyone(period: Period, counting: IndicatorRules) -> bool:
-    """A closed year (or the year-to-date setting) counts every managed patient; else only those seen in the period."""
-    year_closed = period.end == date(period.year, 12, 31)
+    """The closed year (or the year-to-date setting) counts every managed patient; else only those seen in the period.
+
+    A quarter or month follows the setting even when it ends the year (Q4, December).
+    """
+    year_closed = period.kind is PeriodKind.YEAR and period.end == date(period.year, 12, 31)
     return year_closed or counting.control_basis == ControlBasis.YEAR_TO_DATE.value
 
 

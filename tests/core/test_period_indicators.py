@@ -121,6 +121,10 @@ def test_a_quarter_asks_what_was_due_by_its_end(registry_app: App) -> None:
     assert "期末在管的全部患者" in q1_whole.rule_text
     assert "2025 年第 1 季度" in q1.rule_text and "应完成面访 1 次" in q1.rule_text
     assert "本期内有随访的患者" in q1.rule_text
+    q4, year = _report(registry_app, "2025-Q4"), _report(registry_app, "2025")
+    assert _verdicts(q4, "ht_control") == {}  # nobody seen in the quarter, though it closes the year
+    assert set(_verdicts(year, "ht_control")) == {"王一", "王二"}  # the year counts every managed patient
+    assert _verdicts(q4, "ht_standard")["王一"] == "面访 1 次，少于 4 次；本年未做健康体检"
     march = _report(registry_app, "2025-03")
     assert march.period.name == "2025-03" and _verdicts(march, "ht_standard")["王一"] is None
 
