@@ -49,6 +49,7 @@ from desktop.services.indicator_base import (
     SourceResult,
     fetch_tuples,
     figures_of,
+    on_register_at,
 )
 from desktop.services.settings import followup_rules_in, indicator_rules_in, prevalence_in
 
@@ -107,11 +108,6 @@ class VisitSummary(NamedTuple):
 
     counted: int  # face-to-face visits that count (diabetes: with the fasting glucose)
     last: VisitFact
-
-
-def on_register_at(day: date) -> list:
-    """Residents still on the register at the end of `day`: active, or died or moved out only after it."""
-    return [or_(Resident.status == "active", Resident.status_date > day)]
 
 
 def resident_population(rules: IndicatorRules) -> list:

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select
+from sqlalchemy import Select, or_
 from sqlalchemy.orm import Session
 
 from desktop.errors import ValidationError
@@ -181,6 +181,15 @@ class IndicatorRequest:
         if self.village_id is not None:
             conditions.append(Resident.village_id == self.village_id)
         return conditions
+
+
+def on_register_at(day: date) -> list:
+    """Residents still on the register at the end of `day`: active, or died or moved out only after it.
+
+    A denominator "at the period's end" adds these to `IndicatorRequest.resident_conditions()`:
+    someone who died in June is counted in Q1 and not in Q3.
+    """
+    return [or_(Resident.status == "active", Resident.status_date > day)]
 
 
 @dataclass(frozen=True)
