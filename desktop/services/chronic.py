@@ -13,6 +13,7 @@ from desktop.clock import now
 from desktop.db import Database
 from desktop.errors import UserFacingError, ValidationError
 from desktop.models import ChronicEnrolment, Resident
+from desktop.rules.chronic_indicators import DEFAULT_INDICATOR_RULES
 from desktop.rules.dates import age_on
 from desktop.rules.followup import Disease
 from desktop.rules.population import KeyPopulation
@@ -20,8 +21,9 @@ from desktop.services import audit
 from desktop.services.audit import Action
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 from desktop.services.residents import load_for_write, set_conditions
+from desktop.services.settings import HYPERTENSION_MINIMUM_AGE, enrolment_minimum_age_in
 
-MINIMUM_AGE = {Disease.HYPERTENSION: 35, Disease.DIABETES: 0}
+MINIMUM_AGE = {Disease.HYPERTENSION: HYPERTENSION_MINIMUM_AGE, Disease.DIABETES: DEFAULT_INDICATOR_RULES.diabetes_minimum_age}
 END_REASONS = ("死亡", "迁出本辖区", "失访", "拒绝管理", "排除诊断", "其他")
 CONDITION_OF = {Disease.HYPERTENSION: KeyPopulation.HYPERTENSION, Disease.DIABETES: KeyPopulation.DIABETES}
 
@@ -50,8 +52,11 @@ def open_enrolment(
     return session.scalars(query.order_by(ChronicEnrolment.managed_from.desc())).first()
 
 
-def check_enrolment(resident: Resident, data: EnrolmentInput, today: date) -> None:
-    """Refuse dates that do not fit the resident (ValidationError naming each field); shared with imports."""
+def check_enrolment(resident: Resident, data: EnrolmentInput, today: date, *, minimum_age: int | None = None) -> None:
+    """Refuse dates that do not fit the resident (ValidationError naming each field); shared with imports.
+
+    `minimum_age` is the branch's (`enrolment_minimum_age_in`); the default is MINIMUM_AGE's.
+    """
     errors: dict[str, str] = {}
     if data.diagnosed_on > today:
         errors["diagnosed_on"] = "确诊日期晚于今天。"
@@ -61,8 +66,9 @@ def check_enrolment(resident: Resident, data: EnrolmentInput, today: date) -> No
         errors["managed_from"] = "纳入管理日期晚于今天。"
     elif data.managed_from < data.diagnosed_on:
         errors["managed_from"] = "纳入管理日期早于确诊日期。"
-    if age_on(resident.birth_date, data.managed_from) < MINIMUM_AGE[data.disease]:
-        errors["managed_from"] = f"高血压患者健康管理服务对象为 {MINIMUM_AGE[data.disease]} 岁及以上居民。"
+    youngest = MINIMUM_AGE[data.disease] if minimum_age is None else minimum_age
+    if age_on(resident.birth_date, data.managed_from) < youngest:
+        errors["managed_from"] = f"{data.disease.label}患者健康管理服务对象为 {youngest} 岁及以上居民。"
     if errors:
         raise ValidationError(errors)
 
@@ -74,7 +80,7 @@ def enrol(db: Database, actor: Actor, resident_id: int, data: EnrolmentInput) ->
         resident = load_for_write(session, actor, resident_id, expected_version=None)
         if resident.status != "active":
             raise UserFacingError(f"{resident.name}已不在册，不能纳入管理。")
-        check_enrolment(resident, data, now().date())
+        check_enrolment(resident, data, now().date(), minimum_age=enrolment_minimum_age_in(session, data.disease))
         if open_enrolment(session, resident.id, data.disease) is not None:
             raise UserFacingError(f"{resident.name}已在{data.disease.label}管理中。")
         enrolment = ChronicEnrolment(

@@ -1,4 +1,4 @@
-"""Management indicators for a year, per village and for the branch, with their drill-down.
+"""Management indicators for a year, quarter or month, per village and for the branch, with their drill-down.
 
 Each area's indicators come from its `IndicatorSource`, registered below (one line per area).
 `indicator_report` asks every source in order; the page, the workbook, the CLI and the period
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from desktop.clock import now
 from desktop.db import Database
 from desktop.models import Village
+from desktop.rules.chronic_indicators import IndicatorRules
 from desktop.rules.followup import Disease, FollowupRules
 from desktop.services.chronic_indicators import CHRONIC_INDICATORS
 from desktop.services.indicator_base import (
@@ -35,7 +36,7 @@ from desktop.services.permissions import Actor, Permission, require
 
 __all__ = ["DEFINITIONS", "INDICATOR_SOURCES", "Figure", "IndicatorDef", "IndicatorReport", "IndicatorRequest",
            "IndicatorSource", "Period", "PersonVerdict", "SourceResult", "definitions", "figures_of",
-           "indicator_report"]
+           "indicator_report", "period_of"]
 
 register_entity_label("indicators", "管理指标")
 INDICATOR_SOURCES.add(CHRONIC_INDICATORS)
@@ -64,32 +65,49 @@ class IndicatorReport:
     people: dict[str, tuple[PersonVerdict, ...]]
     village_names: dict[int, str]
     periods: dict[str, Period] = field(default_factory=dict)  # source key -> the period it counted
+    rules: dict[str, str] = field(default_factory=dict)  # source key -> how it counted the period (Chinese)
 
     def branch(self, code: str) -> Figure:
         return next(f for f in self.figures if f.code == code and f.village_id is None)
 
+    @property
+    def rule_text(self) -> str:
+        """Every source's counting rule for the period, one line each."""
+        return "\n".join(text for text in self.rules.values() if text)
 
-def indicator_report(db: Database, actor: Actor, year: int, *, village_id: int | None = None,
-                     prevalence: dict[Disease, float] | None = None,
-                     rules: FollowupRules | None = None, as_of: date | None = None) -> IndicatorReport:
-    """Every registered indicator for the year, per village and for the whole scope, with each person's verdict.
+
+def period_of(period: int | str | Period, today: date) -> Period:
+    """A year (2026), a period's text (2026, 2026-Q1, 2026-03) or a Period, as a Period ending by `today`."""
+    if isinstance(period, Period):
+        return period
+    if isinstance(period, str):
+        return Period.parse(period, today)
+    return Period.for_year(period, today)
+
+
+def indicator_report(db: Database, actor: Actor, period: int | str | Period, *, village_id: int | None = None,
+                     prevalence: dict[Disease, float] | None = None, rules: FollowupRules | None = None,
+                     indicator_rules: IndicatorRules | None = None, as_of: date | None = None) -> IndicatorReport:
+    """Every registered indicator for a year, quarter or month, per village and for the whole scope, with each verdict.
 
     The rules and prevalence (read by chronic management's source) default to the branch's
-    stored settings. `as_of` ends the period early (a month's or quarter's report counts the
-    year up to its last day); each source may count its own period within that.
+    stored settings. `as_of` ends the period early (as if the report were made that day); each
+    source may count its own period within it (`IndicatorSource.period`) and says how it counted.
     """
     require(actor, Permission.VIEW_INDICATORS)
     today = min(as_of, now().date()) if as_of else now().date()
-    period = Period.for_year(year, today)
-    options = {"prevalence": prevalence, "rules": rules}
+    asked = period_of(period, today)
+    options = {"prevalence": prevalence, "rules": rules, "indicator_rules": indicator_rules}
     figures: list[Figure] = []
     people: dict[str, tuple[PersonVerdict, ...]] = {}
     periods: dict[str, Period] = {}
+    texts: dict[str, str] = {}
     with db.read() as session:
         for source in INDICATOR_SOURCES:
-            periods[source.key] = source.period(year, today)
+            periods[source.key] = source.period(asked)
             result = source.compute(IndicatorRequest(session, actor, village_id, periods[source.key], options))
             figures += result.figures
             people.update(result.people)
+            texts[source.key] = result.rule
         names = dict(session.execute(select(Village.id, Village.name)).all())
-    return IndicatorReport(period, tuple(figures), people, names, periods)
+    return IndicatorReport(asked, tuple(figures), people, names, periods, texts)

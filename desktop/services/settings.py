@@ -1,4 +1,5 @@
-"""Local settings stored as JSON values, with defaults: the idle lock, the follow-up rules and prevalence."""
+"""Local settings stored as JSON values, with defaults: the idle lock, the follow-up rules and prevalence,
+and how period indicators are counted (with the diabetes enrolment age)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from desktop.changes import Changes
 from desktop.db import Database
 from desktop.errors import ValidationError
 from desktop.models import Setting
+from desktop.rules.chronic_indicators import DEFAULT_INDICATOR_RULES, ControlBasis, IndicatorRules
 from desktop.rules.followup import DEFAULT_RULES, Disease, FollowupRules
 from desktop.services import audit
 from desktop.services.audit import Action
@@ -21,6 +23,7 @@ from desktop.services.permissions import Actor, Permission, require
 register_entity_label("setting", "设置")
 IDLE_LOCK_MINUTES = "idle_lock_minutes"
 DEFAULTS: dict[str, Any] = {IDLE_LOCK_MINUTES: 10}
+HYPERTENSION_MINIMUM_AGE = 35  # the 规范: hypertension management is for residents 35 and over
 
 
 def get_setting(db: Database, key: str) -> Any:
@@ -154,4 +157,77 @@ def set_followup_rules(db: Database, actor: Actor, rules: FollowupRules, rates: 
         changes = _rule_changes(before, rules, rates_before, {d: float(rates[d]) for d in DEFAULT_PREVALENCE})
         audit.record(session, actor, Action.UPDATE, entity_type="setting", entity_id=FOLLOWUP_RULES,
                      summary="随访规则：" + ("；".join(changes) or "未改变"))
+    return Changes(settings=True, audit=True)
+
+
+# --- how period indicators are counted [configurable] ----------------------------------------------
+
+INDICATOR_RULES = "indicator_rules"
+# IndicatorRules numeric field -> (label, unit, lowest, highest) a branch may choose.
+INDICATOR_RULE_BOUNDS: dict[str, tuple[str, str, int, int]] = {
+    "annual_check_min_months": ("要求年度体检的最少管理月数", "个月", 0, 12),
+    "diabetes_minimum_age": ("2型糖尿病管理起始年龄", "岁", 18, 60),
+}
+INDICATOR_RULE_LABELS = {"control_basis": "季度和月度控制率的分母", "prorate_enrolment": "年内纳入管理者按管理月数折算",
+                         "registered_only": "常住居民只计户籍", **{k: v[0] for k, v in INDICATOR_RULE_BOUNDS.items()}}
+
+
+def indicator_rules_in(session: Session) -> IndicatorRules:
+    """The branch's indicator counting rules: the defaults with its stored overrides."""
+    stored = _stored(session, INDICATOR_RULES) or {}
+    known = {name for name in IndicatorRules.__dataclass_fields__}
+    return replace(DEFAULT_INDICATOR_RULES, **{k: v for k, v in stored.items() if k in known})
+
+
+def indicator_rules(db: Database) -> IndicatorRules:
+    """The branch's indicator counting rules (see `indicator_rules_in`)."""
+    with db.read() as session:
+        return indicator_rules_in(session)
+
+
+def enrolment_minimum_age_in(session: Session, disease: Disease) -> int:
+    """The youngest age a patient may be enrolled for the disease (diabetes: the branch's setting)."""
+    if disease is Disease.DIABETES:
+        return indicator_rules_in(session).diabetes_minimum_age
+    return HYPERTENSION_MINIMUM_AGE
+
+
+def indicator_rule_problems(rules: IndicatorRules) -> dict[str, str]:
+    """field -> Chinese message for each value out of bounds."""
+    problems: dict[str, str] = {}
+    for name, (label, unit, low, high) in INDICATOR_RULE_BOUNDS.items():
+        value = getattr(rules, name)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            problems[name] = f"{label}应为 {low}–{high} {unit}之间的整数。"
+    if rules.control_basis not in {basis.value for basis in ControlBasis}:
+        problems["control_basis"] = f"{INDICATOR_RULE_LABELS['control_basis']}只能选：" + "、".join(
+            basis.label for basis in ControlBasis) + "。"
+    for name in ("prorate_enrolment", "registered_only"):
+        if not isinstance(getattr(rules, name), bool):
+            problems[name] = f"{INDICATOR_RULE_LABELS[name]}应为是或否。"
+    return problems
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if value in {basis.value for basis in ControlBasis}:
+        return ControlBasis(value).label
+    return str(value)
+
+
+def set_indicator_rules(db: Database, actor: Actor, rules: IndicatorRules) -> Changes:
+    """Store how the branch counts period indicators (and the diabetes enrolment age); audited."""
+    require(actor, Permission.MANAGE_BRANCH)
+    if problems := indicator_rule_problems(rules):
+        raise ValidationError(problems)
+    overrides = {name: getattr(rules, name) for name in IndicatorRules.__dataclass_fields__
+                 if getattr(rules, name) != getattr(DEFAULT_INDICATOR_RULES, name)}
+    with db.write() as session:
+        before = indicator_rules_in(session)
+        _store(session, INDICATOR_RULES, overrides)
+        changes = [f"{label} {_shown(getattr(before, name))} → {_shown(getattr(rules, name))}"
+                   for name, label in INDICATOR_RULE_LABELS.items() if getattr(before, name) != getattr(rules, name)]
+        audit.record(session, actor, Action.UPDATE, entity_type="setting", entity_id=INDICATOR_RULES,
+                     summary="指标统计规则：" + ("；".join(changes) or "未改变"))
     return Changes(settings=True, audit=True)

@@ -1,5 +1,8 @@
 """Period reports that travel in packages: the last closed month's and quarter's indicators.
 
+A month's or quarter's figures are counted by the period rules (what was due by its end, see
+`desktop.rules.chronic_indicators.expectation`), and the JSON says which rule (`rules`).
+
 Each report is `<period>.json` (the branch-level figures the head hospital sums into the
 county summary) and `<period>.xlsx` (the indicators workbook with the people behind each
 figure). A report goes again only when its figures changed since the head hospital
@@ -11,7 +14,6 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 from desktop.clock import now
 from desktop.db import Database
 from desktop.jobs import no_progress
+from desktop.services.indicator_base import Period
 from desktop.services.indicators import DEFINITIONS, IndicatorReport, indicator_report
 from desktop.services.permissions import Actor, Role
 from desktop.sync.site import REPORTS_SENT_KEY, SYNC_ACTOR, get_value, require_enrolment, set_value
@@ -30,31 +33,21 @@ from township_wire.package import sha256_hex
 REPORTING_ACTOR = Actor(account_id=None, username=SYNC_ACTOR, display_name="数据同步", role=Role.DIRECTOR)
 
 
-@dataclass(frozen=True)
-class ReportPeriod:
-    name: str  # 2026-10 or 2026-Q3
-    start: date
-    end: date
-
-
-def closed_periods(today: date) -> list[ReportPeriod]:
+def closed_periods(today: date) -> list[Period]:
     """The last complete month and the last complete quarter before `today`."""
     month_end = today.replace(day=1) - timedelta(days=1)
-    month = ReportPeriod(f"{month_end:%Y-%m}", month_end.replace(day=1), month_end)
-    quarter_index = (today.month - 1) // 3
-    quarter_start_this = date(today.year, quarter_index * 3 + 1, 1)
-    quarter_end = quarter_start_this - timedelta(days=1)
-    quarter_number = (quarter_end.month - 1) // 3 + 1
-    quarter = ReportPeriod(f"{quarter_end.year}-Q{quarter_number}",
-                           date(quarter_end.year, (quarter_number - 1) * 3 + 1, 1), quarter_end)
-    return [month, quarter]
+    quarter_end = date(today.year, (today.month - 1) // 3 * 3 + 1, 1) - timedelta(days=1)
+    return [Period.for_month(month_end.year, month_end.month, today),
+            Period.for_quarter(quarter_end.year, (quarter_end.month - 1) // 3 + 1, today)]
 
 
-def period_figures(report: IndicatorReport, period: ReportPeriod, site_id: str, branch_name: str) -> dict[str, Any]:
+def period_figures(report: IndicatorReport, period: Period, site_id: str, branch_name: str) -> dict[str, Any]:
+    """The report's JSON body: branch-level figures, and the rule each source counted the period by."""
     figures = [{"code": code, "name": definition.name, "numerator": report.branch(code).numerator,
                 "denominator": report.branch(code).denominator} for code, definition in DEFINITIONS.items()]
     return {"period": period.name, "kind": "indicators", "site_id": site_id, "branch_name": branch_name,
-            "period_start": period.start.isoformat(), "period_end": period.end.isoformat(), "figures": figures}
+            "period_start": period.start.isoformat(), "period_end": period.end.isoformat(),
+            "counted_from": report.period.year_start.isoformat(), "rules": dict(report.rules), "figures": figures}
 
 
 def due_reports(db: Database, session: Session, *, today: date | None = None) -> dict[str, bytes]:
@@ -66,7 +59,7 @@ def due_reports(db: Database, session: Session, *, today: date | None = None) ->
     sent: dict[str, str] = get_value(session, REPORTS_SENT_KEY, {}) or {}
     members: dict[str, bytes] = {}
     for period in closed_periods(today or now().date()):
-        report = indicator_report(db, REPORTING_ACTOR, period.end.year, as_of=period.end)
+        report = indicator_report(db, REPORTING_ACTOR, period, as_of=period.end)
         figures = canonical_bytes(period_figures(report, period, enrolment.site_id, branch.name if branch else ""))
         if sent.get(period.name) == sha256_hex(figures):
             continue
@@ -75,7 +68,7 @@ def due_reports(db: Database, session: Session, *, today: date | None = None) ->
     return members
 
 
-def _workbook(report: IndicatorReport, period: ReportPeriod) -> bytes:
+def _workbook(report: IndicatorReport, period: Period) -> bytes:
     from desktop.transfer.indicators_export import write_indicators_workbook
 
     with tempfile.TemporaryDirectory(prefix="township-desk-report-") as folder:

@@ -42,7 +42,7 @@ from desktop.rules.numbers import decimal_or_none
 from desktop.services.chronic import EnrolmentInput, check_enrolment, record_diagnosis
 from desktop.services.followups import KnownFacts, add_visit
 from desktop.services.permissions import Actor, Permission
-from desktop.services.settings import followup_rules_in
+from desktop.services.settings import enrolment_minimum_age_in, followup_rules_in
 from desktop.transfer.followup_residents import find_people
 from desktop.transfer.followup_rows import REQUIRED_COLUMNS, TEXT_FIELDS, VISIT_FIELDS, VisitRow, VisitRowReader
 from desktop.transfer.followup_template import followup_template
@@ -292,7 +292,7 @@ class _EnrolmentPlan:
         diagnosed = self.diagnosed[group]
         data = EnrolmentInput(row.disease, diagnosed_on=diagnosed, managed_from=max(diagnosed, self.managed[group]),
                               responsible_doctor_id=resident.responsible_doctor_id)
-        check_enrolment(resident, data, today)
+        check_enrolment(resident, data, today, minimum_age=enrolment_minimum_age_in(self.session, row.disease))
         enrolment = ChronicEnrolment(resident_id=resident.id, disease=row.disease.value, diagnosed_on=diagnosed,
                                      managed_from=data.managed_from, responsible_doctor_id=data.responsible_doctor_id)
         self.session.add(enrolment)

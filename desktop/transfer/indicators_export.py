@@ -1,7 +1,7 @@
-"""Exporting a year's indicators to Excel: the figures with their definitions, and each figure's people.
+"""Exporting a period's (year, quarter or month) indicators to Excel: the figures with their definitions, and each figure's people.
 
 Sheet 指标汇总 lists every indicator per village and in total (numerator, denominator, the value
-formatted as a percentage, the definition). One sheet per indicator with people lists everyone
+formatted as a percentage, the definition, and the rule the period was counted by). One sheet per indicator with people lists everyone
 in its denominator, whether they count, and why not — the same verdicts the figures are built
 from, so the counts on each sheet equal the figures. Written under a temporary name, audited.
 """
@@ -19,12 +19,14 @@ from desktop.db import Database
 from desktop.jobs import ProgressFn, raise_if_aborted
 from desktop.services import audit
 from desktop.services.audit import Action
+from desktop.services.indicator_base import Period, source_of
 from desktop.services.indicators import DEFINITIONS, Figure, IndicatorReport, indicator_report
 from desktop.services.permissions import Actor
 from desktop.transfer.xlsx_stream import SheetWriter
 
 TOTAL = "合计"
-SUMMARY_COLUMNS = (("年度", 6), ("指标", 26), ("范围", 12), ("分子", 8), ("分母", 10), ("值", 9), ("定义", 80))
+SUMMARY_COLUMNS = (("统计期", 9), ("指标", 26), ("范围", 12), ("分子", 8), ("分母", 10), ("值", 9), ("定义", 80),
+                   ("统计口径", 100))
 PEOPLE_COLUMNS = (("档案编号", 20), ("姓名", 10), ("所属村", 12), ("{verdict}", 10), ("未计入原因", 50))
 
 
@@ -34,15 +36,16 @@ def verdict_title(code: str) -> str:
 
 
 def summary_rows(report: IndicatorReport) -> list[tuple]:
-    """One row per indicator and village, then its total; in the registry's order."""
+    """One row per indicator and village, then its total; in the registry's order, each with its counting rule."""
     rows = []
     for code, definition in DEFINITIONS.items():
+        rule = report.rules.get(source_of(code).key, "")
         figures = [f for f in report.figures if f.code == code]
         villages = sorted((f for f in figures if f.village_id is not None),
                           key=lambda f: report.village_names.get(f.village_id, ""))
         for figure in (*villages, *(f for f in figures if f.village_id is None)):
-            rows.append((report.period.year, definition.name, _scope_name(report, figure), figure.numerator,
-                         figure.denominator, figure.value, definition.definition))
+            rows.append((report.period.name, definition.name, _scope_name(report, figure), figure.numerator,
+                         figure.denominator, figure.value, definition.definition, rule))
     return rows
 
 
@@ -65,24 +68,32 @@ class IndicatorsExportResult:
     indicators: int
     people: int
     changes: Changes = field(default_factory=lambda: Changes(audit=True))
+    period_label: str = ""
 
     def message(self) -> str:
-        return f"已导出 {self.year} 年管理指标 {self.indicators} 项（明细 {self.people} 行）：{self.path}"
+        label = self.period_label or f"{self.year} 年"
+        return f"已导出 {label}管理指标 {self.indicators} 项（明细 {self.people} 行）：{self.path}"
 
 
 @dataclass
 class IndicatorsExport:
-    """The export job: `IndicatorsExport(db, actor, path, year=2025, village_id=None)(abort=..., progress=...)`."""
+    """The export job: `IndicatorsExport(db, actor, path, year=2025, village_id=None, period=None)(abort=..., progress=...)`.
+
+    `period` (a Period or its text, 2025-Q1 or 2025-03) counts a quarter or month instead of the year.
+    """
 
     db: Database
     actor: Actor
     path: Path
     year: int
     village_id: int | None = None
+    period: Period | str | None = None
 
     def __call__(self, *, abort: threading.Event, progress: ProgressFn) -> IndicatorsExportResult:
         progress(0.0, "正在计算管理指标……")
-        report = indicator_report(self.db, self.actor, self.year, village_id=self.village_id)
+        asked = self.period if self.period is not None else self.year
+        report = indicator_report(self.db, self.actor, asked, village_id=self.village_id)
+        label = report.period.label
         raise_if_aborted(abort)
         target = Path(self.path)
         temporary = target.with_name(f".{target.stem}.{uuid4().hex[:8]}.part.xlsx")
@@ -90,12 +101,12 @@ class IndicatorsExport:
             people = write_indicators_workbook(temporary, report, abort, progress)
             with self.db.write() as session:
                 audit.record(session, self.actor, Action.EXPORT, entity_type="indicators", entity_id=target.name,
-                             summary=f"导出 {self.year} 年管理指标《{target.name}》（明细 {people} 人次）")
+                             summary=f"导出 {label}管理指标《{target.name}》（明细 {people} 人次）")
             os.replace(temporary, target)
         finally:
             temporary.unlink(missing_ok=True)
         progress(1.0, "导出完成")
-        return IndicatorsExportResult(target, self.year, len(DEFINITIONS), people)
+        return IndicatorsExportResult(target, report.period.year, len(DEFINITIONS), people, period_label=label)
 
 
 def write_indicators_workbook(path: Path, report: IndicatorReport, abort: threading.Event,

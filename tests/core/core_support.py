@@ -103,3 +103,24 @@ def libreoffice_sheets(path: Path, tmp_path: Path) -> dict[str, list[list[str]]]
         with open(file, encoding="utf-8", newline="") as stream:
             sheets[file.stem.removeprefix(path.stem + "-")] = list(csv.reader(stream))
     return sheets
+
+
+def complete_check(day: str, **kwargs):
+    """A HealthCheckInput with every part the 规范 asks of a 65+ check except the 查体 (see `set_examination`)."""
+    from desktop.rules.health_check_completeness import TEST_PARTS
+    from desktop.services.health_checks import HealthCheckInput
+
+    kwargs.setdefault("evaluation_abnormal", False)
+    return HealthCheckInput(check_date=day, doctor_name="刘晓梅", sbp=128, dbp=80, heart_rate=72, height=160.0,
+                            weight=60.0, waist=80.0, results=dict.fromkeys(TEST_PARTS, "未见异常"),
+                            guidance=("6", "7"), **kwargs)
+
+
+def set_examination(db: Database, resident_id: int) -> None:
+    """Record the 查体 findings on the resident's checks (the column the completeness rule reads)."""
+    from desktop.models import HealthCheck
+    from desktop.rules.health_check_completeness import EXAMINATION_PARTS
+
+    with db.write() as session:
+        for check in session.scalars(select(HealthCheck).where(HealthCheck.resident_id == resident_id)):
+            check.examination = dict.fromkeys(EXAMINATION_PARTS, "1")

@@ -166,10 +166,41 @@ def test_indicators_for_one_village_of_a_village_doctor(cli, demo_dir: Path) -> 
     code, out, err = cli("--data-dir", demo_dir, "indicators", "--year", YEAR, "--village", "101", "--user",
                          "cunyi001")
     assert code == 0, err
-    assert len(out.strip().splitlines()) == len(DEFINITIONS) and "高血压患者规范管理率（ht_standard）：" in out
+    lines = out.strip().splitlines()
+    assert len(lines) == len(DEFINITIONS) + 1 and "高血压患者规范管理率（ht_standard）：" in out
+    assert lines[-1].startswith("统计口径：2025 年（2025-01-01 至 2025-12-31）")
     code, _, err = cli("--data-dir", demo_dir, "indicators", "--year", YEAR, "--village", "102", "--user",
                        "cunyi001")
     assert code == 1 and "不属于您负责的村" in err
+
+
+def test_indicators_for_a_quarter_or_a_month_say_which_rule_they_used(cli, demo_dir: Path, tmp_path: Path) -> None:
+    code, out, err = cli("--data-dir", demo_dir, "indicators", "--period", f"{YEAR}-Q1", "--json", "--user", "kaohe1")
+    assert code == 0, err
+    figures = {item["code"]: item for item in json_lines(out)}
+    app = open_app(demo_dir)
+    try:
+        report = indicator_report(app.db, actor_for(app.db, "kaohe1"), f"{YEAR}-Q1")
+    finally:
+        app.close()
+    standard = report.branch("ht_standard")
+    assert (figures["ht_standard"]["numerator"], figures["ht_standard"]["denominator"]) == (
+        standard.numerator, standard.denominator)
+    assert figures["ht_standard"]["period"] == f"{YEAR}-Q1"
+    assert figures["ht_standard"]["rule"].startswith(f"{YEAR} 年第 1 季度（{YEAR}-01-01 至 {YEAR}-03-31）")
+    code, out, err = cli("--data-dir", demo_dir, "indicators", "--period", f"{YEAR}-03", "--user", "kaohe1")
+    assert code == 0, err
+    assert out.strip().splitlines()[-1].startswith(f"统计口径：{YEAR} 年 3 月（{YEAR}-03-01 至 {YEAR}-03-31）")
+    code, out, _ = cli("--data-dir", demo_dir, "indicators", "--period", f"{YEAR}-Q2", "--code", "ht_standard",
+                       "--list", "--json", "--user", "kaohe1")
+    assert code == 0 and all(p["reason"] for p in json_lines(out) if not p["counted"])
+    code, out, _ = cli("--data-dir", demo_dir, "indicators", "--period", f"{YEAR}-Q1", "--out", tmp_path / "q1.xlsx",
+                       "--user", "kaohe1")
+    assert code == 0 and f"已导出 {YEAR} 年第 1 季度管理指标" in out
+    code, _, err = cli("--data-dir", demo_dir, "indicators", "--period", f"{YEAR}-Q5", "--user", "kaohe1")
+    assert code == 1 and "季度 5 不对" in err
+    with pytest.raises(SystemExit):
+        cli("--data-dir", demo_dir, "indicators", "--period", str(YEAR), "--year", YEAR, "--user", "kaohe1")
 
 
 def test_template_and_import_over_the_registry(cli, registry_dir, tmp_path: Path) -> None:

@@ -154,7 +154,7 @@ def test_libreoffice_opens_both_workbooks(demo_app: App, tmp_path: Path) -> None
     IndicatorsExport(demo_app.db, actor_for(demo_app.db, "yuanzhang"), tmp_path / "ind.xlsx", year=YEAR)(
         abort=threading.Event(), progress=no_progress)
     summary = libreoffice_sheets(tmp_path / "ind.xlsx", tmp_path / "b")["指标汇总"]
-    assert summary[0][:6] == ["年度", "指标", "范围", "分子", "分母", "值"]
+    assert summary[0][:6] == ["统计期", "指标", "范围", "分子", "分母", "值"]
     assert all(r[5].endswith("%") for r in summary[1:] if r[5])
 
 

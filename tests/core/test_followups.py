@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
-from core_support import actor_for, person
+from core_support import actor_for, complete_check, person, set_examination
 from sqlalchemy import func, select
 
 from desktop.app import App
@@ -201,17 +201,24 @@ def test_indicators_count_with_reasons(registry_app: App) -> None:
     assert few_reason == "面访 1 次，少于 4 次"
 
 
-def test_elderly_indicator_counts_checks_with_self_care(registry_app: App) -> None:
+def test_elderly_indicator_counts_complete_checks_only(registry_app: App) -> None:
     checked = _patient(registry_app, "张桂英", "1950-07-07", sequence=12)
     _patient(registry_app, "李秀兰", "1951-08-08", sequence=14)
     _patient(registry_app, "刘小明", "1990-08-08", sequence=15)
-    record_health_check(registry_app.db, actor_for(registry_app.db, "gongwei1"), checked,
+    partial = _patient(registry_app, "周玉珍", "1949-03-03", sequence=16)
+    nurse = actor_for(registry_app.db, "gongwei1")
+    record_health_check(registry_app.db, nurse, checked, complete_check("2025-05-01", self_care=ALL_CARE))
+    set_examination(registry_app.db, checked)
+    record_health_check(registry_app.db, nurse, partial,
                         HealthCheckInput(check_date="2025-05-01", doctor_name="刘晓梅", self_care=ALL_CARE,
                                          evaluation_abnormal=False))
     report = indicator_report(registry_app.db, actor_for(registry_app.db, "kaohe1"), YEAR)
     figure = report.branch("elderly_care")
-    assert (figure.numerator, figure.denominator) == (1, 2)
-    assert {v.name: v.reason for v in report.people["elderly_care"]}["李秀兰"] == "本年未做健康体检"
+    assert (figure.numerator, figure.denominator) == (1, 3)
+    reasons = {v.name: v.reason for v in report.people["elderly_care"]}
+    assert reasons["李秀兰"] == "本年未做健康体检" and reasons["张桂英"] is None
+    assert reasons["周玉珍"].startswith("本年体检不完整，缺：体格检查：血压、体格检查：脉率")
+    assert reasons["周玉珍"].endswith("心电图、腹部B超、健康指导")
 
 
 def test_due_list_kinds_and_scope(registry_app: App) -> None:

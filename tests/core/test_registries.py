@@ -29,7 +29,7 @@ from desktop.services.indicators import (
     figures_of,
     indicator_report,
 )
-from desktop.sync.reports import ReportPeriod, period_figures
+from desktop.sync.reports import period_figures
 from desktop.transfer.indicators_export import write_indicators_workbook
 
 RENEWAL = DueKind("contract_renewal", "签约到期续签")
@@ -59,9 +59,9 @@ def _phones(request: IndicatorRequest) -> SourceResult:
     return SourceResult(figures_of(PHONE.code, verdicts), {PHONE.code: tuple(verdicts)})
 
 
-def _second_half(year: int, today: date) -> Period:
+def _second_half(asked: Period) -> Period:
     """This source counts from 1 July."""
-    return Period(year, date(year, 7, 1), Period.for_year(year, today).end)
+    return Period(asked.year, date(asked.year, 7, 1), asked.end)
 
 
 def test_the_registry_keeps_order_refuses_doubles_and_removes() -> None:
@@ -115,7 +115,7 @@ def test_an_indicator_source_registered_here_reaches_the_report_workbook_and_per
         write_indicators_workbook(tmp_path / "ind.xlsx", report, threading.Event(), no_progress)
         book = load_workbook(tmp_path / "ind.xlsx")
         assert book.sheetnames[-1] == "联系电话登记率" and book["联系电话登记率"].max_row == active + 1
-        sent = period_figures(report, ReportPeriod(str(year), date(year, 1, 1), date(year, 12, 31)), "site", "分院")
+        sent = period_figures(report, Period(year, date(year, 1, 1), date(year, 12, 31)), "site", "分院")
         assert sent["figures"][-1] == {"code": PHONE.code, "name": PHONE.name, "numerator": with_phone,
                                        "denominator": active}
     assert PHONE.code not in DEFINITIONS

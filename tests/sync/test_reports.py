@@ -36,6 +36,8 @@ def test_reports_travel_until_acknowledged_and_again_when_their_figures_change(e
     assert sorted(reports) == ["2026-10.json", "2026-10.xlsx", "2026-Q3.json", "2026-Q3.xlsx"]
     figures = json.loads(reports["2026-10.json"])
     assert figures["period_end"] == "2026-10-31" and {f["code"] for f in figures["figures"]} >= {"ht_standard"}
+    assert figures["rules"]["chronic"].startswith("2026 年 10 月（2026-10-01 至 2026-10-31）")
+    assert "应完成面访 3 次" in figures["rules"]["chronic"]
     workbook = load_workbook(io.BytesIO(reports["2026-Q3.xlsx"]), read_only=True)
     assert workbook.sheetnames[0] == "指标汇总"
     with enrolled_app.db.read() as session:

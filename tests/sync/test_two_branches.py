@@ -60,7 +60,7 @@ def test_the_county_summary_equals_the_sum_of_two_branches(demo_app, tmp_path: P
             summary = _summary(server, period.name)
             expected: dict[str, list[float]] = {}
             for app in branches:
-                report = indicator_report(app.db, REPORTING_ACTOR, period.end.year, as_of=period.end)
+                report = indicator_report(app.db, REPORTING_ACTOR, period, as_of=period.end)
                 for figure in report.figures:
                     if figure.village_id is None:
                         sums = expected.setdefault(figure.code, [0, 0])

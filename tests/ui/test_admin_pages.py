@@ -349,6 +349,29 @@ def test_branch_page_changes_the_followup_rules_from_the_keyboard(qtbot, make_ct
     assert followup_rules(ctx.db).elderly_sbp_target == 140
 
 
+def test_branch_page_changes_the_indicator_rules(qtbot, make_ctx) -> None:
+    from desktop.rules.chronic_indicators import ControlBasis
+    from desktop.services.settings import indicator_rules
+    from desktop.ui.indicator_rules_dialog import IndicatorRulesDialog
+
+    ctx = make_ctx()
+    page = open_page(qtbot, ctx, BranchPage)
+    assert page.indicator_rules_button.isVisible()
+    page.indicator_rules_button.click()
+    qtbot.waitUntil(lambda: isinstance(page.dialog, IndicatorRulesDialog) and page.dialog.isVisible(),
+                    timeout=WAIT_MS)
+    dialog = page.dialog
+    assert dialog.diabetes_age.value() == 35 and dialog.prorate.isChecked()
+    dialog.diabetes_age.setValue(30)
+    dialog.basis.setCurrentIndex(dialog.basis.findData(ControlBasis.YEAR_TO_DATE.value))
+    dialog.save()
+    qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
+    stored = indicator_rules(ctx.db)
+    assert (stored.diabetes_minimum_age, stored.control_basis) == (30, ControlBasis.YEAR_TO_DATE.value)
+    director = open_page(qtbot, make_ctx("yuanzhang"), BranchPage)
+    assert not director.indicator_rules_button.isVisible()
+
+
 def test_director_sees_the_followup_rules_but_cannot_change_them(qtbot, make_ctx) -> None:
     ctx = make_ctx("yuanzhang")
     page = open_page(qtbot, ctx, BranchPage)

@@ -551,6 +551,23 @@ def test_indicators_for_an_earlier_year_and_one_village(qtbot, themed, demo_app,
     assert [row.village_id for row in page.villages.rows()] == [village_id]
 
 
+def test_indicators_for_a_quarter_say_which_rule_they_used(qtbot, themed, demo_app, tasks) -> None:
+    page = open_indicators(qtbot, demo_app, tasks)
+    year = now().year - 1
+    page.year.setCurrentIndex(1)
+    settle(qtbot, page.ctx)
+    assert [page.period.itemText(i) for i in range(6)] == ["全年", "第 1 季度", "第 2 季度", "第 3 季度", "第 4 季度",
+                                                           "1 月"]
+    assert page.rule.text().startswith(f"统计口径：{year} 年（{year}-01-01 至 {year}-12-31）")
+    page.period.setCurrentIndex(page.period.findData(f"{year}-Q1"))
+    settle(qtbot, page.ctx)
+    report = indicator_report(demo_app.db, page.ctx.actor, f"{year}-Q1")
+    assert [(f.numerator, f.denominator) for f in page.figures.rows()] == \
+        [(report.branch(c).numerator, report.branch(c).denominator) for c in codes()]
+    assert page.rule.text().startswith(f"统计口径：{year} 年第 1 季度（{year}-01-01 至 {year}-03-31）")
+    assert page.status.text() == f"{year} 年第 1 季度：{year}-01-01 至 {year}-03-31"
+
+
 def test_export_writes_the_indicators_workbook(qtbot, themed, demo_app, tasks, monkeypatch, tmp_path) -> None:
     import openpyxl
 

@@ -29,6 +29,7 @@ from desktop.ui.errors import show_error
 from desktop.ui.followup_rules_dialog import FollowupRulesDialog, rules_summary
 from desktop.ui.form_dialog import FormDialog, Work, combine_errors, hint_label
 from desktop.ui.forms import FieldErrors
+from desktop.ui.indicator_rules_dialog import IndicatorRulesDialog
 from desktop.ui.pages.base import Page
 from desktop.ui.tables import (
     Column,
@@ -155,6 +156,10 @@ class BranchPage(Page):
         layout.addWidget(self.rules_text)
         layout.addWidget(hint_label("控制目标、紧急转诊阈值、随访间隔和患病率可按本省（县）要求调整。"))
         layout.addWidget(self.rules_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.indicator_rules_button = QPushButton("修改指标统计规则…")
+        self.indicator_rules_button.setVisible(self.can_manage)
+        self.indicator_rules_button.clicked.connect(self.edit_indicator_rules)
+        layout.addWidget(self.indicator_rules_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
         return box
 
@@ -232,6 +237,12 @@ class BranchPage(Page):
         if self.data is None or not self.can_manage:
             return None
         return self._open(FollowupRulesDialog(self.ctx, self.data.rules, self.data.prevalence, parent=self))
+
+    def edit_indicator_rules(self) -> None:
+        """Load the indicator counting rules, then open them (admin only)."""
+        if self.can_manage:
+            self.ctx.tasks.run_db(lambda: settings_service.indicator_rules(self.ctx.db), parent=self,
+                                  on_success=lambda rules: self._open(IndicatorRulesDialog(self.ctx, rules, parent=self)))
 
     def _open(self, dialog: VillageDialog | FollowupRulesDialog) -> VillageDialog | FollowupRulesDialog:
         self.dialog = dialog

@@ -1,4 +1,7 @@
-"""管理指标: a year's registered indicators (hypertension, diabetes, 65+ ...), per village, with each figure's people.
+"""管理指标: a year's, quarter's or month's registered indicators (hypertension, diabetes, 65+ ...), per village.
+
+The chosen period (年度 and 全年 / a quarter / a month) is counted by the period rules, and the
+rule the figures used is shown under the filters (统计口径).
 
 The table shows numerator, denominator and value with the definition beside each; a click on a
 figure lists the people in its denominator, whether each counts and why not (只看未计入 leaves
@@ -8,6 +11,7 @@ the list a clerk works through before the county's check). A double-click opens 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt
@@ -37,6 +41,15 @@ from desktop.ui.tables import Column, RowTableModel, make_table, notify, page_ac
 from desktop.ui.theme import ERROR, MUTED_TEXT
 
 YEARS_SHOWN = 6
+WHOLE_YEAR = ""
+
+
+def period_choices(year: int, today: date) -> list[tuple[str, str]]:
+    """(label, period text) of the year, its begun quarters and its begun months, the whole year first."""
+    choices = [("全年", WHOLE_YEAR)]
+    choices += [(f"第 {q} 季度", f"{year}-Q{q}") for q in range(1, 5) if date(year, q * 3 - 2, 1) <= today]
+    choices += [(f"{m} 月", f"{year}-{m:02d}") for m in range(1, 13) if date(year, m, 1) <= today]
+    return choices
 
 
 def codes() -> tuple[str, ...]:
@@ -110,7 +123,7 @@ def indicators_export():
 
 
 class IndicatorsPage(Page):
-    """Indicators for a year, with the per-village breakdown and the drill-down list."""
+    """Indicators for a year, quarter or month, with the per-village breakdown and the drill-down list."""
 
     title = "管理指标"
 
@@ -145,19 +158,43 @@ class IndicatorsPage(Page):
         this_year = now().year
         for year in range(this_year, this_year - YEARS_SHOWN, -1):
             self.year.addItem(f"{year} 年", year)
+        self.period = QComboBox()
+        self._fill_periods()
         self.village = QComboBox()
         self.village.addItem("全部负责村" if self.ctx.actor.is_village_bound else "全院", None)
         self.status = QLabel("")
         self.status.setStyleSheet(f"color: {MUTED_TEXT};")
-        for combo in (self.year, self.village):
+        self.year.currentIndexChanged.connect(lambda _i: self._year_changed())
+        for combo in (self.period, self.village):
             combo.currentIndexChanged.connect(lambda _i: self.refresh())
         self.export_note = QLabel("")
         self.export_note.setStyleSheet(f"color: {MUTED_TEXT};")
-        for widget in (QLabel("年度"), self.year, QLabel("村"), self.village, self.status):
+        for widget in (QLabel("年度"), self.year, QLabel("统计期"), self.period, QLabel("村"), self.village,
+                       self.status):
             bar.addWidget(widget)
         bar.addStretch(1)
         bar.addWidget(self.export_note)
         self.body.addLayout(bar)
+        self.rule = QLabel("")
+        self.rule.setWordWrap(True)
+        self.rule.setStyleSheet(f"color: {MUTED_TEXT};")
+        self.body.addWidget(self.rule)
+
+    def _fill_periods(self) -> None:
+        """The chosen year's whole year, begun quarters and begun months (the whole year chosen)."""
+        self.period.blockSignals(True)
+        self.period.clear()
+        for label, text in period_choices(self.year.currentData(), now().date()):
+            self.period.addItem(label, text)
+        self.period.blockSignals(False)
+
+    def _year_changed(self) -> None:
+        self._fill_periods()
+        self.refresh()
+
+    def chosen_period(self) -> int | str:
+        """The year (an int) or the chosen quarter's or month's text (2026-Q1, 2026-03)."""
+        return self.period.currentData() or self.year.currentData()
 
     def _build_tabs(self) -> QTabWidget:
         self.tabs = QTabWidget()
@@ -197,9 +234,9 @@ class IndicatorsPage(Page):
             self.refresh()
 
     def refresh(self) -> None:
-        ctx, year, village_id = self.ctx, self.year.currentData(), self.village.currentData()
+        ctx, period, village_id = self.ctx, self.chosen_period(), self.village.currentData()
         self.status.setText("正在计算…")
-        ctx.tasks.run_db(lambda: indicator_report(ctx.db, ctx.actor, year, village_id=village_id),
+        ctx.tasks.run_db(lambda: indicator_report(ctx.db, ctx.actor, period, village_id=village_id),
                          on_success=self._show_report, parent=self, label="正在计算管理指标…")
 
     def _set_villages(self, villages: list[VillageInfo]) -> None:
@@ -220,7 +257,8 @@ class IndicatorsPage(Page):
         self.villages.set_rows([VillageRow(vid, report.village_names.get(vid, str(vid)), figures)
                                 for vid, figures in sorted(per_village.items(), key=lambda kv: kv[0])])
         period = report.period
-        self.status.setText(f"统计期 {period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}")
+        self.status.setText(f"{period.label}：{period.start:%Y-%m-%d} 至 {period.end:%Y-%m-%d}")
+        self.rule.setText(f"统计口径：{report.rule_text}" if report.rule_text else "")
         if self.drill is not None:
             self._show_people()
 
@@ -272,16 +310,17 @@ class IndicatorsPage(Page):
     # ----- export
 
     def export(self) -> None:
-        """Write the year's indicators and each figure's people to a workbook (a job with progress)."""
+        """Write the period's indicators and each figure's people to a workbook (a job with progress)."""
         export_job = indicators_export()
         if export_job is None:
             return
-        year, village_id = self.year.currentData(), self.village.currentData()
-        path, _ = QFileDialog.getSaveFileName(self, "导出管理指标", f"管理指标{year}.xlsx", "Excel 工作簿 (*.xlsx)")
+        year, period, village_id = self.year.currentData(), self.chosen_period(), self.village.currentData()
+        path, _ = QFileDialog.getSaveFileName(self, "导出管理指标", f"管理指标{period}.xlsx", "Excel 工作簿 (*.xlsx)")
         if not path:
             return
         ctx = self.ctx
-        job = export_job(ctx.db, ctx.actor, Path(path), year=year, village_id=village_id)
+        job = export_job(ctx.db, ctx.actor, Path(path), year=year, village_id=village_id,
+                         period=period if isinstance(period, str) else None)
         ctx.tasks.run_job(job, label="正在导出管理指标…", parent=self, on_success=self._exported)
 
     def _exported(self, result) -> None:
