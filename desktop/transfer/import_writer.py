@@ -24,11 +24,12 @@ from desktop.rules.resident_checks import CleanResident
 from desktop.services.permissions import Actor, in_village_scope
 from desktop.services.residents import RecordNumbers, apply_search_keys, mark_edited, search_keys
 from desktop.transfer.import_job import RejectedRow
+from desktop.transfer.roster_profile import PROFILE_COLUMNS, STORED_PROFILE_COLUMNS, new_row_columns, profile_changes
 from desktop.transfer.roster_rows import RowReading
 
 BATCH_SIZE = 1000
 _COMPARED = ("id", "record_no", "name", "sex", "birth_date", "id_number", "ethnicity", "phone", "address",
-             "village_id", "relation_to_head", "insurance_type", "registered_on", "deleted")
+             "village_id", "relation_to_head", "insurance_type", "registered_on", "deleted", *STORED_PROFILE_COLUMNS)
 # roster field -> the stored columns it sets on an existing record
 _UPDATES = {
     "name": ("name",), "id_number": ("id_number", "sex", "birth_date"), "sex": ("sex",),
@@ -155,6 +156,7 @@ class ImportWriter:
             "relation_to_head": clean.relation_to_head, "insurance_type": clean.insurance_type,
             "registered_on": clean.registered_on, "registered_by": self.actor.username,
             "responsible_doctor_id": clean.responsible_doctor_id, "status": ResidentStatus.ACTIVE.value,
+            **new_row_columns(clean.profile),
             **search_keys(name=clean.name, id_number=clean.id_number, phone=clean.phone, record_no=record_no),
         }
 
@@ -166,6 +168,9 @@ class ImportWriter:
         for roster_field, stored in _UPDATES.items():
             if roster_field in reading.provided:
                 columns |= {c: getattr(clean, c) for c in stored if match.values[c] != getattr(clean, c)}
+        if clean.profile is not None:
+            profile_fields = [f for f in reading.provided if f in PROFILE_COLUMNS]
+            columns |= profile_changes(clean.profile, profile_fields, match.values)
         conditions = [(kind.value, since) for kind, since in clean.conditions
                       if kind.value not in match.conditions or match.conditions[kind.value][1]
                       or (since is not None and match.conditions[kind.value][0] != since)]
