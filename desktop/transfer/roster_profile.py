@@ -65,7 +65,8 @@ _MULTIS = {"payment_methods": (PAYMENT_METHODS, "payment_other", "8"),
            "exposures": (EXPOSURES, None, None), "disabilities": (DISABILITIES, "disability_other", "8")}
 # roster field -> the stored columns it sets on an existing record
 _STORED = {"rh": ("rh_negative",), "payment_methods": ("payment_methods", "payment_other"),
-           "drug_allergies": ("drug_allergies", "drug_allergy_other"), "disabilities": ("disabilities", "disability_other")}
+           "drug_allergies": ("drug_allergies", "drug_allergy_other"),
+           "disabilities": ("disabilities", "disability_other")}
 STORED_PROFILE_COLUMNS = tuple(Profile().columns())
 _EMPTY = Profile().columns()
 

@@ -161,3 +161,25 @@ def test_a_masked_reader_sees_the_contacts_phone_masked(registry_app: App) -> No
     saved = create_resident(registry_app.db, clerk, person("赵大", "1970-02-02", village="001", profile=FULL))
     detail = get_resident(registry_app.db, actor_for(registry_app.db, "yuanzhang"), saved.resident_id)
     assert detail.masked and detail.profile.contact_phone == "139****1111"
+
+
+def test_every_demo_profile_passes_the_entry_checks_and_matches_the_conditions(demo_app: App) -> None:
+    from desktop.models import ResidentCondition
+    from desktop.rules.profile import profile_of
+    from desktop.transfer.roster_profile import PROFILE_COLUMNS, profile_cells, profile_input
+
+    with demo_app.db.read() as session:
+        residents = list(session.scalars(select(Resident)))
+        hypertensive = set(session.scalars(select(ResidentCondition.resident_id).where(
+            ResidentCondition.kind == "hypertension", ResidentCondition.deleted.is_(False))))
+        today = date.today()
+        filled = 0
+        for resident in residents:
+            profile = profile_of(resident)
+            texts = {f: v for f, v in zip(PROFILE_COLUMNS, profile_cells(profile), strict=True) if v}
+            again, errors = check_profile(profile_input(texts, PROFILE_COLUMNS), birth=resident.birth_date, today=today)
+            assert errors == {} and again == profile, resident.record_no
+            codes = {entry.code for entry in profile.past_history.get("diseases", ())}
+            assert ("2" in codes) == (resident.id in hypertensive), resident.record_no
+            filled += profile.blood_type is not None and bool(profile.living_environment)
+    assert filled == len(residents) > 1000
