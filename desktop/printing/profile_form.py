@@ -36,6 +36,7 @@ from desktop.rules.profile import (
 COVER_TITLE = "居民健康档案"
 TITLE = "个人基本信息表"
 LABEL_W = 24.0
+COVER_RULE = 0.4
 SLASH_W = 2.2  # the "/" between the boxes of a multiple choice
 DISEASE_SLOTS, OTHER_SLOTS, FAMILY_SLOTS = 6, 2, 6
 SEX_OPTIONS = "0未知的性别  1男  2女  9未说明的性别"
@@ -89,7 +90,7 @@ def cover_sheet(record: CoverRecord) -> Sheet:
     x = MARGIN + (width - boxes_w) / 2 + 8
     write(sheet, Cell(x - 16, 40, 15, side), "编号", 12, align="right", pad=0)
     digit_boxes(sheet, x, 40, record.record_no, groups=(6, 3, 3, 5), side=side, size=12)
-    write(sheet, Cell(MARGIN, 70, width, 22), COVER_TITLE, 32)
+    write(sheet, Cell(MARGIN, 66, width, 26), COVER_TITLE, 40)
     lines = (("姓名", record.name), ("现住址", record.address), ("户籍地址", record.household_address),
              ("联系电话", record.phone), ("乡镇（街道）名称", record.township), ("村（居）委会名称", record.village))
     y = 120.0
@@ -106,9 +107,9 @@ def cover_sheet(record: CoverRecord) -> Sheet:
 def _cover_line(sheet: Sheet, y: float, label: str, value: str) -> float:
     """A label and its value written on an underline, as on the printed cover."""
     left, label_w, right = MARGIN + 22, 42.0, sheet.width - MARGIN - 22
-    write(sheet, Cell(left, y, label_w, 9), f"{label}：", 13, align="right", pad=0)
-    write(sheet, Cell(left + label_w + 2, y, right - left - label_w - 2, 9), value, 13, align="left", pad=1)
-    sheet.line(left + label_w + 2, y + 9, right, y + 9, THIN)
+    write(sheet, Cell(left, y, label_w, 9), f"{label}：", 14, align="right", pad=0)
+    write(sheet, Cell(left + label_w + 2, y, right - left - label_w - 2, 9), value, 14, align="left", pad=1)
+    sheet.line(left + label_w + 2, y + 9, right, y + 9, COVER_RULE)
     return y + 14
 
 

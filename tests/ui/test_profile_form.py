@@ -133,3 +133,28 @@ def test_a_profile_error_brings_its_section_forward_and_saves_nothing(qtbot, the
     assert sql(demo_app, "SELECT count(*) FROM resident WHERE id_number = ?", number) == [(0,)]
     assert isinstance(QApplication.focusWidget(), QLineEdit | type(operations.state))
     form.done(0)
+
+
+def test_the_record_prints_from_the_register(qtbot, themed, demo_app, tasks) -> None:
+    from desktop.ui.pages.residents import ResidentsPage
+    from desktop.ui.print_preview import PrintPreviewDialog
+
+    ctx = make_context(demo_app, tasks, "luru1")
+    page = ResidentsPage(ctx)
+    qtbot.addWidget(page)
+    page.resize(1300, 700)
+    page.show()
+    page.activated()
+    settle(qtbot, ctx)
+    page.view.selectRow(0)
+    assert page.resident_actions["profile-print"].text() == "打印档案"
+    page.run_action("profile-print")
+
+    def preview() -> PrintPreviewDialog | None:
+        return next((w for w in QApplication.topLevelWidgets() if isinstance(w, PrintPreviewDialog) and w.isVisible()),
+                    None)
+
+    qtbot.waitUntil(lambda: preview() is not None, timeout=WAIT_MS)
+    dialog = preview()
+    assert dialog.page_count == 2 and "居民健康档案" in dialog.windowTitle()
+    dialog.close()
