@@ -93,6 +93,7 @@ PROFILE_LABELS: dict[str, str] = {
     **{f"living_environment.{item}": label for item, (label, _) in LIVING_ENVIRONMENT.items()},
 }
 _SPLIT = re.compile(r"[、,，;；/\n]+")
+_HISTORY_SPLIT = re.compile(r"[、,，;；\n]+")  # not at “/”: dates such as 2015/3/1 hold it
 _ENTRY = re.compile(r"^(?P<what>.+?)\s*[（(]\s*(?P<day>[^()（）]*)\s*[)）]$")
 _YEAR_MONTH = re.compile(r"(\d{4})\s*[-./年]\s*(\d{1,2})\s*月?", re.ASCII)
 _DETAIL = re.compile(r"[：:]")
@@ -298,7 +299,7 @@ def history_rows(value: object) -> list[HistoryRow] | None:
         if text in NONE_WORDS:
             return []
         rows = []
-        for part in _SPLIT.split(text):
+        for part in _HISTORY_SPLIT.split(text):
             if not part:
                 continue
             match = _ENTRY.match(part)

@@ -91,6 +91,12 @@ def test_past_history_reads_text_and_rows_with_dates() -> None:
     assert profile_from_columns(profile.columns()) == profile
 
 
+def test_history_dates_may_be_written_with_slashes_or_in_chinese() -> None:
+    profile, errors = _check(past_history={"diseases": "高血压(2015/3/1)，糖尿病（2016年5月）"})
+    assert errors == {}
+    assert [e.day for e in profile.past_history["diseases"]] == [date(2015, 3, 1), date(2016, 5, 1)]
+
+
 @pytest.mark.parametrize(("kind", "value", "message"), [
     ("diseases", "高血压（1950-01-01）", "既往史·疾病：高血压的日期 1950-01-01 早于出生日期。"),
     ("operations", "胆囊切除（2027-01-01）", "既往史·手术：胆囊切除的日期 2027-01-01 晚于今天。"),
