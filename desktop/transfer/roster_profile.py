@@ -68,7 +68,6 @@ _STORED = {"rh": ("rh_negative",), "payment_methods": ("payment_methods", "payme
            "drug_allergies": ("drug_allergies", "drug_allergy_other"),
            "disabilities": ("disabilities", "disability_other")}
 STORED_PROFILE_COLUMNS = tuple(Profile().columns())
-_EMPTY = Profile().columns()
 
 
 def profile_input(texts: Mapping[str, str], fields: Collection[str]) -> ProfileInput:
@@ -91,12 +90,6 @@ def profile_input(texts: Mapping[str, str], fields: Collection[str]) -> ProfileI
         else:
             plain[field] = value or ""
     return ProfileInput(**plain, past_history=past, family_history=family, living_environment=living)
-
-
-def new_row_columns(profile: Profile | None) -> dict[str, Any]:
-    """The profile's stored columns for a new resident (empty ones when the roster has none)."""
-    return profile.columns() if profile is not None else {k: type(v)() if v is not None else None
-                                                          for k, v in _EMPTY.items()}
 
 
 def profile_changes(profile: Profile, provided: Collection[str], stored: Mapping[str, Any]) -> dict[str, Any]:
