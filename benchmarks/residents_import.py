@@ -6,7 +6,8 @@ phones as numbers, key-population columns with dates or 是. The import runs in
 "valid rows only" mode; then the same file is imported again, which must change nothing.
 Prints the seconds of each run and rows per second beside the bare read of the same file
 (every row through the import's reader, python-calamine; and openpyxl's read-only mode, the
-reader before it), and the target.
+reader before it), and the target. With BENCH_PROFILE=1 the roster also carries five columns
+of the 个人基本信息表 (血型, 文化程度, 药物过敏史, 既往疾病, 燃料类型) as labels.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ ROWS = int(os.environ.get("BENCH_ROWS", "50000"))
 TARGET_SECONDS = 10.0
 HEADER = ("姓名", "性别", "出生日期", "身份证号码", "民族", "联系电话", "家庭住址", "村名", "与户主关系",
           "医保类型", "建档日期", "高血压", "糖尿病")
+WITH_PROFILE = os.environ.get("BENCH_PROFILE") == "1"
+PROFILE_HEADER = ("血型", "文化程度", "药物过敏史", "既往疾病", "燃料类型")
 
 
 def _date_text(rng: random.Random, day: date) -> object:
@@ -38,10 +41,11 @@ def write_roster(path: Path, rows: int, *, county: str, villages: list[str]) -> 
     from desktop.transfer.xlsx_stream import SheetWriter
 
     rng, today, used = random.Random(7), date.today(), set()
-    writer = SheetWriter(path, sheet="花名册", widths=[12] * len(HEADER), rows=rows + 1, text_columns=(3,),
+    header = HEADER + PROFILE_HEADER if WITH_PROFILE else HEADER
+    writer = SheetWriter(path, sheet="花名册", widths=[12] * len(header), rows=rows + 1, text_columns=(3,),
                          shared_strings=True)
     writer.write_row(["青山镇居民健康档案花名册（2026 年）"])
-    writer.write_header(HEADER)
+    writer.write_header(header)
     written = 0
     while written < rows:
         village = rng.choice(villages)
@@ -52,13 +56,21 @@ def write_roster(path: Path, rows: int, *, county: str, villages: list[str]) -> 
             used.add(number)
             age = (today - person.birth).days // 365
             hypertension = _date_text(rng, today - timedelta(days=rng.randrange(3000))) if age > 40 and rng.random() < 0.2 else None
+            profile = _profile_cells(rng, hypertension) if WITH_PROFILE else ()
             writer.write_row((person.name, "男" if person.sex == "1" else "女", _date_text(rng, person.birth), number,
                               "汉族", 13800000000 + rng.randrange(10**8), f"{village}{rng.randint(1, 99)}号", village,
                               {"02": "户主", "10": "配偶", "20": "儿子", "30": "女儿"}.get(person.relation, "其他"),
                               "城乡居民基本医疗保险", _date_text(rng, max(person.birth, today - timedelta(days=900))),
-                              hypertension, "是" if age > 40 and rng.random() < 0.08 else None))
+                              hypertension, "是" if age > 40 and rng.random() < 0.08 else None, *profile))
             written += 1
     writer.close()
+
+
+def _profile_cells(rng: random.Random, hypertension: object) -> tuple[object, ...]:
+    """血型, 文化程度, 药物过敏史, 既往疾病, 燃料类型 as a clerk types them."""
+    disease = "高血压（2015-03）" if hypertension else "无"
+    return (rng.choice(("A型", "B型", "O型", "AB型")), rng.choice(("小学", "初中", "高中")),
+            rng.choice(("无", "无", "青霉素")), disease, rng.choice(("液化气", "柴火")))
 
 
 def bare_reads(path: Path) -> list[tuple[str, float, int]]:

@@ -26,6 +26,7 @@ from desktop.models.sync_columns import new_sync_rows
 from desktop.rules.idnumbers import make_id
 from desktop.rules.pinyin import name_keys
 from desktop.rules.population import HEAD_OF_HOUSEHOLD, KeyPopulation
+from desktop.rules.profile import HistoryEntry, Profile
 
 # (surname, weight); 单 曾 解 仇 区 朴 read differently as surnames.
 SURNAMES: tuple[tuple[str, int], ...] = (
@@ -146,6 +147,105 @@ def random_conditions(rng: random.Random, person: Person, today: date) -> list[t
     return found
 
 
+def _pick(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _education(rng: random.Random, age: int) -> str | None:
+    if age < 7:
+        return None
+    if age < 18:
+        return "8" if age < 13 else ("7" if age < 16 else "6")
+    if age >= 65:
+        return _pick(rng, {"9": 40, "8": 45, "7": 12, "6": 3})
+    if age >= 35:
+        return _pick(rng, {"9": 3, "8": 30, "7": 45, "6": 12, "4": 5, "3": 5})
+    return _pick(rng, {"7": 30, "6": 22, "4": 10, "5": 3, "3": 20, "2": 14, "1": 1})
+
+
+def _marital(rng: random.Random, age: int, relation: str) -> str | None:
+    if age < 18:
+        return None
+    if relation == "10" or (relation == HEAD_OF_HOUSEHOLD and age < 65 and rng.random() < 0.9):
+        return "2"
+    if age >= 65:
+        return _pick(rng, {"2": 55, "3": 42, "4": 3})
+    return _pick(rng, {"1": 50, "2": 42, "4": 5, "3": 3}) if age < 30 else _pick(rng, {"2": 88, "1": 5, "4": 4, "3": 3})
+
+
+def _contact(person: Person, members: list[Person]) -> str | None:
+    """The head of the household, or for the head another adult member."""
+    others = [m.name for m in members if m is not person and m.relation in (HEAD_OF_HOUSEHOLD, "10", "20", "30")]
+    return others[0] if others else None
+
+
+def _payments(insurance: str, kinds: set[KeyPopulation]) -> tuple[str, ...]:
+    if "职工" in insurance:
+        return ("1",)
+    return ("3", "4") if KeyPopulation.POVERTY_RELIEF in kinds else ("3",)
+
+
+def _past_diseases(rng: random.Random, person: Person, age: int, conditions, today: date) -> tuple[HistoryEntry, ...]:
+    """The conditions recorded on the resident, and a few other chronic diseases the 规范's list names."""
+    codes = {KeyPopulation.HYPERTENSION: "2", KeyPopulation.DIABETES: "3", KeyPopulation.SEVERE_MENTAL_ILLNESS: "8",
+             KeyPopulation.TUBERCULOSIS: "9"}
+    found = [HistoryEntry("", since, codes[kind]) for kind, since in conditions if kind in codes]
+    for code, min_age, chance in (("4", 50, 0.04), ("5", 60, 0.04), ("7", 60, 0.03)):
+        if age > min_age and rng.random() < chance:
+            found.append(HistoryEntry("", person.birth + timedelta(days=rng.randrange(365 * min_age, 365 * age)), code))
+    return tuple(sorted((e for e in found if e.day is None or e.day <= today), key=lambda e: int(e.code or 0)))
+
+
+def _events(rng: random.Random, person: Person, age: int, chance: float, names: tuple[str, ...]):
+    if age < 18 or rng.random() >= chance:
+        return ()
+    day = person.birth + timedelta(days=rng.randrange(365 * 16, 365 * age))
+    return (HistoryEntry(rng.choice(names), date(day.year, day.month, 1)),)
+
+
+def demo_living(household: int) -> dict[str, str]:
+    """A household's 生活环境 (kitchen, fuel, water, toilet, livestock), drawn from its own generator."""
+    home = random.Random(household * 104729 + 1)
+    return {"kitchen_exhaust": _pick(home, {"1": 15, "2": 35, "3": 20, "4": 30}),
+            "fuel": _pick(home, {"1": 45, "2": 8, "3": 10, "4": 5, "5": 30}),
+            "water": _pick(home, {"1": 75, "2": 5, "3": 18, "4": 2}),
+            "toilet": _pick(home, {"1": 60, "2": 15, "3": 15, "4": 5, "5": 5}),
+            "livestock": _pick(home, {"1": 55, "2": 35, "3": 3, "4": 7})}
+
+
+def demo_profile(person: Person, conditions, *, today: date, insurance: str, resident: int,
+                 living: dict[str, str], contact: str | None = None) -> dict:
+    """A plausible 个人基本信息表 for a demo resident, consistent with their recorded conditions.
+
+    Drawn from a generator seeded by the resident's id, so the demo's main sequence (and every
+    later step) stays as it was.
+    """
+    rng = random.Random(resident * 7919)
+    age = (today - person.birth).days // 365
+    kinds = {kind for kind, _ in conditions}
+    disabled = KeyPopulation.DISABLED in kinds
+    parents = {"2": 25, "3": 8, "7": 6, "1": 61}
+    return Profile(
+        residence_type="1" if rng.random() < 0.93 else "2", contact_name=contact,
+        blood_type=_pick(rng, {"1": 28, "2": 30, "3": 30, "4": 9, "5": 3}),
+        rh=_pick(rng, {"2": 82, "3": 18}), education=_education(rng, age),
+        occupation=None if age < 18 else _pick(
+            rng, {"4": 60, "3": 10, "5": 8, "8": 16 if age < 65 else 60, "1": 3, "2": 2, "7": 1}),
+        marital_status=_marital(rng, age, person.relation),
+        payment_methods=_payments(insurance, kinds),
+        drug_allergies=(_pick(rng, {"1": 88, "2": 7, "3": 2, "4": 1, "5": 2}),),
+        exposures=(_pick(rng, {"1": 97, "2": 2, "3": 1}),),
+        past_history={"diseases": _past_diseases(rng, person, age, conditions, today),
+                      "operations": _events(rng, person, age, 0.08, ("阑尾切除术", "胆囊切除术", "疝修补术")),
+                      "traumas": _events(rng, person, age, 0.04, ("左前臂骨折", "右踝关节骨折", "头皮裂伤")),
+                      "transfusions": _events(rng, person, age, 0.01, ("外伤失血", "手术失血"))},
+        family_history={"father": (_pick(rng, parents),), "mother": (_pick(rng, parents),), "siblings": ("1",),
+                        "children": ("1",)},
+        genetic_disease="无", disabilities=(rng.choice("55567234"),) if disabled else ("1",),
+        living_environment=living,
+    ).columns()
+
+
 def add_demo_residents(
     db: Database,
     target: int,
@@ -253,6 +353,7 @@ def _add_household(batch: _Batch, rng: random.Random, today: date, village: Vill
     household_id = next(ids.household)
     address = f"{village.name}{rng.choice('东西南北中')}组{rng.randint(1, 120)}号"
     members = random_household(rng, today)
+    living = demo_living(household_id)
     household = {"id": household_id, "village_id": village.id, "address": address, "head_id": None}
     batch.households.append(household)
     for person in members:
@@ -265,6 +366,8 @@ def _add_household(batch: _Batch, rng: random.Random, today: date, village: Vill
         phone = f"1{rng.choice('3578')}{rng.randrange(10**9):09d}" if rng.random() < 0.85 else None
         registered_on = max(person.birth, today - timedelta(days=rng.randrange(3650)))
         consenting = rng.random() < 0.6
+        insurance = "城乡居民基本医疗保险" if rng.random() < 0.93 else "城镇职工基本医疗保险"
+        conditions = random_conditions(rng, person, today)
         batch.residents.append({
             "id": resident_id, "record_no": record_no, "record_no_rev": record_no[::-1], "name": person.name,
             "name_initials": initials, "name_pinyin": full, "name_rev": person.name[::-1], "sex": person.sex,
@@ -272,15 +375,17 @@ def _add_household(batch: _Batch, rng: random.Random, today: date, village: Vill
             "id_number": number, "id_number_rev": number[::-1] if number else None, "ethnicity": "汉族",
             "phone": phone, "phone_rev": phone[::-1] if phone else None, "address": address,
             "village_id": village.id, "household_id": household_id, "relation_to_head": person.relation,
-            "insurance_type": "城乡居民基本医疗保险" if rng.random() < 0.93 else "城镇职工基本医疗保险",
+            "insurance_type": insurance,
             "registered_on": registered_on, "registered_by": f"cunyi{village.code}",
             "responsible_doctor_id": doctor_id, "status": "active",
             "consent_given_by": (person.name if person.birth <= _years_ago(today, 18) else members[0].name)
             if consenting else None,
             "consent_on": registered_on if consenting else None,
             "consent_notice_version": "2024版" if consenting else None,
+            **demo_profile(person, conditions, today=today, insurance=insurance, resident=resident_id,
+                            living=living, contact=_contact(person, members)),
         })
-        for kind, since in random_conditions(rng, person, today):
+        for kind, since in conditions:
             batch.conditions.append({"resident_id": resident_id, "kind": kind.value, "since": since})
 
 

@@ -14,6 +14,7 @@ from desktop.errors import ValidationError
 from desktop.rules.dates import DateError, parse_date
 from desktop.rules.idnumbers import IdNumberError, parse_id
 from desktop.rules.phones import normalise_phone, phone_problem
+from desktop.rules.profile import PROFILE_LABELS, Profile, ProfileInput, check_profile
 from desktop.rules.population import (
     ETHNIC_GROUPS,
     INSURANCE_TYPES,
@@ -30,6 +31,7 @@ FIELD_LABELS = {
     "phone": "联系电话", "address": "现住址", "village_code": "所属村", "relation_to_head": "与户主关系",
     "insurance_type": "医保类型", "registered_on": "建档日期", "record_no": "健康档案编号", "conditions": "重点人群",
     "consent_given_by": "知情同意人", "consent_on": "知情同意日期", "consent_notice_version": "告知书版本",
+    **PROFILE_LABELS,
 }
 
 
@@ -54,6 +56,7 @@ class ResidentInput:
     consent_given_by: str = ""
     consent_on: object = None
     consent_notice_version: str = ""
+    profile: ProfileInput | None = None  # None: the 个人基本信息表 is left as stored
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class CleanResident:
     consent_given_by: str | None = None
     consent_on: date | None = None
     consent_notice_version: str | None = None
+    profile: Profile | None = None
 
 
 def _date_or_none(value: object) -> bool:
@@ -211,6 +215,12 @@ def check_resident(data: ResidentInput, *, villages: Mapping[str, int], today: d
         conditions=_check_conditions(check, data, birth), responsible_doctor_id=data.responsible_doctor_id,
     )
     consent_by, consent_on, consent_version = _check_consent(check, data)
+    profile = None
+    if data.profile is not None:
+        profile, problems = check_profile(data.profile, birth=birth, today=today)
+        for name, message in problems.items():
+            check.fail(name, message)
     if check.errors:
         raise ValidationError(check.errors)
-    return replace(clean, consent_given_by=consent_by, consent_on=consent_on, consent_notice_version=consent_version)
+    return replace(clean, consent_given_by=consent_by, consent_on=consent_on, consent_notice_version=consent_version,
+                   profile=profile)

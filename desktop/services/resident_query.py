@@ -7,7 +7,7 @@ ID and phone numbers are masked unless the role may see them.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -22,6 +22,7 @@ from desktop.rules.dates import age_on
 from desktop.rules.idnumbers import mask_id, normalise_id, upgrade_15
 from desktop.rules.phones import mask_phone
 from desktop.rules.population import KeyPopulation, ResidentStatus, birth_range_for_age_group
+from desktop.rules.profile import Profile, profile_of
 from desktop.rules.text import clean_name, squeeze
 from desktop.services.people_names import display_name
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, require, village_scope
@@ -275,6 +276,7 @@ class ResidentDetail:
     consent_notice_version: str | None
     masked: bool
     registered_by_name: str = ""  # 建档人 as people see it (the account's display name)
+    profile: Profile = field(default_factory=Profile)
 
 
 def get_resident(db: Database, actor: Actor, resident_id: int) -> ResidentDetail:
@@ -310,5 +312,13 @@ def _detail(resident: Resident, village: Village, *, full: bool) -> ResidentDeta
         status=resident.status, status_date=resident.status_date, status_note=resident.status_note,
         conditions=tuple((c.kind, c.since) for c in resident.conditions if not c.deleted),
         consent_given_by=resident.consent_given_by, consent_on=resident.consent_on,
-        consent_notice_version=resident.consent_notice_version, masked=not full,
+        consent_notice_version=resident.consent_notice_version, masked=not full, profile=_profile(resident, full=full),
     )
+
+
+def _profile(resident: Resident, *, full: bool) -> Profile:
+    """The 个人基本信息表, the contact's phone masked like the resident's own."""
+    profile = profile_of(resident)
+    if full or not profile.contact_phone:
+        return profile
+    return replace(profile, contact_phone=mask_phone(profile.contact_phone))

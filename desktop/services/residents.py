@@ -22,6 +22,7 @@ from desktop.models import Branch, RecordNumberCounter, Resident, ResidentCondit
 from desktop.models.base import SyncState
 from desktop.models.resident import resident_search_keys
 from desktop.rules.population import ResidentStatus
+from desktop.rules.profile import PROFILE_COLUMNS
 from desktop.rules.resident_checks import CleanResident, ResidentInput, check_resident
 from desktop.services import audit
 from desktop.services.audit import Action
@@ -119,6 +120,7 @@ def snapshot(resident: Resident) -> dict[str, Any]:
             "status", "status_date", "status_note", "consent_given_by", "consent_on", "consent_notice_version")
     values = {key: getattr(resident, key) for key in keys}
     values["conditions"] = sorted((c.kind, str(c.since)) for c in resident.conditions if not c.deleted)
+    values |= {column: getattr(resident, column) for column in PROFILE_COLUMNS}
     return values
 
 
@@ -127,6 +129,9 @@ def _assign(resident: Resident, clean: CleanResident) -> None:
                 "relation_to_head", "insurance_type", "registered_on", "responsible_doctor_id",
                 "consent_given_by", "consent_on", "consent_notice_version"):
         setattr(resident, key, getattr(clean, key))
+    if clean.profile is not None:
+        for column, value in clean.profile.columns().items():
+            setattr(resident, column, value)
     apply_search_keys(resident)
 
 

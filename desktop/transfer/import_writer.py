@@ -24,6 +24,7 @@ from desktop.rules.resident_checks import CleanResident
 from desktop.services.permissions import Actor, in_village_scope
 from desktop.services.residents import RecordNumbers, apply_search_keys, mark_edited, search_keys
 from desktop.transfer.import_job import RejectedRow
+from desktop.transfer.roster_profile import PROFILE_COLUMNS, STORED_PROFILE_COLUMNS, profile_changes
 from desktop.transfer.roster_rows import RowReading
 
 BATCH_SIZE = 1000
@@ -66,6 +67,8 @@ class ImportWriter:
         self.reserved = {r.clean.record_no for r in readings if r.clean and r.clean.record_no}
         self.next_id = (session.scalar(select(Resident.id).order_by(Resident.id.desc()).limit(1)) or 0) + 1
         self.touched: dict[int, int] = {}
+        with_profile = any(r.clean is not None and r.clean.profile is not None for r in readings)
+        self.compared = _COMPARED + STORED_PROFILE_COLUMNS if with_profile else _COMPARED  # JSON costs to read
         self.imported = self.updated = self.unchanged = 0
 
     def write_batch(self, readings: list[RowReading]) -> list[RejectedRow]:
@@ -92,7 +95,7 @@ class ImportWriter:
         ids = {c.id_number for c in cleans if c.id_number}
         record_nos = {c.record_no for c in cleans if c.record_no}
         names = {c.name for c in cleans}
-        columns = [getattr(Resident, name) for name in _COMPARED]
+        columns = [getattr(Resident, name) for name in self.compared]
         rows = []
         for condition, keys in ((Resident.id_number.in_(ids), ids), (Resident.record_no.in_(record_nos), record_nos),
                                 (Resident.name.in_(names) & Resident.id_number.is_(None), names)):
@@ -155,6 +158,7 @@ class ImportWriter:
             "relation_to_head": clean.relation_to_head, "insurance_type": clean.insurance_type,
             "registered_on": clean.registered_on, "registered_by": self.actor.username,
             "responsible_doctor_id": clean.responsible_doctor_id, "status": ResidentStatus.ACTIVE.value,
+            **(clean.profile.columns() if clean.profile is not None else {}),  # else the columns' defaults
             **search_keys(name=clean.name, id_number=clean.id_number, phone=clean.phone, record_no=record_no),
         }
 
@@ -166,6 +170,9 @@ class ImportWriter:
         for roster_field, stored in _UPDATES.items():
             if roster_field in reading.provided:
                 columns |= {c: getattr(clean, c) for c in stored if match.values[c] != getattr(clean, c)}
+        if clean.profile is not None:
+            profile_fields = [f for f in reading.provided if f in PROFILE_COLUMNS]
+            columns |= profile_changes(clean.profile, profile_fields, match.values)
         conditions = [(kind.value, since) for kind, since in clean.conditions
                       if kind.value not in match.conditions or match.conditions[kind.value][1]
                       or (since is not None and match.conditions[kind.value][0] != since)]

@@ -25,11 +25,14 @@ from desktop.models import Resident, ResidentCondition, Village
 from desktop.rules.idnumbers import mask_id
 from desktop.rules.phones import mask_phone
 from desktop.rules.population import RECORDED_CONDITIONS, RELATIONS, SEX_LABELS, ResidentStatus
+from desktop.rules.profile import profile_from_columns
 from desktop.services import audit
 from desktop.services.audit import Action
+from desktop.services.people_names import display_names
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 from desktop.services.resident_query import ResidentFilter, list_ids, scoped
 from desktop.transfer.export_job import VILLAGE_OPTION, ExportSpec
+from desktop.transfer.roster_profile import PROFILE_COLUMNS, STORED_PROFILE_COLUMNS, profile_cells
 from desktop.transfer.xlsx_stream import SheetWriter
 
 CHUNK = 2000
@@ -38,13 +41,16 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     ("健康档案编号", 20), ("姓名", 10), ("性别", 6), ("出生日期", 12), ("身份证号", 21), ("民族", 8),
     ("联系电话", 14), ("现住址", 28), ("所属村", 12), ("与户主关系", 10), ("医保类型", 22), ("建档日期", 12),
     ("建档人", 10), ("状态", 6), ("状态日期", 12), *((kind.label, 14) for kind in RECORDED_CONDITIONS),
+    *((title, width) for title, _, width in PROFILE_COLUMNS.values()),
 )
-TEXT_COLUMNS = (0, 4, 6)  # record number, ID number, phone
+_CONTACT_PHONE = 15 + len(RECORDED_CONDITIONS) + list(PROFILE_COLUMNS).index("contact_phone")
+TEXT_COLUMNS = (0, 4, 6, _CONTACT_PHONE)  # record number, ID number, phone, the contact's phone
 _STATUS_LABELS = {status.value: status.label for status in ResidentStatus}
 _FIELDS = (Resident.id, Resident.record_no, Resident.name, Resident.sex, Resident.birth_date, Resident.id_number,
            Resident.ethnicity, Resident.phone, Resident.address, Village.name, Resident.relation_to_head,
            Resident.insurance_type, Resident.registered_on, Resident.registered_by, Resident.status,
-           Resident.status_date)
+           Resident.status_date, *(getattr(Resident, column) for column in STORED_PROFILE_COLUMNS))
+_BASE_FIELDS = 16
 
 
 @dataclass(frozen=True)
@@ -129,19 +135,23 @@ class ResidentExport:
                 ResidentCondition.resident_id.in_(ids), ResidentCondition.deleted.is_(False))
             for resident_id, kind, since in session.execute(query):
                 conditions.setdefault(resident_id, {})[kind] = since or "是"
-        return [_sheet_row(found[i], conditions.get(i, {}), masked) for i in ids if i in found]
+            names = display_names(session, {row.registered_by for row in found.values()})
+        return [_sheet_row(found[i], conditions.get(i, {}), masked, names) for i in ids if i in found]
 
 
-def _sheet_row(row: Any, conditions: dict[str, Any], masked: bool) -> tuple[Any, ...]:
+def _sheet_row(row: Any, conditions: dict[str, Any], masked: bool, names: dict[str, str]) -> tuple[Any, ...]:
     (_, record_no, name, sex, birth, id_number, ethnicity, phone, address, village, relation, insurance,
-     registered_on, registered_by, status, status_date) = row
+     registered_on, registered_by, status, status_date) = row[:_BASE_FIELDS]
+    profile = profile_from_columns(dict(zip(STORED_PROFILE_COLUMNS, row[_BASE_FIELDS:], strict=True)))
+    contact_phone = profile.contact_phone
     if masked:
         id_number = mask_id(id_number) if id_number else None
         phone = mask_phone(phone) if phone else None
+        contact_phone = mask_phone(contact_phone) if contact_phone else None
     return (record_no, name, SEX_LABELS.get(sex, sex), birth, id_number, ethnicity, phone, address, village,
-            RELATIONS.get(relation or "", relation), insurance, registered_on, registered_by,
+            RELATIONS.get(relation or "", relation), insurance, registered_on, names.get(registered_by, registered_by),
             _STATUS_LABELS.get(status, status), status_date,
-            *(conditions.get(kind.value) for kind in RECORDED_CONDITIONS))
+            *(conditions.get(kind.value) for kind in RECORDED_CONDITIONS), *profile_cells(profile, phone=contact_phone))
 
 
 def _export_job(db: Database, actor: Actor, out: Path, options: Mapping[str, Any]) -> ResidentExport:

@@ -35,6 +35,7 @@ from desktop.transfer.import_job import (
     write_error_workbook,
 )
 from desktop.transfer.import_writer import ImportWriter
+from desktop.transfer.resident_template import resident_template
 from desktop.transfer.roster_rows import RowReader, RowReading, Villages
 from desktop.transfer.workbook import FIELD_TITLES, RESIDENT_FIELDS, SheetLayout, resident_missing
 
@@ -126,7 +127,8 @@ RESIDENT_IMPORT = ImportSpec(
     kind="residents", label="居民档案", permission=Permission.IMPORT_RESIDENTS, vocabulary=RESIDENT_FIELDS,
     check_rows=check_roster_rows, write=write_roster_rows, entity_type="resident", audit_summary=_audit_summary,
     changes=lambda result: Changes(residents=True, audit=True), missing_columns=resident_missing,
-    text_fields=("id_number", "record_no", "phone"), read_share=READ_SHARE, refuse_before_writing=True,
+    text_fields=("id_number", "record_no", "phone", "contact_phone"), read_share=READ_SHARE, refuse_before_writing=True,
+    template=resident_template,
 )
 
 

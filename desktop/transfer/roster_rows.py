@@ -18,6 +18,7 @@ from desktop.rules.dates import DateError, parse_date
 from desktop.rules.population import KeyPopulation
 from desktop.rules.resident_checks import FIELD_LABELS, CleanResident, ResidentInput, check_resident
 from desktop.rules.text import squeeze
+from desktop.transfer.roster_profile import PROFILE_COLUMNS, profile_input
 from desktop.transfer.workbook import CONDITION, SheetLayout
 
 _APOSTROPHES = "'‘’`"
@@ -142,6 +143,7 @@ class RowReader:
         self.villages = villages
         self.today = today
         self.default_village = default_village
+        self.profile_fields = tuple(f for f in self.columns if f in PROFILE_COLUMNS)
 
     def _value(self, values: tuple[Any, ...], field_name: str) -> Any:
         column = self.columns.get(field_name)
@@ -193,6 +195,7 @@ class RowReader:
             relation_to_head=RELATION_WORDS.get(squeeze(relation), relation),
             insurance_type=text.get("insurance_type", ""), registered_on=date_value(get(values, "registered_on")),
             record_no=record_no, conditions=self._conditions(values, text, problems),
+            profile=profile_input(text, self.profile_fields) if self.profile_fields else None,
         )
         return data, frozenset(text)
 

@@ -19,6 +19,7 @@ from typing import Any, Self
 from desktop.errors import UserFacingError
 from desktop.rules.population import KeyPopulation
 from desktop.rules.text import squeeze
+from desktop.transfer.roster_profile import PROFILE_SYNONYMS, PROFILE_TITLES
 from desktop.transfer.sheets import Sheet, SpreadsheetFile
 from desktop.transfer.xlsx_stream import column_letter
 
@@ -36,7 +37,7 @@ FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
     "village": ("所属村", "村", "村名", "村代码", "行政村", "村居", "所属村委会", "村委会", "所在村", "村名称"),
     "relation_to_head": ("与户主关系", "户主关系", "与户主的关系"),
     "ethnicity": ("民族",),
-    "insurance_type": ("医保类型", "医疗保险类型", "医疗费用支付方式", "参保类型"),
+    "insurance_type": ("医保类型", "医疗保险类型", "参保类型"),
     "registered_on": ("建档日期", "建档时间"),
     "record_no": ("健康档案编号", "档案编号", "档案号", "健康档案号"),
     CONDITION + KeyPopulation.HYPERTENSION: ("高血压", "高血压患者"),
@@ -46,12 +47,14 @@ FIELD_SYNONYMS: dict[str, tuple[str, ...]] = {
     CONDITION + KeyPopulation.DISABLED: ("残疾", "残疾人"),
     CONDITION + KeyPopulation.PREGNANT: ("孕产妇",),
     CONDITION + KeyPopulation.POVERTY_RELIEF: ("脱贫/低保/特困", "脱贫/低保/特困人口", "脱贫人口", "低保", "特困"),
+    **PROFILE_SYNONYMS,
 }
 FIELD_TITLES = {
     "name": "姓名", "id_number": "身份证号", "sex": "性别", "birth_date": "出生日期", "phone": "联系电话",
     "address": "现住址", "village": "所属村", "relation_to_head": "与户主关系", "ethnicity": "民族",
     "insurance_type": "医保类型", "registered_on": "建档日期", "record_no": "健康档案编号",
     **{CONDITION + kind: kind.label for kind in KeyPopulation if not kind.is_age_based},
+    **PROFILE_TITLES,
 }
 REQUIRED_FIELDS = ("name", "village")
 _NOTE = re.compile(r"\(.*?\)|\[.*?\]|[*※:：]")

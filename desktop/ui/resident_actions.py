@@ -19,6 +19,7 @@ from desktop.services.resident_query import ResidentRow
 from desktop.ui.chronic_panel import ChronicPanel
 from desktop.ui.context import UiContext
 from desktop.ui.household_view import HouseholdDialog
+from desktop.ui.print_preview import show_form_preview
 from desktop.ui.resident_form import StatusDialog
 
 Handler = Callable[[UiContext, QWidget, ResidentRow], QWidget | None]
@@ -57,6 +58,11 @@ def household_dialog(ctx: UiContext, page: QWidget, row: ResidentRow) -> QWidget
     return HouseholdDialog(ctx, row, parent=page)
 
 
+def profile_preview(ctx: UiContext, page: QWidget, row: ResidentRow) -> None:
+    """打印档案: the 健康档案封面 and 个人基本信息表 in the print preview (opened when the PDF is ready)."""
+    show_form_preview(ctx, page, "profile", row.record_no, title=f"{row.name} 居民健康档案")
+
+
 def chronic_panel(ctx: UiContext, page: QWidget, row: ResidentRow) -> QWidget:
     """慢病/随访: chronic management's panel (enrolments, visits, health checks)."""
     return ChronicPanel(ctx, row.id, parent=page)
@@ -65,4 +71,5 @@ def chronic_panel(ctx: UiContext, page: QWidget, row: ResidentRow) -> QWidget:
 RESIDENT_ACTIONS: Registry[ResidentAction] = Registry("resident actions", lambda action: action.key)
 RESIDENT_ACTIONS.add(ResidentAction("status", "标记迁出/死亡", status_dialog, permission=Permission.EDIT_RESIDENTS))
 RESIDENT_ACTIONS.add(ResidentAction("household", "户", household_dialog))
+RESIDENT_ACTIONS.add(ResidentAction("profile-print", "打印档案", profile_preview, permission=Permission.VIEW_RESIDENTS))
 RESIDENT_ACTIONS.add(ResidentAction("chronic", "慢病/随访", chronic_panel, permission=Permission.VIEW_FOLLOWUPS))

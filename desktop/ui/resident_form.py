@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QTabWidget,
     QWidget,
 )
 
@@ -38,6 +39,7 @@ from desktop.rules.population import (
     ResidentStatus,
     age_groups,
 )
+from desktop.rules.profile import Profile
 from desktop.rules.resident_checks import ResidentInput
 from desktop.services.branch import StaffInfo, VillageInfo, list_staff, list_villages
 from desktop.services.permissions import Permission, in_village_scope
@@ -46,6 +48,7 @@ from desktop.services.residents import DuplicateResident, Saved, create_resident
 from desktop.ui.context import UiContext
 from desktop.ui.form_dialog import FormDialog, Work, hint_label
 from desktop.ui.forms import EnterMovesOn, combo, date_edit
+from desktop.ui.profile_sections import ProfileSections
 from desktop.ui.theme import ERROR, MUTED_TEXT
 
 FROM_ID = "出生日期、性别已按身份证号填写。"
@@ -145,6 +148,8 @@ class ResidentForm(ResidentDialog):
         self._columns()
         self._identity_fields(detail)
         self._record_fields(detail, lookups.villages, lookups.staff)
+        self.sections = ProfileSections(self.tabs, self.errors, detail.profile if detail else Profile())
+        self._fields.extend(self.sections.fields)
         self.id_number.textChanged.connect(self._id_typed)
         self.id_number.editingFinished.connect(self._id_finished)
         self.birth_date.textChanged.connect(lambda _text: self._age_groups())
@@ -165,13 +170,16 @@ class ResidentForm(ResidentDialog):
             if d.status_date:
                 summary += f" {d.status_date:%Y-%m-%d}"
             layout.insertWidget(0, hint_label(summary))
-        columns = QHBoxLayout()
+        basic = QWidget()
+        columns = QHBoxLayout(basic)
         self.right = QFormLayout()
         self.right.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         columns.addLayout(self.form, 1)
         columns.addSpacing(16)
         columns.addLayout(self.right, 1)
-        layout.insertLayout(1 if self.detail is not None else 0, columns)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(basic, "&1 基本信息")
+        layout.insertWidget(1 if self.detail is not None else 0, self.tabs)
 
     def _identity_fields(self, d: ResidentDetail | None) -> None:
         left = self.form
@@ -293,6 +301,7 @@ class ResidentForm(ResidentDialog):
             registered_on=self.registered_on.text(), conditions=self.conditions.value(),
             responsible_doctor_id=self.doctor.currentData(), consent_given_by=self.consent_by.text(),
             consent_on=self.consent_on.text(), consent_notice_version=self.consent_version.text(),
+            profile=self.sections.value(),
         )
 
     def submit(self) -> Work:
@@ -305,7 +314,21 @@ class ResidentForm(ResidentDialog):
     def show_errors(self, errors: dict[str, str]) -> None:
         if "id_number" in errors:
             self._id_hint("")
+        self.sections.mark(errors)
+        self.tabs.setCurrentIndex(self._first_tab(errors))
         super().show_errors(errors)
+
+    def _first_tab(self, errors: dict[str, str]) -> int:
+        """The section holding the first field named in `errors` (the basic one when none is)."""
+        for name in errors:
+            if name in self.sections.tab_of:
+                return self.sections.tab_of[name]
+            try:
+                self.errors.widget(name)
+            except KeyError:
+                continue
+            return 0
+        return self.tabs.currentIndex()
 
     def _failed(self, error: BaseException) -> None:
         super()._failed(error)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from desktop.app import App
 from desktop.errors import Cancelled, PermissionDenied
 from desktop.jobs import no_progress
-from desktop.models import AuditEntry, Resident
+from desktop.models import Account, AuditEntry, Resident
 from desktop.rules.population import ResidentStatus
 from desktop.services.resident_query import ResidentFilter, count_residents
 from desktop.transfer.resident_export import COLUMNS, ResidentExport, village_filter
@@ -52,6 +52,11 @@ def test_the_export_keeps_ids_as_text_and_dates_as_dates(demo_app: App, tmp_path
     name, number, birth = an_x_resident(demo_app)
     row = next(r for r in rows if r[ID_COLUMN] == number)
     assert row[1] == name and row[BIRTH_COLUMN] == datetime.combine(birth, datetime.min.time())
+    registrars = {r[rows[0].index("建档人")] for r in rows[1:]}
+    with demo_app.db.read() as session:
+        usernames = set(session.scalars(select(Account.username)))
+        shown = set(session.scalars(select(Account.display_name)))
+    assert registrars and registrars <= shown and not registrars & usernames  # people, not user names
     sheet = load_workbook(tmp_path / "all.xlsx").active
     id_cell, birth_cell = sheet.cell(row=2, column=ID_COLUMN + 1), sheet.cell(row=2, column=BIRTH_COLUMN + 1)
     assert (id_cell.data_type, id_cell.number_format) == ("s", "@")
