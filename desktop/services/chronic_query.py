@@ -61,7 +61,7 @@ class VisitRow:
     dbp: int | None
     fasting_glucose: float | None
     classification: Classification
-    suggested: Classification
+    suggested: Classification | None  # None: no reading to suggest from
     next_step: str
     next_visit_date: date
     doctor_name: str
@@ -124,10 +124,15 @@ def _enrolments(session: Session, resident_id: int) -> tuple[EnrolmentRow, ...]:
                               e.ended_on, e.end_reason) for e, doctor in rows)
 
 
+def _classification(code: str | None) -> Classification | None:
+    """A stored classification; None where the rules had no reading to suggest from."""
+    return Classification(code) if code else None
+
+
 def _visit_row(v: FollowupVisit) -> VisitRow:
     medications = tuple((m.get("name", ""), m.get("times_per_day", ""), m.get("dose", "")) for m in v.medications)
     return VisitRow(v.id, Disease(v.disease), v.visit_date, v.method, v.sbp, v.dbp, v.fasting_glucose,
-                    Classification(v.classification), Classification(v.suggested_classification), v.next_step,
+                    Classification(v.classification), _classification(v.suggested_classification), v.next_step,
                     v.next_visit_date, v.doctor_name, tuple(v.emergency_reasons), medications, v.target_weight)
 
 

@@ -102,7 +102,7 @@ def _visit_row(row: Any) -> tuple[Any, ...]:
      next_day, doctor) = row[6:]
     return (*_person(row), day, VisitMethod(method).label, sbp, dbp, heart_rate, weight, glucose, hba1c,
             ADHERENCE.get(adherence or "", adherence), Classification(chosen).label,
-            Classification(suggested).label, reason, NextStep(step).label, next_day, doctor)
+            Classification(suggested).label if suggested else "", reason, NextStep(step).label, next_day, doctor)
 
 
 def _enrolment_row(row: Any) -> tuple[Any, ...]:
