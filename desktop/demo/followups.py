@@ -109,7 +109,7 @@ class _History:
     """What the next visit needs to know about the earlier ones."""
 
     previous: Classification | None = None  # the last visit with a reading
-    previous_adverse: bool = False
+    previous_adverse: bool = False  # a reaction on that visit: the drug was changed, no second reaction in a row
     short_run: int = 0  # visits in a row whose next step was not routine
 
 
@@ -123,6 +123,8 @@ def _plan_visits(patient: _Patient, enrolment_id: int, managed_from: date, rng: 
     lifestyle = habits_of(patient.resident_id, patient.sex).visit_lifestyle(patient.disease)
     day = first + timedelta(days=rng.randint(0, 40))
     late_payer = rng.random() < 0.12  # comes late or is hard to find
+    # A few go away for most of a year (work elsewhere, living with a child) and are not followed up meanwhile.
+    away_from = first + timedelta(days=rng.randrange(365 * HISTORY_YEARS)) if rng.random() < 0.05 else None
     state = _History()
     visits: list[dict] = []
     while day < until:
@@ -138,6 +140,8 @@ def _plan_visits(patient: _Patient, enrolment_id: int, managed_from: date, rng: 
         else:
             late = rng.choice((0, 0, 1, 2, 3))
         day = row["next_visit_date"] + timedelta(days=late)
+        if away_from is not None and day >= away_from:
+            day, away_from = day + timedelta(days=rng.randint(250, 420)), None
     return visits
 
 
@@ -190,9 +194,8 @@ def _visit(patient: _Patient, enrolment_id: int, day: date, course: Course, life
         advice += course.intensify()  # otherwise the doctor first stresses taking the tablets regularly
     row["medication_advice"] = advice
     row = VISIT_DEFAULTS | row
-    if measurement != "3":
-        state.previous = classification
-    state.previous_adverse = adverse
+    if measurement != "3":  # only a visit with a reading is the "previous" one the rules look back to
+        state.previous, state.previous_adverse = classification, adverse
     return row
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter, defaultdict
+from contextlib import closing
 from dataclasses import fields
 from datetime import date
 from pathlib import Path
@@ -11,12 +13,14 @@ import pytest
 from data_templates import opened_copy
 from sqlalchemy import select
 
-from desktop.app import App
+from desktop.app import App, open_app
 from desktop.clock import now
+from desktop.demo import build_demo
 from desktop.demo.checks import RESULT_KEYS
 from desktop.demo.steps import PROGRAMME_START
 from desktop.errors import ValidationError
 from desktop.models import ChronicEnrolment, FollowupVisit, HealthCheck, Resident
+from desktop.paths import DB_FILENAME
 from desktop.rules.elderly import Dependence
 from desktop.rules.followup import Classification, Disease, NextStep, Readings, VisitMethod, next_visit_date, suggest
 from desktop.rules.visit_checks import PatientFacts, VisitInput, check_visit
@@ -286,3 +290,30 @@ def test_every_demo_health_check_passes_the_entry_checks(records) -> None:
         if total != check.self_care_total:
             failures.append(f"体检 {check.id}: self-care total {total}, stored {check.self_care_total}")
     assert not failures, "\n".join(failures[:20])
+
+
+def _contents(path: Path) -> list[list[tuple]]:
+    """The demo's records without their random sync identities."""
+    queries = (
+        "SELECT id, status, status_date, status_note FROM resident ORDER BY id",
+        "SELECT resident_id, disease, managed_from, ended_on, end_reason FROM chronic_enrolment ORDER BY id",
+        "SELECT resident_id, visit_date, method, measurement, sbp, dbp, fasting_glucose, classification, next_step, "
+        "medications, medication_advice, lifestyle, referral_reason, foot_pulse FROM followup_visit ORDER BY id",
+        "SELECT resident_id, check_date, results, examination, evaluation_abnormal, guidance FROM health_check "
+        "ORDER BY id",
+    )
+    with closing(sqlite3.connect(path)) as connection:
+        return [connection.execute(sql).fetchall() for sql in queries]
+
+
+def test_the_same_seed_builds_the_same_records(tmp_path: Path) -> None:
+    built = []
+    for name in ("first", "second"):
+        app = open_app(tmp_path / name)
+        try:
+            build_demo(app.db, residents=400)
+        finally:
+            app.close()
+        built.append(_contents(tmp_path / name / DB_FILENAME))
+    assert built[0] == built[1]
+    assert all(built[0])
