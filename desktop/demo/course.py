@@ -15,14 +15,31 @@ from datetime import date
 
 from desktop.rules.followup import Disease, Readings
 
-HYPERTENSION_DRUGS: tuple[tuple[str, str, str], ...] = (
-    ("苯磺酸氨氯地平片", "1", "5mg"), ("硝苯地平缓释片", "2", "10mg"), ("厄贝沙坦片", "1", "150mg"),
-    ("缬沙坦胶囊", "1", "80mg"), ("依那普利片", "1", "10mg"), ("氢氯噻嗪片", "1", "12.5mg"),
-    ("美托洛尔缓释片", "1", "47.5mg"), ("吲达帕胺片", "1", "2.5mg"), ("复方利血平氨苯蝶啶片", "1", "1片"),
+
+
+@dataclass(frozen=True)
+class Drug:
+    """A tablet as prescribed in a township: how often, the usual dose, the higher dose, its class."""
+
+    name: str
+    times: str
+    dose: str
+    higher: str | None  # the dose it is raised to, None when it is not raised
+    kind: str  # two drugs of one class are not combined
+    weight: int  # how often it is the doctor's choice
+
+
+HYPERTENSION_DRUGS: tuple[Drug, ...] = (
+    Drug("苯磺酸氨氯地平片", "1", "5mg", "10mg", "ccb", 6), Drug("硝苯地平缓释片", "2", "10mg", "20mg", "ccb", 6),
+    Drug("厄贝沙坦片", "1", "150mg", "300mg", "raas", 4), Drug("缬沙坦胶囊", "1", "80mg", "160mg", "raas", 3),
+    Drug("依那普利片", "1", "10mg", "20mg", "raas", 2), Drug("氢氯噻嗪片", "1", "12.5mg", "25mg", "diuretic", 3),
+    Drug("吲达帕胺片", "1", "2.5mg", None, "diuretic", 2), Drug("美托洛尔缓释片", "1", "47.5mg", "95mg", "beta", 2),
+    Drug("复方利血平氨苯蝶啶片", "1", "1片", None, "compound", 2),
 )
-DIABETES_DRUGS: tuple[tuple[str, str, str], ...] = (
-    ("二甲双胍片", "3", "0.5g"), ("格列美脲片", "1", "2mg"), ("阿卡波糖片", "3", "50mg"),
-    ("格列齐特缓释片", "1", "30mg"), ("磷酸西格列汀片", "1", "100mg"),
+DIABETES_DRUGS: tuple[Drug, ...] = (
+    Drug("二甲双胍片", "3", "0.5g", None, "biguanide", 12), Drug("格列美脲片", "1", "2mg", "4mg", "sulfonylurea", 4),
+    Drug("格列齐特缓释片", "1", "30mg", "60mg", "sulfonylurea", 3), Drug("阿卡波糖片", "3", "50mg", "100mg", "glucosidase", 4),
+    Drug("磷酸西格列汀片", "1", "100mg", None, "dpp4", 1),
 )
 INSULINS: tuple[tuple[str, str], ...] = (
     ("门冬胰岛素30注射液", "早14U 晚10U"), ("甘精胰岛素注射液", "睡前12U"),
@@ -104,7 +121,7 @@ def _even(value: float) -> int:
 
 
 # How well a patient's treatment holds: (share of patients, how much a change helps, chance to reach a referral).
-CONTROL_KINDS = {"good": (0.4, 1.0, 0.92), "partial": (0.32, 0.6, 0.88), "poor": (0.28, 0.3, 0.45)}
+CONTROL_KINDS = {"good": (0.38, 1.0, 0.92), "partial": (0.32, 0.6, 0.88), "poor": (0.3, 0.3, 0.45)}
 
 
 @dataclass
@@ -118,7 +135,6 @@ class Course:
     excess: float = 0.0  # how far above it an untreated patient is, until treatment starts
     relief: float = 0.0  # a recent change's extra effect, wearing off
     regimen: list[list[str]] = field(default_factory=list)  # [name, times per day, dose]
-    doubled: set[str] = field(default_factory=set)
     insulin: tuple[str, str] | None = None
     complications: int = 0
     bp_base: float = 130.0
@@ -202,34 +218,40 @@ class Course:
 
     def _change_regimen(self) -> list[dict[str, str]]:
         """Add a drug or raise a dose (for diabetes, finally insulin); returns the 用药调整意见 rows."""
-        used = {row[0] for row in self.regimen}
-        if len(self.regimen) < 3:
-            name, times, dose = next(d for d in self._shuffled() if d[0] not in used)
-            self.regimen.append([name, times, dose])
-            return [{"name": name, "dose": f"每日{times}次，每次{dose}"}]
+        if len(self.regimen) < 3 and (drug := self._next_drug()) is not None:
+            self.regimen.append([drug.name, drug.times, drug.dose])
+            return [{"name": drug.name, "dose": f"每日{drug.times}次，每次{drug.dose}"}]
+        by_name = {drug.name: drug for drug in self.drugs}
         for row in self.regimen:
-            if row[0] not in self.doubled:
-                self.doubled.add(row[0])
-                row[2] = _double(row[2])
+            higher = by_name[row[0]].higher
+            if higher is not None and row[2] != higher:
+                row[2] = higher
                 return [{"name": row[0], "dose": f"加量至每日{row[1]}次，每次{row[2]}"}]
-        if self.disease is Disease.DIABETES and self.insulin is None:
+        if self.disease is Disease.DIABETES and self.insulin is None and self.rng.random() < 0.3:
             self.insulin = self.rng.choice(INSULINS)
             return [{"name": self.insulin[0], "dose": self.insulin[1]}]
         return []
 
     def switch_for_reaction(self) -> tuple[str, list[dict[str, str]]]:
-        """An adverse reaction to one drug: the note, and the drug that replaces it."""
-        index = self.rng.randrange(len(self.regimen))
-        old = self.regimen[index][0]
-        used = {row[0] for row in self.regimen}
-        name, times, dose = next(d for d in self._shuffled() if d[0] not in used)
-        self.regimen[index] = [name, times, dose]
-        self.doubled.discard(old)
+        """An adverse reaction to one drug: the note, and the drug that replaces it (or none)."""
+        old = self.regimen.pop(self.rng.randrange(len(self.regimen)))[0]
         note = f"服用{old}后{ADVERSE_REACTIONS.get(old, '不适')}"
-        return note, [{"name": name, "dose": f"停用{old}，改为每日{times}次，每次{dose}"}]
+        drug = self._next_drug(avoid=old)
+        if drug is None:
+            return note, [{"name": old, "dose": "停用"}]
+        self.regimen.append([drug.name, drug.times, drug.dose])
+        return note, [{"name": drug.name, "dose": f"停用{old}，改为每日{drug.times}次，每次{drug.dose}"}]
+
+    def _next_drug(self, avoid: str = "") -> Drug | None:
+        """The doctor's usual next choice: a class the patient is not on yet."""
+        taken = {drug.kind for drug in self.drugs if any(row[0] == drug.name for row in self.regimen)}
+        choices = [drug for drug in self.drugs if drug.kind not in taken and drug.name != avoid]
+        if not choices:
+            return None
+        return self.rng.choices(choices, weights=[drug.weight for drug in choices])[0]
 
     @property
-    def drugs(self) -> tuple[tuple[str, str, str], ...]:
+    def drugs(self) -> tuple[Drug, ...]:
         return HYPERTENSION_DRUGS if self.disease is Disease.HYPERTENSION else DIABETES_DRUGS
 
     def medications(self) -> list[dict[str, str]]:
@@ -239,16 +261,3 @@ class Course:
         self.complications += 1
         choices = HYPERTENSION_COMPLICATIONS if self.disease is Disease.HYPERTENSION else DIABETES_COMPLICATIONS
         return self.rng.choice(choices)
-
-    def _shuffled(self) -> list[tuple[str, str, str]]:
-        drugs = list(self.drugs)
-        self.rng.shuffle(drugs)
-        return drugs
-
-
-def _double(dose: str) -> str:
-    """'5mg' -> '10mg', '0.5g' -> '1g', '1片' -> '2片'."""
-    number = "".join(ch for ch in dose if ch.isdigit() or ch == ".")
-    unit = dose[len(number):]
-    doubled = float(number) * 2
-    return f"{doubled:g}{unit}"
