@@ -148,7 +148,8 @@ class Course:
             offset = {"good": -rng.gauss(14, 5), "partial": -rng.gauss(0.5, 4), "poor": rng.gauss(9, 6)}[kind]
             course = cls(disease, rng, kind, target + offset, excess=0 if treated else rng.gauss(22, 6))
         else:
-            offset = {"good": -rng.gauss(0.9, 0.35), "partial": rng.gauss(0.25, 0.35), "poor": rng.gauss(1.5, 0.7)}[kind]
+            offset = {"good": -rng.gauss(0.9, 0.35), "partial": rng.gauss(0.25, 0.35),
+                      "poor": rng.gauss(1.5, 0.7)}[kind]
             course = cls(disease, rng, kind, 7.0 + offset, excess=0 if treated else rng.gauss(2.6, 0.8),
                          bp_base=rng.gauss(130, 10))
         if treated:
