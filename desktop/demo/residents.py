@@ -3,7 +3,9 @@
 Names are drawn from common surnames (with a few whose surname reading differs from the
 everyday one, so pinyin search can be tried on them) and given-name characters typical
 for each generation. ID numbers are valid for the branch's county code. Key populations
-are assigned at roughly the prevalence a township in central China sees.
+are assigned at roughly the prevalence a township in central China sees. Over the demo's
+years some people die (about 8 per 1000 a year, mostly the old) and some move away (mostly
+people of working age); their records keep the date and a note as a clerk writes them.
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ from sqlalchemy import func, insert, select, update
 
 from desktop.clock import now
 from desktop.db import Database
-from desktop.demo.steps import DemoContext, DemoStep
+from desktop.demo.steps import HISTORY_YEARS, DemoContext, DemoStep
 from desktop.jobs import ProgressFn, no_progress, raise_if_aborted
 from desktop.models import Branch, Household, RecordNumberCounter, Resident, ResidentCondition, Staff, Village
 from desktop.models.base import SITE_ID_KEY
 from desktop.models.sync_columns import new_sync_rows
 from desktop.rules.idnumbers import make_id
 from desktop.rules.pinyin import name_keys
-from desktop.rules.population import HEAD_OF_HOUSEHOLD, KeyPopulation
+from desktop.rules.population import HEAD_OF_HOUSEHOLD, KeyPopulation, ResidentStatus
 from desktop.rules.profile import HistoryEntry, Profile
 
 # (surname, weight); 单 曾 解 仇 区 朴 read differently as surnames.
@@ -51,6 +53,25 @@ FEMALE_CHARACTERS = {
 AGE_BANDS: tuple[tuple[int, int, int], ...] = (
     (0, 6, 6), (7, 17, 11), (18, 34, 15), (35, 49, 18), (50, 64, 27), (65, 79, 18), (80, 95, 5),
 )
+
+# Yearly chance of dying by age band (upper age, chance): about 8 per 1000 over the township.
+DEATH_RATES: tuple[tuple[int, float], ...] = ((35, 0.0008), (50, 0.003), (65, 0.009), (80, 0.03), (200, 0.1))
+DEATH_NOTES: tuple[tuple[str, int], ...] = (
+    ("脑卒中", 26), ("急性心肌梗死", 14), ("肺癌", 9), ("慢性阻塞性肺疾病", 9), ("肝癌", 5), ("胃癌", 5),
+    ("老年衰竭", 16), ("交通事故", 4), ("肺部感染", 7), ("肾功能衰竭", 3),
+)
+YOUNG_DEATH_NOTES = ("交通事故", "溺水", "白血病", "肝癌", "急性心肌梗死")
+MOVE_NOTES = ("随子女迁居县城", "外出务工，全家迁往浙江宁波", "户口迁至外省", "婚嫁迁往邻镇", "在省城购房定居",
+              "投靠子女迁往外地")
+
+
+@dataclass(frozen=True)
+class LifeEvent:
+    """A resident's death or move-out within the demo's years."""
+
+    status: ResidentStatus
+    day: date
+    note: str
 
 
 @dataclass(frozen=True)
@@ -246,6 +267,34 @@ def demo_profile(person: Person, conditions, *, today: date, insurance: str, res
     ).columns()
 
 
+def _death_rate(age: int) -> float:
+    return next(rate for upper, rate in DEATH_RATES if age < upper)
+
+
+def _move_rate(age: int) -> float:
+    return 0.006 if 18 <= age < 50 else 0.0012
+
+
+def life_event(rng: random.Random, person: Person, today: date, registered_on: date) -> LifeEvent | None:
+    """Whether this person died or moved out during the demo's years, and when (after registration)."""
+    start = max(registered_on, today - timedelta(days=365 * HISTORY_YEARS)) + timedelta(days=1)
+    span = (today - start).days
+    if span < 2:
+        return None
+    age, years = (today - person.birth).days // 365, span / 365
+    roll = rng.random()
+    if roll < _death_rate(age) * years:
+        cause = rng.choices([c for c, _ in DEATH_NOTES], weights=[w for _, w in DEATH_NOTES])[0]
+        if age < 50:
+            cause = rng.choice(YOUNG_DEATH_NOTES)
+        day = start + timedelta(days=rng.randrange(span))
+        return LifeEvent(ResidentStatus.DECEASED, day, f"{cause}，家属告知，已核实")
+    if roll < (_death_rate(age) + _move_rate(age)) * years:
+        day = start + timedelta(days=rng.randrange(span))
+        return LifeEvent(ResidentStatus.MOVED_OUT, day, rng.choice(MOVE_NOTES))
+    return None
+
+
 def add_demo_residents(
     db: Database,
     target: int,
@@ -367,7 +416,9 @@ def _add_household(batch: _Batch, rng: random.Random, today: date, village: Vill
         registered_on = max(person.birth, today - timedelta(days=rng.randrange(3650)))
         consenting = rng.random() < 0.6
         insurance = "城乡居民基本医疗保险" if rng.random() < 0.93 else "城镇职工基本医疗保险"
-        conditions = random_conditions(rng, person, today)
+        event = life_event(rng, person, today, registered_on)
+        until = event.day if event else today
+        conditions = random_conditions(rng, person, until)
         batch.residents.append({
             "id": resident_id, "record_no": record_no, "record_no_rev": record_no[::-1], "name": person.name,
             "name_initials": initials, "name_pinyin": full, "name_rev": person.name[::-1], "sex": person.sex,
@@ -377,12 +428,13 @@ def _add_household(batch: _Batch, rng: random.Random, today: date, village: Vill
             "village_id": village.id, "household_id": household_id, "relation_to_head": person.relation,
             "insurance_type": insurance,
             "registered_on": registered_on, "registered_by": f"cunyi{village.code}",
-            "responsible_doctor_id": doctor_id, "status": "active",
+            "responsible_doctor_id": doctor_id, "status": event.status.value if event else ResidentStatus.ACTIVE.value,
+            "status_date": event.day if event else None, "status_note": event.note if event else None,
             "consent_given_by": (person.name if person.birth <= _years_ago(today, 18) else members[0].name)
             if consenting else None,
             "consent_on": registered_on if consenting else None,
             "consent_notice_version": "2024版" if consenting else None,
-            **demo_profile(person, conditions, today=today, insurance=insurance, resident=resident_id,
+            **demo_profile(person, conditions, today=until, insurance=insurance, resident=resident_id,
                             living=living, contact=_contact(person, members)),
         })
         for kind, since in conditions:

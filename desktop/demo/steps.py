@@ -11,9 +11,13 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from desktop.db import Database
 from desktop.jobs import ProgressFn, no_progress
+
+HISTORY_YEARS = 4  # the demo's records span this many years up to today
+PROGRAMME_START = date(2009, 1, 1)  # 国家基本公共卫生服务项目: nobody is managed before it existed
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from contextlib import closing
+from dataclasses import fields
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from desktop.demo import build_demo
 from desktop.paths import DB_FILENAME
 from desktop.rules.idnumbers import parse_id
 from desktop.rules.pinyin import name_keys
-from desktop.rules.population import HEAD_OF_HOUSEHOLD, KeyPopulation
+from desktop.rules.population import HEAD_OF_HOUSEHOLD, KeyPopulation, ResidentStatus
 from desktop.rules.resident_checks import ResidentInput, check_resident
 
 
@@ -77,16 +78,26 @@ def test_the_records_pass_the_entry_checks(demo_template: Path) -> None:
     villages = {code: vid for vid, code in _rows(demo_template, "SELECT id, code FROM village")}
     codes = {vid: code for code, vid in villages.items()}
     rows = _rows(demo_template, "SELECT r.id, r.name, r.id_number, r.sex, r.birth_date, r.village_id, "
-                                "r.registered_on, r.phone FROM resident r ORDER BY r.id")
+                                "r.registered_on, r.phone, r.status, r.status_date, r.status_note, r.residence_type "
+                                "FROM resident r ORDER BY r.id")
     conditions: dict[int, list[tuple[str, str]]] = {}
     for resident_id, kind, since in _rows(demo_template, "SELECT resident_id, kind, since FROM resident_condition"):
         conditions.setdefault(resident_id, []).append((kind, since))
-    for rid, name, number, sex, birth, village_id, registered_on, phone in rows:
-        check_resident(ResidentInput(
-            name=name, id_number=number or "", sex=sex, birth_date=birth, village_code=codes[village_id],
-            registered_on=registered_on, phone=phone or "",
-            conditions=tuple((KeyPopulation(k), s) for k, s in conditions.get(rid, ())),
-        ), villages=villages, today=date.today())
+    known = {f.name for f in fields(ResidentInput)}
+    for rid, name, number, sex, birth, village_id, registered_on, phone, status, status_date, note, residence in rows:
+        values = {"name": name, "id_number": number or "", "sex": sex, "birth_date": birth,
+                  "village_code": codes[village_id], "registered_on": registered_on, "phone": phone or "",
+                  "conditions": tuple((KeyPopulation(k), s) for k, s in conditions.get(rid, ())),
+                  "status": status, "status_date": status_date, "status_note": note or "",
+                  "residence_type": residence or ""}
+        check_resident(ResidentInput(**{k: v for k, v in values.items() if k in known}), villages=villages,
+                       today=date.today())
+        assert ResidentStatus(status) is ResidentStatus.ACTIVE or (
+            registered_on < status_date < date.today().isoformat() and note), rid
+        assert (status_date is None) == (status == ResidentStatus.ACTIVE.value), rid
+        assert all(since is None or since <= (status_date or date.today().isoformat())
+                   for _, since in conditions.get(rid, ())), rid
+        assert residence in ("1", "2"), rid
 
 
 def test_the_age_pyramid_and_key_populations_are_plausible(demo_template: Path, residents) -> None:

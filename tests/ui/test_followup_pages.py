@@ -432,6 +432,8 @@ def test_residents_page_opens_the_chronic_panel_and_its_dialogs(qtbot, themed, d
     settle(qtbot, ctx)
     resident_id = patient(demo_app, HT)
     row = page.model.ids().index(resident_id)
+    page.view.scrollTo(page.model.index(row, 0))  # the list loads a page of rows at a time
+    qtbot.waitUntil(lambda: page.model.loaded(row), timeout=WAIT_MS)
     page.view.selectRow(row)
     panel = page.open_chronic()
     assert isinstance(panel, ChronicPanel)
