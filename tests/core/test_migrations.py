@@ -139,3 +139,33 @@ def test_random_bytes_are_refused_as_corrupt(tmp_path: Path) -> None:
         open_app(tmp_path)
     assert "损坏" in raised.value.message
     assert _sha256(database) == before
+
+
+def test_upgrading_the_0004_fixture_keeps_every_visit_check_and_resident(tmp_path: Path) -> None:
+    """Schema 0005 rebuilds the visit, check and resident tables: nothing may be lost on the way."""
+    source = FIXTURES / "db" / "schema-0004-demo.sqlite"
+    tables = ("resident", "followup_visit", "health_check", "chronic_enrolment", "audit_entry")
+    with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as connection:
+        before = {table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables}
+        visits_before = connection.execute(
+            "SELECT uuid, sbp, dbp, fasting_glucose, classification, version FROM followup_visit ORDER BY uuid").fetchall()
+    assert before["followup_visit"] > 0 and before["health_check"] > 0
+    data_dir = tmp_path / "data"
+    copy_database(source, data_dir / DB_FILENAME)
+
+    app = open_app(data_dir)
+    try:
+        with app.db.read() as session:
+            after = {table: session.execute(text(f"SELECT count(*) FROM {table}")).scalar() for table in tables}
+            visits_after = session.execute(text(
+                "SELECT uuid, sbp, dbp, fasting_glucose, classification, version FROM followup_visit ORDER BY uuid")).all()
+            measurements = dict(session.execute(text(
+                "SELECT measurement, count(*) FROM followup_visit GROUP BY measurement")).all())
+            triggers = set(session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
+        assert after == before
+        assert [tuple(row) for row in visits_after] == visits_before
+        assert set(measurements) <= {"1", "2", "3"} and sum(measurements.values()) == before["followup_visit"]
+        assert {"audit_entry_no_update", "audit_entry_no_delete"} <= triggers
+        assert verify_chain(app.db).intact
+    finally:
+        app.close()
