@@ -25,6 +25,7 @@ from desktop.rules.population import ResidentStatus
 from desktop.rules.resident_checks import CleanResident, ResidentInput, check_resident
 from desktop.services import audit
 from desktop.services.audit import Action
+from desktop.services.life_events import apply_status
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, in_village_scope, require
 
 
@@ -172,6 +173,7 @@ class Saved:
     record_no: str
     version: int
     changes: Changes
+    effect: str = ""  # what else the save did, in words (e.g. 结束高血压管理)
 
 
 def create_resident(db: Database, actor: Actor, data: ResidentInput, *, today: date | None = None) -> Saved:
@@ -234,7 +236,11 @@ def set_status(
     db: Database, actor: Actor, resident_id: int, status: ResidentStatus, *, on: date | None, note: str = "",
     expected_version: int | None = None,
 ) -> Saved:
-    """Mark a resident moved out or deceased (with the date), or back on the register."""
+    """Mark a resident moved out or deceased (with the date), or back on the register (with the reason).
+
+    Death and move-out end the resident's open management on that date; back on the register
+    reopens what the event ended (see services/life_events.py). `Saved.effect` says which.
+    """
     require(actor, Permission.EDIT_RESIDENTS)
     today = now().date()
     if status is not ResidentStatus.ACTIVE:
@@ -247,10 +253,11 @@ def set_status(
         if on is not None and on < resident.birth_date:
             raise ValidationError.single("status_date", f"{status.label}日期早于出生日期。")
         before = snapshot(resident)
-        resident.status = status.value
-        resident.status_date = None if status is ResidentStatus.ACTIVE else on
-        resident.status_note = note.strip() or None
+        change = apply_status(session, actor, resident, status, on=on, note=note)
         session.flush()
+        effect = change.text()
         audit.record(session, actor, Action.UPDATE, entity_type="resident", entity_id=resident.uuid,
-                     summary=f"{resident.record_no} 标记为{status.label}", before=before, after=snapshot(resident))
-        return Saved(resident.id, resident.record_no, resident.version, Changes(residents=True, audit=True))
+                     summary=f"{resident.record_no} 标记为{status.label}" + (f"，{effect}" if effect else ""),
+                     before=before, after=snapshot(resident))
+        return Saved(resident.id, resident.record_no, resident.version,
+                     Changes(residents=True, audit=True, followups=bool(effect)), effect)
