@@ -37,6 +37,18 @@ class DuplicateResident(ValidationError):
         super().__init__({"id_number": f"该身份证号已建档：{name}，档案编号 {record_no}。请打开已有档案，不要重复建档。"})
 
 
+class DuplicateElsewhere(ValidationError):
+    """The ID number is registered in a village the actor does not serve: no name, no record number.
+
+    The way forward is a request to move that record into the actor's village (services/record_moves.py).
+    """
+
+    def __init__(self, id_number: str) -> None:
+        self.id_number = id_number
+        super().__init__({"id_number": "该身份证号已在其他村建档，不能重复建档。"
+                                       "如该居民已住到您负责的村，可申请把档案迁入本村，由卫生院审批。"})
+
+
 def village_codes(session: Session, actor: Actor) -> dict[str, int]:
     """code -> id of the villages the actor may write residents in."""
     rows = session.execute(select(Village.code, Village.id).where(Village.deleted.is_(False))).all()
@@ -102,9 +114,11 @@ def find_by_id_number(session: Session, id_number: str) -> Resident | None:
     return session.scalars(select(Resident).where(Resident.id_number == id_number)).one_or_none()
 
 
-def _check_duplicate(session: Session, clean: CleanResident, own_id: int | None) -> None:
+def _check_duplicate(session: Session, actor: Actor, clean: CleanResident, own_id: int | None) -> None:
     if clean.id_number:
         existing = find_by_id_number(session, clean.id_number)
+        if existing is not None and existing.id != own_id and not in_village_scope(actor, existing.village_id):
+            raise DuplicateElsewhere(clean.id_number)
         if existing is not None and existing.id != own_id:
             raise DuplicateResident(existing.id, existing.record_no, existing.name)
     if clean.record_no:
@@ -146,7 +160,7 @@ def set_conditions(resident: Resident, conditions: tuple[tuple[Any, date | None]
 def add_resident(session: Session, actor: Actor, clean: CleanResident, *, prefix9: str) -> Resident:
     """Insert a checked resident in the caller's transaction (shared by the form and imports)."""
     ensure_in_scope(actor, clean.village_id)
-    _check_duplicate(session, clean, None)
+    _check_duplicate(session, actor, clean, None)
     resident = Resident(
         record_no=clean.record_no or next_record_no(session, prefix9 + clean.village_code),
         registered_by=actor.username, status=ResidentStatus.ACTIVE.value,
@@ -217,7 +231,7 @@ def update_resident(
         resident = load_for_write(session, actor, resident_id, expected_version=expected_version)
         clean = check_resident(data, villages=village_codes(session, actor), today=today or now().date())
         ensure_in_scope(actor, clean.village_id)
-        _check_duplicate(session, clean, resident.id)
+        _check_duplicate(session, actor, clean, resident.id)
         before, version = snapshot(resident), resident.version
         _assign(resident, clean)
         set_conditions(resident, clean.conditions)
