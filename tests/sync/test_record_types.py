@@ -20,6 +20,7 @@ from desktop.services.permissions import Permission
 from desktop.services.branch import rename_village
 from desktop.services.chronic import end_enrolment
 from desktop.services.households import set_head
+from desktop.services.record_moves import approve_move
 from desktop.services.residents import set_status
 from desktop.sync.records import Binding, binding, bindings, read_records
 from desktop.sync.site import require_enrolment
@@ -118,12 +119,20 @@ def _edit_enrolment(app, actor) -> tuple[str, int]:
     return "chronic_enrolment", enrolment_id
 
 
+def _edit_transfer(app, actor) -> tuple[str, int]:
+    table = binding("resident_transfer").table
+    transfer_id = _first_id(app, "resident_transfer", table.c.status == "pending")
+    approve_move(app.db, actor, transfer_id, note="已核实")
+    return "resident_transfer", transfer_id
+
+
 # type -> (who edits it, the edit through its service: returns the entity type audited and the row id)
 SERVICE_EDITS: dict[str, tuple[str, Callable]] = {
     "village": ("admin", _edit_village),
     "resident": ("gongwei1", _edit_resident),
     "household": ("gongwei1", _edit_household),
     "chronic_enrolment": ("gongwei1", _edit_enrolment),
+    "resident_transfer": ("luru1", _edit_transfer),
 }
 # Types no service edits yet (records are created, audited, and then only travel); when one gains
 # an edit service it moves to SERVICE_EDITS.
