@@ -33,13 +33,13 @@ def _actors(db: Database) -> tuple[list[Actor], Actor | None]:
 
 
 def _movable(db: Database, doctor: Actor, rng: random.Random) -> str | None:
-    """The ID number of an active resident with an ID number outside the doctor's villages who is not a household head."""
+    """The ID number of an active resident outside the doctor's villages who is not a household head."""
     with db.read() as session:
         heads = select(Household.head_id).where(Household.head_id.is_not(None))
         candidates = list(session.scalars(
-            select(Resident.id_number).where(Resident.village_id.not_in(doctor.village_ids), Resident.status == "active",
-                                   Resident.id_number.is_not(None), Resident.deleted.is_(False),
-                                   Resident.id.not_in(heads))
+            select(Resident.id_number).where(
+                Resident.village_id.not_in(doctor.village_ids), Resident.status == "active",
+                Resident.id_number.is_not(None), Resident.deleted.is_(False), Resident.id.not_in(heads))
             .order_by(Resident.id).limit(200)))
         return rng.choice(candidates) if candidates else None
 

@@ -15,13 +15,14 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from desktop.errors import ValidationError
+from desktop.db import Database
+from desktop.errors import UserFacingError, ValidationError
 from desktop.models import ChronicEnrolment, FollowupVisit, HealthCheck, Resident
 from desktop.rules.followup import Disease
 from desktop.rules.population import ResidentStatus
 from desktop.services import audit
 from desktop.services.audit import Action
-from desktop.services.permissions import Actor
+from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 
 _DISEASE_ORDER = [disease.value for disease in Disease]
 END_REASON_OF = {ResidentStatus.DECEASED: "死亡", ResidentStatus.MOVED_OUT: "迁出本辖区"}
@@ -172,3 +173,15 @@ def apply_status(session: Session, actor: Actor, resident: Resident, status: Res
     resident.status_date = None if status is ResidentStatus.ACTIVE else on
     resident.status_note = note.strip() or None
     return change
+
+
+def resident_for_record(db: Database, actor: Actor, record_no: str) -> int:
+    """The id of the resident with this record number, within the actor's villages (as the CLI names people)."""
+    require(actor, Permission.VIEW_RESIDENTS)
+    with db.read() as session:
+        row = session.execute(select(Resident.id, Resident.village_id).where(
+            Resident.record_no == record_no.strip(), Resident.deleted.is_(False))).first()
+    if row is None:
+        raise UserFacingError(f"没有档案编号为 {record_no.strip()} 的居民。")
+    ensure_in_scope(actor, row.village_id)
+    return row.id

@@ -76,8 +76,11 @@ def test_move_out_closes_with_its_own_reason(registry_app: App) -> None:
 
 def test_a_visit_after_death_is_refused_naming_the_date_and_one_on_or_before_is_accepted(registry_app: App) -> None:
     resident_id = _enrolled_in_both(registry_app)
-    _record = lambda day: record_visit(registry_app.db, actor_for(registry_app.db, "gongwei1"), resident_id, HT,  # noqa: E731
-                                       _visit(day))
+    doctor = actor_for(registry_app.db, "gongwei1")
+
+    def _record(day: str) -> None:
+        record_visit(registry_app.db, doctor, resident_id, HT, _visit(day))
+
     _record("2026-04-20")
     _died(registry_app, resident_id)
     with pytest.raises(ValidationError) as caught:

@@ -116,7 +116,8 @@ def test_requests_and_decisions_outside_ones_role_or_villages_are_refused(regist
         request_move(registry_app.db, actor_for(registry_app.db, "cunyi001"), id_number=number,
                      to_village_id=_village(registry_app, "001"))
     with pytest.raises(ValidationError, match="没有身份证号为"):
-        request_move(registry_app.db, doctor, id_number="110101199003070011", to_village_id=_village(registry_app, "102"))
+        request_move(registry_app.db, doctor, id_number="110101199003070011",
+                     to_village_id=_village(registry_app, "102"))
     asked = request_move(registry_app.db, doctor, id_number=number, to_village_id=_village(registry_app, "102"))
     for who in ("cunyi102", "jiating1", "kaohe1"):
         with pytest.raises(PermissionDenied):
