@@ -51,17 +51,6 @@ def open_enrolments(session: Session, resident_id: int) -> list[ChronicEnrolment
         ChronicEnrolment.deleted.is_(False))), key=lambda enrolment: _DISEASE_ORDER.index(enrolment.disease))
 
 
-def closing_text(diseases: list[str]) -> str:
-    """What marking the resident dead or moved out will also do, in words (empty when nothing)."""
-    labels = [Disease(code).label for code in diseases]
-    return f"将同时结束{'、'.join(labels)}管理" if labels else ""
-
-
-def enrolments_closing(session: Session, resident_id: int) -> list[str]:
-    """The diseases whose management a death or move-out would end now."""
-    return [enrolment.disease for enrolment in open_enrolments(session, resident_id)]
-
-
 def _later_services(session: Session, resident_id: int, day: date) -> list[date]:
     visits = select(FollowupVisit.visit_date).where(
         FollowupVisit.resident_id == resident_id, FollowupVisit.visit_date > day, FollowupVisit.deleted.is_(False))
@@ -185,3 +174,38 @@ def resident_for_record(db: Database, actor: Actor, record_no: str) -> int:
         raise UserFacingError(f"没有档案编号为 {record_no.strip()} 的居民。")
     ensure_in_scope(actor, row.village_id)
     return row.id
+
+
+@dataclass(frozen=True)
+class StatusEffects:
+    """What a status change would do to the resident's management, for the dialog to say beforehand."""
+
+    closing: tuple[str, ...]  # diseases a death or move-out would end now
+    reopening: tuple[str, ...]  # diseases going back on the register would reopen
+
+    def text(self, status: ResidentStatus) -> str:
+        """The effect of choosing `status`, in words (empty when nothing changes)."""
+        diseases = self.reopening if status is ResidentStatus.ACTIVE else self.closing
+        labels = "、".join(Disease(code).label for code in diseases)
+        if not labels:
+            return ""
+        return f"将恢复{labels}管理" if status is ResidentStatus.ACTIVE else f"将同时结束{labels}管理"
+
+
+def status_effects(db: Database, actor: Actor, resident_id: int) -> StatusEffects:
+    """Which managements a death or move-out would end, and which going back on the register would reopen."""
+    require(actor, Permission.VIEW_RESIDENTS)
+    with db.read() as session:
+        resident = session.get(Resident, resident_id)
+        if resident is None or resident.deleted:
+            raise UserFacingError("该档案不存在，请刷新后重试。")
+        ensure_in_scope(actor, resident.village_id)
+        closing = tuple(enrolment.disease for enrolment in open_enrolments(session, resident.id))
+        reopening = ()
+        status = ResidentStatus(resident.status)
+        if status is not ResidentStatus.ACTIVE and resident.status_date is not None:
+            reopening = tuple(dict.fromkeys(sorted(session.scalars(select(ChronicEnrolment.disease).where(
+                ChronicEnrolment.resident_id == resident.id, ChronicEnrolment.deleted.is_(False),
+                ChronicEnrolment.ended_on == resident.status_date,
+                ChronicEnrolment.end_reason == END_REASON_OF[status])), key=_DISEASE_ORDER.index)))
+        return StatusEffects(closing, reopening)

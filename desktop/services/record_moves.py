@@ -154,6 +154,16 @@ def pending_moves(db: Database, actor: Actor) -> list[PendingMove]:
         return pending_in(session)
 
 
+def pending_for(db: Database, actor: Actor, resident_id: int) -> PendingMove:
+    """The request waiting for the branch about this resident (what the home page's item opens)."""
+    require(actor, Permission.DECIDE_RECORD_MOVES)
+    with db.read() as session:
+        found = [move for move in pending_in(session) if move.resident_id == resident_id]
+    if not found:
+        raise UserFacingError("该居民没有待审批的迁村申请，可能已被他人处理。请刷新工作台。")
+    return found[0]
+
+
 def pending_in(session: Session) -> list[PendingMove]:
     """The pending requests, read in the caller's session (the due list reads them too)."""
     source, target = aliased(Village), aliased(Village)

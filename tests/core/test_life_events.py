@@ -9,7 +9,7 @@ from core_support import actor_for, person
 from sqlalchemy import select
 
 from desktop.app import App
-from desktop.errors import ValidationError
+from desktop.errors import PermissionDenied, ValidationError
 from desktop.models import AuditEntry, ChronicEnrolment, Resident
 from desktop.rules.elderly import Dependence
 from desktop.rules.followup import Disease
@@ -169,3 +169,19 @@ def test_due_lists_drop_the_dead_and_moved_out(registry_app: App) -> None:
     _died(registry_app, dead)
     set_status(registry_app.db, clerk, moved, ResidentStatus.MOVED_OUT, on=date(2025, 6, 1))
     assert not {dead, moved} & listed()
+
+
+def test_the_dialog_is_told_beforehand_what_a_status_change_does_to_management(registry_app: App) -> None:
+    from desktop.services.life_events import status_effects
+
+    resident_id = _enrolled_in_both(registry_app)
+    clerk = actor_for(registry_app.db, "luru1")
+    effects = status_effects(registry_app.db, clerk, resident_id)
+    assert effects.text(ResidentStatus.DECEASED) == "将同时结束高血压、2型糖尿病管理"
+    assert effects.text(ResidentStatus.ACTIVE) == ""
+    _died(registry_app, resident_id)
+    effects = status_effects(registry_app.db, clerk, resident_id)
+    assert (effects.text(ResidentStatus.MOVED_OUT), effects.text(ResidentStatus.ACTIVE)) == (
+        "", "将恢复高血压、2型糖尿病管理")
+    with pytest.raises(PermissionDenied):
+        status_effects(registry_app.db, actor_for(registry_app.db, "cunyi102"), resident_id)
