@@ -15,7 +15,7 @@ requesting doctor becomes the responsible doctor.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -134,6 +134,19 @@ def _as_request(transfer: ResidentTransfer, id_number: str | None, village: str,
         shown.id if shown else None, shown.name if shown else "")
 
 
+def decision_text(request: MoveRequest) -> str:
+    """What the branch decided about one's request, in a sentence or two."""
+    who = request.resident_name or f"身份证号 {request.id_number_masked} 的居民"
+    text = f"申请把{who}的档案迁入{request.to_village}：卫生院{request.status.label}"
+    if request.decided_at is not None:
+        text += f"（{request.decided_at:%Y-%m-%d}）"
+    if request.decision_note:
+        text += f"。说明：{request.decision_note}"
+    if request.status is MoveStatus.APPROVED:
+        text += "。该档案已在本村名单中。"
+    return text + ("" if text.endswith("。") else "。")
+
+
 def my_move_requests(db: Database, actor: Actor) -> list[MoveRequest]:
     """The actor's own requests with their outcome, newest first."""
     require(actor, Permission.EDIT_RESIDENTS)
@@ -248,21 +261,64 @@ def refuse_move(db: Database, actor: Actor, transfer_id: int, *, note: str) -> C
 
 
 
+DECISION_DAYS = 3  # the branch decides within three days; later the item shows as overdue
+NOTICE_DAYS = 14  # the requester's home page shows a decision for two weeks
+
+
 class MoveDueKind:
-    """The record-move area's kind of due item: a request waiting for the branch."""
+    """The record-move area's kinds of due item: a request waiting for the branch, a decision to read."""
 
     PENDING = DueKind("record_move_pending", "待审批的迁村申请")
+    DECIDED = DueKind("record_move_decided", "迁村申请结果")
 
 
 def pending_items(query: DueQuery) -> list[DueItem]:
-    """Pending requests, for the people who decide them (due from the day they were made)."""
+    """Pending requests, for the people who decide them (due within DECISION_DAYS of the request)."""
     if not query.actor.can(Permission.DECIDE_RECORD_MOVES):
         return []
     items = []
     for move in pending_in(query.session):
-        items.append(DueItem(move.resident_id, move.record_no, move.name, f"{move.from_village}→{move.to_village}",
-                             MoveDueKind.PENDING, None, move.requested_at.date(), None))
+        due_on = move.requested_at.date() + timedelta(days=DECISION_DAYS)
+        if due_on <= query.until:
+            items.append(DueItem(move.resident_id, move.record_no, move.name,
+                                 f"{move.from_village}→{move.to_village}", MoveDueKind.PENDING, None, due_on, None))
     return items
 
 
-PENDING_MOVES = DueSource("record_moves", "迁村申请", (MoveDueKind.PENDING,), pending_items)
+def decided_items(query: DueQuery) -> list[DueItem]:
+    """The requester's requests decided in the last NOTICE_DAYS: approved ones by name, refused ones by ID number."""
+    since = datetime.combine(query.on - timedelta(days=NOTICE_DAYS), datetime.min.time())
+    rows = query.session.execute(
+        select(ResidentTransfer, Resident.record_no, Resident.name, Resident.id_number, Village.name)
+        .join(Resident, Resident.id == ResidentTransfer.resident_id)
+        .join(Village, Village.id == ResidentTransfer.to_village_id)
+        .where(ResidentTransfer.requested_by == query.actor.username, ResidentTransfer.decided_at >= since,
+               ResidentTransfer.status != MoveStatus.PENDING.value, ResidentTransfer.deleted.is_(False))).all()
+    items = []
+    for transfer, record_no, name, id_number, village in rows:
+        approved = transfer.status == MoveStatus.APPROVED.value
+        shown_name = name if approved else f"身份证号 {mask_id(id_number or '')}"
+        label = f"{village}（{MoveStatus(transfer.status).label}）"
+        due_on = transfer.decided_at.date() + timedelta(days=NOTICE_DAYS)
+        items.append(DueItem(transfer.resident_id, record_no if approved else "", shown_name, label,
+                             MoveDueKind.DECIDED, None, due_on, None))
+    return items
+
+
+def decision_for(db: Database, actor: Actor, resident_id: int) -> MoveRequest:
+    """The actor's latest decided request about this resident (what the home page's notice opens)."""
+    decided = [r for r in my_move_requests(db, actor) if r.status is not MoveStatus.PENDING]
+    with db.read() as session:
+        ids = set(session.scalars(select(ResidentTransfer.id).where(ResidentTransfer.resident_id == resident_id)))
+    found = [request for request in decided if request.id in ids]
+    if not found:
+        raise UserFacingError("没有找到该迁村申请的审批结果。")
+    return found[0]
+
+
+def move_items(query: DueQuery) -> list[DueItem]:
+    """Both kinds: what the branch must decide and what the requester should read."""
+    return pending_items(query) + decided_items(query)
+
+
+PENDING_MOVES = DueSource("record_moves", "迁村申请", (MoveDueKind.PENDING, MoveDueKind.DECIDED), move_items)

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox, QWidget
 
 from desktop.services.due_base import DueItem
-from desktop.services.record_moves import PendingMove, approve_move, pending_for, refuse_move
+from desktop.services.record_moves import (
+    MoveRequest,
+    PendingMove,
+    approve_move,
+    decision_for,
+    decision_text,
+    pending_for,
+    refuse_move,
+)
 from desktop.ui.context import UiContext
 from desktop.ui.form_dialog import FormDialog, Work
 from desktop.ui.forms import combo
@@ -49,4 +57,17 @@ def open_pending_move_item(ctx: UiContext, parent: QWidget, item: DueItem,
         dialog.open()
 
     ctx.tasks.run_db(lambda: pending_for(ctx.db, ctx.actor, item.resident_id), on_success=opened, parent=parent)
+    return None
+
+
+def open_decided_move_item(ctx: UiContext, parent: QWidget, item: DueItem,
+                           shown: Callable[[QWidget], None]) -> QWidget | None:
+    """A decision on one's request: say what was decided (and why, when refused). Nothing to save here."""
+    def opened(request: MoveRequest) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, "迁村申请结果", decision_text(request),
+                          QMessageBox.StandardButton.Ok, parent)
+        box.setObjectName("moveDecision")
+        box.open()
+
+    ctx.tasks.run_db(lambda: decision_for(ctx.db, ctx.actor, item.resident_id), on_success=opened, parent=parent)
     return None

@@ -15,6 +15,8 @@ from desktop.services.record_moves import (
     MoveDueKind,
     MoveStatus,
     approve_move,
+    decision_for,
+    decision_text,
     my_move_requests,
     pending_moves,
     refuse_move,
@@ -85,6 +87,9 @@ def test_a_request_approved_by_the_branch_moves_the_record_into_the_village(regi
     assert summaries == [f"同意 {NAME}（{record_no}）迁入桃园村", f"{record_no} 迁入桃园村"]
     [outcome] = my_move_requests(registry_app.db, doctor)
     assert (outcome.status, outcome.resident_id, outcome.resident_name) == (MoveStatus.APPROVED, resident_id, NAME)
+    notices = [i for i in due_list(registry_app.db, doctor, on=pending.requested_at.date()).items
+               if i.kind == MoveDueKind.DECIDED]
+    assert [(i.name, i.record_no, i.village_name) for i in notices] == [(NAME, record_no, "桃园村（已同意）")]
     with pytest.raises(UserFacingError, match="已处理"):
         approve_move(registry_app.db, clerk, pending.id)
 
@@ -100,6 +105,12 @@ def test_a_refusal_needs_a_reason_and_the_requester_reads_it_without_the_name(re
     [outcome] = my_move_requests(registry_app.db, doctor)
     assert (outcome.status, outcome.decision_note, outcome.resident_id, outcome.resident_name) == (
         MoveStatus.REFUSED, "经核实仍住柳树村", None, "")
+    [notice] = [i for i in due_list(registry_app.db, doctor, on=outcome.decided_at.date()).items
+                if i.kind == MoveDueKind.DECIDED]
+    assert (notice.name, notice.record_no, notice.village_name) == (
+        f"身份证号 {outcome.id_number_masked}", "", "桃园村（未同意）")
+    assert NAME not in decision_text(decision_for(registry_app.db, doctor, resident_id))
+    assert decision_for(registry_app.db, doctor, resident_id).decision_note == "经核实仍住柳树村"
     with registry_app.db.read() as session:
         assert session.get(Resident, resident_id).village_id == _village(registry_app, "101")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
 from desktop.services.record_moves import MoveDueKind
 from desktop.ui import form_dialog
@@ -93,3 +93,13 @@ def test_a_village_doctor_asks_to_move_anothers_resident_and_the_branch_approves
                resident_id) == [("101",)]
     settle(qtbot, home.ctx)
     assert resident_id not in {item.resident_id for item in home.shown_items()}
+    doctor_home: HomePage = _page(qtbot, HomePage, demo_app, tasks, "cunyi001")
+    doctor_home.count_buttons[(MoveDueKind.DECIDED, None)].click()
+    row = next(i for i, item in enumerate(doctor_home.shown_items()) if item.resident_id == resident_id)
+    assert doctor_home.shown_items()[row].name == name
+    doctor_home.view.selectRow(row)
+    doctor_home.open_selected()
+    qtbot.waitUntil(lambda: doctor_home.findChild(QMessageBox, "moveDecision") is not None, timeout=WAIT_MS)
+    box = doctor_home.findChild(QMessageBox, "moveDecision")
+    assert box.text().startswith(f"申请把{name}的档案迁入柳树村：卫生院已同意")
+    box.done(0)
