@@ -33,6 +33,8 @@ def add_residents_parser(commands) -> None:  # commands: argparse._SubParsersAct
     searching.add_argument("--json", action="store_true", help="每条结果输出一行 JSON")
     searching.add_argument("--user", required=True, help=USER_HELP)
     _add_status_parser(actions)
+    moves = actions.add_parser("moves", help="迁村申请：卫生院看待审批的申请，村医看自己申请的结果")
+    moves.add_argument("--user", required=True, help=USER_HELP)
 
 
 def _add_status_parser(actions) -> None:  # actions: argparse._SubParsersAction
@@ -62,7 +64,9 @@ def cmd_residents(args: argparse.Namespace) -> int:
     app = open_data(args)
     try:
         actor = authenticate(app, args.user)
-        return _status(app, actor, args) if args.residents_command == "status" else _search(app, actor, args)
+        if args.residents_command == "status":
+            return _status(app, actor, args)
+        return _moves(app, actor) if args.residents_command == "moves" else _search(app, actor, args)
     finally:
         app.close()
 
@@ -111,4 +115,26 @@ def _search(app, actor, args: argparse.Namespace) -> int:
                  f"{row.village_code} {row.village_name}  {masked}")
     if not rows and not args.json:
         say("没有找到匹配的居民。")
+    return EXIT_OK
+
+
+def _moves(app, actor) -> int:
+    from desktop.services.permissions import Permission
+    from desktop.services.record_moves import my_move_requests, pending_moves
+
+    if actor.can(Permission.DECIDE_RECORD_MOVES):
+        pending = pending_moves(app.db, actor)
+        for move in pending:
+            say(f"待审批  {move.record_no}  {move.name}  {move.from_village}→{move.to_village}  "
+                f"{move.requested_by}  {move.requested_at:%Y-%m-%d}  {move.reason}")
+        if not pending:
+            say("没有待审批的迁村申请。")
+        return EXIT_OK
+    requests = my_move_requests(app.db, actor)
+    for request in requests:
+        who = request.resident_name or request.id_number_masked
+        say(f"{request.status.label}  {who}  迁入{request.to_village}  {request.requested_at:%Y-%m-%d}"
+            + (f"  {request.decision_note}" if request.decision_note else ""))
+    if not requests:
+        say("您还没有提交过迁村申请。")
     return EXIT_OK

@@ -69,3 +69,15 @@ def test_status_needs_a_date_a_known_record_and_the_residents_village(cli, demo_
         cli("--data-dir", demo_dir, "residents", "status", record_no, "--died", "--moved-out", "--date", "2025-01-01",
             "--user", "luru1")
     assert usage.value.code == 2
+
+
+def test_moves_lists_pending_for_the_branch_and_outcomes_for_the_requester(cli, demo_dir: Path) -> None:  # noqa: F811
+    code, out, err = cli("--data-dir", demo_dir, "residents", "moves", "--user", "luru1")
+    assert code == 0, err
+    assert len([line for line in out.splitlines() if line.startswith("待审批  ")]) == 1
+    with sqlite3.connect(_db_path(demo_dir)) as connection:
+        (requester,) = connection.execute(
+            "SELECT requested_by FROM resident_transfer WHERE status = 'refused'").fetchone()
+    code, out, err = cli("--data-dir", demo_dir, "residents", "moves", "--user", requester)
+    assert code == 0, err
+    assert out.startswith("未同意  ") and "*" in out and "经核实该居民仍在原村居住" in out
