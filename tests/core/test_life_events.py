@@ -185,3 +185,20 @@ def test_the_dialog_is_told_beforehand_what_a_status_change_does_to_management(r
         "", "将恢复高血压、2型糖尿病管理")
     with pytest.raises(PermissionDenied):
         status_effects(registry_app.db, actor_for(registry_app.db, "cunyi102"), resident_id)
+
+
+def test_due_lists_drop_an_ended_enrolment_of_a_resident_still_on_the_register(registry_app: App) -> None:
+    from desktop.services.chronic import end_enrolment
+
+    resident_id = _enrolled_in_both(registry_app)
+    doctor = actor_for(registry_app.db, "gongwei1")
+    with registry_app.db.read() as session:
+        dm_id = session.scalar(select(ChronicEnrolment.id).where(ChronicEnrolment.resident_id == resident_id,
+                                                                   ChronicEnrolment.disease == "diabetes"))
+
+    def listed() -> set[tuple[int, Disease | None]]:
+        return {(i.resident_id, i.disease) for i in due_list(registry_app.db, doctor, on=date.today()).items}
+
+    assert {(resident_id, HT), (resident_id, DM)} <= listed()
+    end_enrolment(registry_app.db, doctor, dm_id, on=date(2025, 1, 1), reason="排除诊断")
+    assert (resident_id, HT) in listed() and (resident_id, DM) not in listed()
