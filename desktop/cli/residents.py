@@ -1,4 +1,4 @@
-"""`township-desk residents import|export|search`: the registry from the command line.
+"""`township-desk residents import|export|search|status`: the registry from the command line.
 
 `import` and `export` are the same as `import residents` and `export residents`
 (desktop/cli/transfer.py). Every command signs in with `--user` (password from
@@ -14,7 +14,7 @@ from desktop.cli.registry import command
 from desktop.cli.session import EXIT_OK, USER_HELP, authenticate, open_data, say
 from desktop.cli.transfer import add_export_arguments, add_import_arguments, run_export, run_import
 
-RESIDENTS_HELP = "居民健康档案：导入、导出、查找"
+RESIDENTS_HELP = "居民健康档案：导入、导出、查找、标记死亡或迁出"
 
 
 def add_residents_parser(commands) -> None:  # commands: argparse._SubParsersAction
@@ -32,6 +32,23 @@ def add_residents_parser(commands) -> None:  # commands: argparse._SubParsersAct
     searching.add_argument("--limit", type=int, default=20, help="最多显示几条（默认 20）")
     searching.add_argument("--json", action="store_true", help="每条结果输出一行 JSON")
     searching.add_argument("--user", required=True, help=USER_HELP)
+    _add_status_parser(actions)
+    moves = actions.add_parser("moves", help="迁村申请：卫生院看待审批的申请，村医看自己申请的结果")
+    moves.add_argument("--user", required=True, help=USER_HELP)
+
+
+def _add_status_parser(actions) -> None:  # actions: argparse._SubParsersAction
+    """`residents status RECORD_NUMBER --died|--moved-out|--active [--date DATE] [--note TEXT] --user NAME`."""
+    status = actions.add_parser("status", help="标记死亡或迁出（同时结束其慢病管理），或误登记后恢复在册")
+    status.add_argument("record_no", metavar="RECORD_NUMBER", help="健康档案编号（17 位）")
+    which = status.add_mutually_exclusive_group(required=True)
+    which.add_argument("--died", dest="new_status", action="store_const", const="deceased", help="标记死亡")
+    which.add_argument("--moved-out", dest="new_status", action="store_const", const="moved_out", help="标记迁出")
+    which.add_argument("--active", dest="new_status", action="store_const", const="active",
+                       help="恢复在册（误登记时；须用 --note 说明原因）")
+    status.add_argument("--date", help="死亡或迁出日期（如 2026-05-03 或 20260503）")
+    status.add_argument("--note", default="", help="说明（恢复在册时为原因）")
+    status.add_argument("--user", required=True, help=USER_HELP)
 
 
 @command("residents", add_parser=add_residents_parser, rank=20, help=RESIDENTS_HELP)
@@ -46,9 +63,35 @@ def cmd_residents(args: argparse.Namespace) -> int:
         return run_export(RESIDENT_EXPORT, args)
     app = open_data(args)
     try:
-        return _search(app, authenticate(app, args.user), args)
+        actor = authenticate(app, args.user)
+        if args.residents_command == "status":
+            return _status(app, actor, args)
+        return _moves(app, actor) if args.residents_command == "moves" else _search(app, actor, args)
     finally:
         app.close()
+
+
+def _status(app, actor, args: argparse.Namespace) -> int:
+    from desktop.errors import ValidationError
+    from desktop.rules.dates import DateError, parse_date
+    from desktop.rules.population import ResidentStatus
+    from desktop.services.life_events import resident_for_record
+    from desktop.services.residents import set_status
+
+    status = ResidentStatus(args.new_status)
+    on = None
+    if status is not ResidentStatus.ACTIVE:
+        if not args.date:
+            raise ValidationError.single("status_date", f"请用 --date 给出{status.label}日期。")
+        try:
+            on = parse_date(args.date)
+        except DateError as error:
+            raise ValidationError.single("status_date", f"--date：{error}") from None
+    resident_id = resident_for_record(app.db, actor, args.record_no)
+    saved = set_status(app.db, actor, resident_id, status, on=on, note=args.note)
+    when = f"（{on:%Y-%m-%d}）" if on else ""
+    say(f"{saved.record_no} 已标记为{status.label}{when}" + (f"，{saved.effect}" if saved.effect else "") + "。")
+    return EXIT_OK
 
 
 def _search(app, actor, args: argparse.Namespace) -> int:
@@ -72,4 +115,26 @@ def _search(app, actor, args: argparse.Namespace) -> int:
                  f"{row.village_code} {row.village_name}  {masked}")
     if not rows and not args.json:
         say("没有找到匹配的居民。")
+    return EXIT_OK
+
+
+def _moves(app, actor) -> int:
+    from desktop.services.permissions import Permission
+    from desktop.services.record_moves import my_move_requests, pending_moves
+
+    if actor.can(Permission.DECIDE_RECORD_MOVES):
+        pending = pending_moves(app.db, actor)
+        for move in pending:
+            say(f"待审批  {move.record_no}  {move.name}  {move.from_village}→{move.to_village}  "
+                f"{move.requested_by}  {move.requested_at:%Y-%m-%d}  {move.reason}")
+        if not pending:
+            say("没有待审批的迁村申请。")
+        return EXIT_OK
+    requests = my_move_requests(app.db, actor)
+    for request in requests:
+        who = request.resident_name or request.id_number_masked
+        say(f"{request.status.label}  {who}  迁入{request.to_village}  {request.requested_at:%Y-%m-%d}"
+            + (f"  {request.decision_note}" if request.decision_note else ""))
+    if not requests:
+        say("您还没有提交过迁村申请。")
     return EXIT_OK

@@ -16,6 +16,7 @@ from desktop.db import Database
 from desktop.demo.followups import STEP as FOLLOWUPS_STEP
 from desktop.demo.org import DEMO_PASSWORD
 from desktop.demo.org import STEP as ORG_STEP
+from desktop.demo.record_moves import STEP as RECORD_MOVES_STEP
 from desktop.demo.residents import STEP as RESIDENTS_STEP
 from desktop.demo.steps import DemoContext, DemoStep, scaled_progress
 from desktop.errors import UserFacingError
@@ -29,6 +30,7 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
     ORG_STEP,
     RESIDENTS_STEP,
     FOLLOWUPS_STEP,
+    RECORD_MOVES_STEP,
 )
 
 

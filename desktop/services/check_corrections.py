@@ -21,6 +21,7 @@ from desktop.rules.elderly import SELF_CARE_ITEMS, Dependence, bmi
 from desktop.services import audit
 from desktop.services.audit import Action
 from desktop.services.health_checks import CHECK_LABELS, GUIDANCE, HealthCheckInput, _check
+from desktop.services.life_events import ensure_alive_on
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 from desktop.services.record_history import (
     FieldNames,
@@ -151,6 +152,7 @@ def _checked(data: HealthCheckInput, resident: Resident, reason: str):
         raise ValidationError(error.errors | errors) from None
     if errors:
         raise ValidationError(errors)
+    ensure_alive_on(resident, day, what="体检", field="check_date")
     return day, total, reason
 
 

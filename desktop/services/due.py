@@ -14,6 +14,7 @@ from desktop.registry import Registry
 from desktop.services.chronic_due import CHRONIC_FOLLOWUPS, ELDERLY_CHECKS
 from desktop.services.due_base import DueItem, DueKind, DueList, DueQuery, DueScope, DueSource
 from desktop.services.permissions import Actor, Permission, require
+from desktop.services.record_moves import PENDING_MOVES
 
 __all__ = ["DEFAULT_HORIZON_DAYS", "DUE_SOURCES", "DueItem", "DueKind", "DueList", "DueQuery", "DueScope",
            "DueSource", "due_kinds", "due_list"]
@@ -23,6 +24,7 @@ DEFAULT_HORIZON_DAYS = 7
 DUE_SOURCES: Registry[DueSource] = Registry("due-list sources", lambda source: source.key)
 DUE_SOURCES.add(CHRONIC_FOLLOWUPS)
 DUE_SOURCES.add(ELDERLY_CHECKS)
+DUE_SOURCES.add(PENDING_MOVES)
 
 
 def due_kinds() -> tuple[DueKind, ...]:

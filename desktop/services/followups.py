@@ -25,6 +25,7 @@ from desktop.rules.visit_checks import CleanVisit, PatientFacts, VisitInput, che
 from desktop.services import audit
 from desktop.services.audit import Action
 from desktop.services.chronic import open_enrolment
+from desktop.services.life_events import ensure_alive_on
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 from desktop.services.settings import followup_rules_in
 
@@ -181,6 +182,7 @@ def add_visit(session: Session, actor: Actor, resident: Resident, disease: Disea
     """
     ensure_in_scope(actor, resident.village_id)
     day = visit_day(data.visit_date)
+    ensure_alive_on(resident, day, what="随访")
     enrolment = _enrolment_for(session, resident, disease, day or today, known)
     facts = patient_facts(session, resident, enrolment, day or today, None, known)
     clean = check_visit(disease, data, facts, today=today, rules=rules or followup_rules_in(session))

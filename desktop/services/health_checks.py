@@ -16,6 +16,7 @@ from desktop.rules.followup import range_problems
 from desktop.rules.population import ELDERLY_AGE
 from desktop.services import audit
 from desktop.services.audit import Action
+from desktop.services.life_events import ensure_alive_on
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 
 CHECK_NUMBERS = ("sbp", "dbp", "heart_rate", "height", "weight")
@@ -86,6 +87,7 @@ def record_health_check(db: Database, actor: Actor, resident_id: int, data: Heal
             raise UserFacingError("该档案不存在，请刷新后重试。")
         ensure_in_scope(actor, resident.village_id)
         day, total = _check(data, resident, now().date())
+        ensure_alive_on(resident, day, what="体检", field="check_date")
         check = HealthCheck(
             resident_id=resident.id, check_date=day, sbp=data.sbp, dbp=data.dbp, heart_rate=data.heart_rate,
             height=data.height, weight=data.weight, waist=data.waist,

@@ -60,6 +60,7 @@ class Permission(StrEnum):
     VIEW_INDICATORS = "view_indicators"
     SYNC = "sync"
     ENROL_SITE = "enrol_site"
+    DECIDE_RECORD_MOVES = "decide_record_moves"
 
 
 _EVERYONE = {Permission.VIEW_BRANCH}
@@ -70,6 +71,7 @@ _RESIDENT_WORK = {
 _OVERSIGHT = {Permission.VIEW_RESIDENTS, Permission.VIEW_FOLLOWUPS, Permission.VIEW_INDICATORS}
 _IMPORTS = {Permission.IMPORT_RESIDENTS, Permission.IMPORT_FOLLOWUPS}
 _SYNC = {Permission.SYNC}
+_BRANCH_RECORDS = {Permission.DECIDE_RECORD_MOVES}  # the branch keeps the register: moves between villages
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
@@ -89,10 +91,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {Permission.VIEW_AUDIT, Permission.BACKUP, Permission.EXPORT_RESIDENTS, Permission.EXPORT_FOLLOWUPS}
         | _SYNC
     ),
-    Role.PUBLIC_HEALTH_DOCTOR: frozenset(_EVERYONE | _RESIDENT_WORK | _IMPORTS | _SYNC | {Permission.BACKUP}),
+    Role.PUBLIC_HEALTH_DOCTOR: frozenset(
+        _EVERYONE | _RESIDENT_WORK | _IMPORTS | _SYNC | _BRANCH_RECORDS | {Permission.BACKUP}),
     Role.FAMILY_DOCTOR: frozenset(_EVERYONE | _RESIDENT_WORK),
     Role.VILLAGE_DOCTOR: frozenset(_EVERYONE | _RESIDENT_WORK),
-    Role.CLERK: frozenset(_EVERYONE | _RESIDENT_WORK | _IMPORTS | _SYNC | {Permission.BACKUP}),
+    Role.CLERK: frozenset(_EVERYONE | _RESIDENT_WORK | _IMPORTS | _SYNC | _BRANCH_RECORDS | {Permission.BACKUP}),
     Role.ASSESSOR: frozenset(_EVERYONE | _OVERSIGHT),
 }
 
@@ -115,6 +118,7 @@ PERMISSION_LABELS = {
     Permission.VIEW_INDICATORS: "查看管理指标",
     Permission.SYNC: "与总院同步数据",
     Permission.ENROL_SITE: "向总院登记本分院",
+    Permission.DECIDE_RECORD_MOVES: "审批档案迁村申请",
 }
 
 

@@ -26,6 +26,7 @@ from desktop.rules.profile import PROFILE_COLUMNS
 from desktop.rules.resident_checks import CleanResident, ResidentInput, check_resident
 from desktop.services import audit
 from desktop.services.audit import Action
+from desktop.services.life_events import apply_status
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, in_village_scope, require
 
 
@@ -35,6 +36,18 @@ class DuplicateResident(ValidationError):
     def __init__(self, existing_id: int, record_no: str, name: str) -> None:
         self.existing_id = existing_id
         super().__init__({"id_number": f"该身份证号已建档：{name}，档案编号 {record_no}。请打开已有档案，不要重复建档。"})
+
+
+class DuplicateElsewhere(ValidationError):
+    """The ID number is registered in a village the actor does not serve: no name, no record number.
+
+    The way forward is a request to move that record into the actor's village (services/record_moves.py).
+    """
+
+    def __init__(self, id_number: str) -> None:
+        self.id_number = id_number
+        super().__init__({"id_number": "该身份证号已在其他村建档，不能重复建档。"
+                                       "如该居民已住到您负责的村，可申请把档案迁入本村，由卫生院审批。"})
 
 
 def village_codes(session: Session, actor: Actor) -> dict[str, int]:
@@ -102,9 +115,11 @@ def find_by_id_number(session: Session, id_number: str) -> Resident | None:
     return session.scalars(select(Resident).where(Resident.id_number == id_number)).one_or_none()
 
 
-def _check_duplicate(session: Session, clean: CleanResident, own_id: int | None) -> None:
+def _check_duplicate(session: Session, actor: Actor, clean: CleanResident, own_id: int | None) -> None:
     if clean.id_number:
         existing = find_by_id_number(session, clean.id_number)
+        if existing is not None and existing.id != own_id and not in_village_scope(actor, existing.village_id):
+            raise DuplicateElsewhere(clean.id_number)
         if existing is not None and existing.id != own_id:
             raise DuplicateResident(existing.id, existing.record_no, existing.name)
     if clean.record_no:
@@ -150,7 +165,7 @@ def set_conditions(resident: Resident, conditions: tuple[tuple[Any, date | None]
 def add_resident(session: Session, actor: Actor, clean: CleanResident, *, prefix9: str) -> Resident:
     """Insert a checked resident in the caller's transaction (shared by the form and imports)."""
     ensure_in_scope(actor, clean.village_id)
-    _check_duplicate(session, clean, None)
+    _check_duplicate(session, actor, clean, None)
     resident = Resident(
         record_no=clean.record_no or next_record_no(session, prefix9 + clean.village_code),
         registered_by=actor.username, status=ResidentStatus.ACTIVE.value,
@@ -177,6 +192,7 @@ class Saved:
     record_no: str
     version: int
     changes: Changes
+    effect: str = ""  # what else the save did, in words (e.g. 结束高血压管理)
 
 
 def create_resident(db: Database, actor: Actor, data: ResidentInput, *, today: date | None = None) -> Saved:
@@ -220,7 +236,7 @@ def update_resident(
         resident = load_for_write(session, actor, resident_id, expected_version=expected_version)
         clean = check_resident(data, villages=village_codes(session, actor), today=today or now().date())
         ensure_in_scope(actor, clean.village_id)
-        _check_duplicate(session, clean, resident.id)
+        _check_duplicate(session, actor, clean, resident.id)
         before, version = snapshot(resident), resident.version
         _assign(resident, clean)
         set_conditions(resident, clean.conditions)
@@ -239,7 +255,11 @@ def set_status(
     db: Database, actor: Actor, resident_id: int, status: ResidentStatus, *, on: date | None, note: str = "",
     expected_version: int | None = None,
 ) -> Saved:
-    """Mark a resident moved out or deceased (with the date), or back on the register."""
+    """Mark a resident moved out or deceased (with the date), or back on the register (with the reason).
+
+    Death and move-out end the resident's open management on that date; back on the register
+    reopens what the event ended (see services/life_events.py). `Saved.effect` says which.
+    """
     require(actor, Permission.EDIT_RESIDENTS)
     today = now().date()
     if status is not ResidentStatus.ACTIVE:
@@ -252,10 +272,11 @@ def set_status(
         if on is not None and on < resident.birth_date:
             raise ValidationError.single("status_date", f"{status.label}日期早于出生日期。")
         before = snapshot(resident)
-        resident.status = status.value
-        resident.status_date = None if status is ResidentStatus.ACTIVE else on
-        resident.status_note = note.strip() or None
+        change = apply_status(session, actor, resident, status, on=on, note=note)
         session.flush()
+        effect = change.text()
         audit.record(session, actor, Action.UPDATE, entity_type="resident", entity_id=resident.uuid,
-                     summary=f"{resident.record_no} 标记为{status.label}", before=before, after=snapshot(resident))
-        return Saved(resident.id, resident.record_no, resident.version, Changes(residents=True, audit=True))
+                     summary=f"{resident.record_no} 标记为{status.label}" + (f"，{effect}" if effect else ""),
+                     before=before, after=snapshot(resident))
+        return Saved(resident.id, resident.record_no, resident.version,
+                     Changes(residents=True, audit=True, followups=bool(effect)), effect)

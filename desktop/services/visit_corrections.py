@@ -43,6 +43,7 @@ from desktop.services.followups import (
     saved_visit,
     visit_day,
 )
+from desktop.services.life_events import ensure_alive_on
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 from desktop.services.record_history import (
     FieldNames,
@@ -160,6 +161,7 @@ def _checked(session: Session, visit: FollowupVisit, resident: Resident, data: V
     except ValidationError as error:
         errors |= error.errors
     day = visit_day(data.visit_date) or visit.visit_date
+    ensure_alive_on(resident, day, what="随访")
     # The management the day falls in, else the visit's own (ended since: the checks then name the date).
     enrolment = open_enrolment(session, resident.id, disease, on=day) or session.get(ChronicEnrolment,
                                                                                      visit.enrolment_id)

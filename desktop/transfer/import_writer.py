@@ -137,7 +137,7 @@ class ImportWriter:
         if match.values["deleted"]:
             return f"该居民的档案（{match.values['record_no']}）已删除，不能通过导入恢复。"
         if not in_village_scope(self.actor, match.values["village_id"]):
-            return f"该居民已在其他村建档（档案编号 {match.values['record_no']}），不属于您负责的村。"
+            return "该居民已在其他村建档，不属于您负责的村。如已住到本村，可在新建档案时申请迁入本村。"
         if match.id in self.touched:
             return f"与第 {self.touched[match.id]} 行是同一位居民（档案编号 {match.values['record_no']}）。"
         return None

@@ -14,8 +14,10 @@ from PySide6.QtWidgets import QWidget
 from desktop.registry import Registry
 from desktop.services.chronic_due import ChronicDueKind
 from desktop.services.due_base import DueItem
+from desktop.services.record_moves import MoveDueKind
 from desktop.ui.chronic_due_openers import open_elderly_check_item, open_followup_item
 from desktop.ui.context import UiContext
+from desktop.ui.record_move_dialog import open_decided_move_item, open_pending_move_item
 
 Opener = Callable[[UiContext, QWidget, DueItem, Callable[[QWidget], None]], QWidget | None]
 
@@ -33,3 +35,5 @@ DUE_OPENERS.add(DueOpener(ChronicDueKind.ROUTINE.value, open_followup_item))
 DUE_OPENERS.add(DueOpener(ChronicDueKind.RECHECK.value, open_followup_item))
 DUE_OPENERS.add(DueOpener(ChronicDueKind.REFERRAL_FOLLOWUP.value, open_followup_item))
 DUE_OPENERS.add(DueOpener(ChronicDueKind.ELDERLY_CHECK.value, open_elderly_check_item))
+DUE_OPENERS.add(DueOpener(MoveDueKind.PENDING.value, open_pending_move_item))
+DUE_OPENERS.add(DueOpener(MoveDueKind.DECIDED.value, open_decided_move_item))

@@ -42,9 +42,18 @@ from desktop.rules.population import (
 from desktop.rules.profile import Profile
 from desktop.rules.resident_checks import ResidentInput
 from desktop.services.branch import StaffInfo, VillageInfo, list_staff, list_villages
+from desktop.services.life_events import StatusEffects, status_effects
 from desktop.services.permissions import Permission, in_village_scope
 from desktop.services.resident_query import ResidentDetail, ResidentRow
-from desktop.services.residents import DuplicateResident, Saved, create_resident, set_status, update_resident
+from desktop.services.record_moves import MoveRequest, request_move
+from desktop.services.residents import (
+    DuplicateElsewhere,
+    DuplicateResident,
+    Saved,
+    create_resident,
+    set_status,
+    update_resident,
+)
 from desktop.ui.context import UiContext
 from desktop.ui.form_dialog import FormDialog, Work, hint_label
 from desktop.ui.forms import EnterMovesOn, combo, date_edit
@@ -53,6 +62,7 @@ from desktop.ui.theme import ERROR, MUTED_TEXT
 
 FROM_ID = "出生日期、性别已按身份证号填写。"
 OPEN_EXISTING = "打开已有档案"
+ASK_MOVE = "申请迁入本村"
 
 
 @dataclass(frozen=True)
@@ -144,6 +154,8 @@ class ResidentForm(ResidentDialog):
         super().__init__(ctx, title, parent)
         self.detail, self.editable, self.today = detail, editable, now().date()
         self.duplicate_box: QMessageBox | None = None
+        self.move_request: MoveRequest | None = None
+        self.move_box: QMessageBox | None = None
         self.setMinimumWidth(900)
         self._columns()
         self._identity_fields(detail)
@@ -334,6 +346,44 @@ class ResidentForm(ResidentDialog):
         super()._failed(error)
         if isinstance(error, DuplicateResident):
             self._offer_existing(error)
+        elif isinstance(error, DuplicateElsewhere):
+            self._offer_move(error)
+
+    def _offer_move(self, error: DuplicateElsewhere) -> None:
+        """The record is in a village the actor does not serve: offer to ask the branch to move it here."""
+        box = QMessageBox(QMessageBox.Icon.Information, "已在其他村建档", error.errors["id_number"],
+                          QMessageBox.StandardButton.NoButton, self)
+        ask_button = box.addButton(ASK_MOVE, QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("返回修改", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(ask_button)
+        code = self.village.currentData() or ""
+        box.buttonClicked.connect(lambda button: self._move_chosen(button is ask_button, error.id_number, code))
+        self.duplicate_box = box
+        box.open()
+
+    def _move_chosen(self, ask: bool, id_number: str, village_code: str) -> None:
+        self.duplicate_box = None
+        if not ask:
+            return
+        ctx = self.ctx
+
+        def work() -> MoveRequest:
+            village_id = next(v.id for v in list_villages(ctx.db) if v.code == village_code)
+            return request_move(ctx.db, ctx.actor, id_number=id_number, to_village_id=village_id,
+                                reason="建档时发现已在其他村建档")
+
+        ctx.tasks.run_db(work, on_success=self._move_requested, on_failure=self._failed, parent=self)
+
+    def _move_requested(self, request: MoveRequest) -> None:
+        """Say what happens next and close the form: the record arrives in the village once approved."""
+        self.move_request = request
+        box = QMessageBox(QMessageBox.Icon.Information, "已提交申请",
+                          f"已申请把身份证号 {request.id_number_masked} 的档案迁入{request.to_village}，待卫生院审批。"
+                          "审批同意后，该档案会出现在本村名单中。", QMessageBox.StandardButton.Ok,
+                          self.parentWidget())
+        self.move_box = box
+        box.open()
+        self.done(0)
 
     def _offer_existing(self, error: DuplicateResident) -> None:
         """Point to the record that already holds this ID number."""
@@ -354,11 +404,12 @@ class ResidentForm(ResidentDialog):
 
 
 class StatusDialog(ResidentDialog):
-    """标记迁出 / 死亡 with the date and a note, or back to 在册."""
+    """标记迁出 / 死亡 with the date and a note, or back to 在册; says beforehand what it does to management."""
 
     def __init__(self, ctx: UiContext, row: ResidentRow, parent: QWidget | None = None) -> None:
         super().__init__(ctx, "标记迁出/死亡", parent)
         self.row = row
+        self.effects: StatusEffects | None = None
         current = ResidentStatus(row.status)
         self.form.addRow("居民", QLabel(f"{row.name}（{row.record_no}），当前：{current.label}"))
         choices = [(s.label, s.value) for s in (ResidentStatus.MOVED_OUT, ResidentStatus.DECEASED,
@@ -367,16 +418,35 @@ class StatusDialog(ResidentDialog):
         self.status = self.add_field("标记为", "status", combo(choices, default.value))
         self.on = self.add_field("日期", "status_date", date_edit())
         self.note = self.add_field("说明", "status_note", QLineEdit())
-        self.note.setPlaceholderText("如：迁往某县某镇；死亡原因")
+        self.effect = hint_label("")
+        self.form.addRow("", self.effect)
         self.status.currentIndexChanged.connect(self._status_changed)
         self._status_changed()
         self.finish()
+        ctx.tasks.run_db(lambda: status_effects(ctx.db, ctx.actor, row.id), on_success=self._effects_loaded,
+                         on_failure=lambda _error: None, parent=self)
 
     def chosen(self) -> ResidentStatus:
         return ResidentStatus(self.status.currentData())
 
     def _status_changed(self) -> None:
-        self.on.setEnabled(self.chosen() is not ResidentStatus.ACTIVE)
+        chosen = self.chosen()
+        self.on.setEnabled(chosen is not ResidentStatus.ACTIVE)
+        self.note.setPlaceholderText("恢复在册的原因（必填），如：误登记为死亡" if chosen is ResidentStatus.ACTIVE
+                                     else "如：迁往某县某镇；死亡原因")
+        self._show_effect()
+
+    def _effects_loaded(self, effects: StatusEffects) -> None:
+        self.effects = effects
+        self._show_effect()
+
+    def _show_effect(self) -> None:
+        """将同时结束高血压、2型糖尿病管理 (or what going back on the register reopens)."""
+        text = self.effects.text(self.chosen()) if self.effects is not None else ""
+        if text and self.chosen() is not ResidentStatus.ACTIVE:
+            text += f"（终止原因：{self.chosen().label}），此后日期的随访和体检将不能登记"
+        self.effect.setText(text + "。" if text else "")
+        self.effect.setVisible(bool(text))
 
     def submit(self) -> Work:
         """Set the status through the residents service."""

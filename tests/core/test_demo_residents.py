@@ -46,9 +46,13 @@ def test_record_numbers_are_unique_and_well_formed(demo_template: Path, resident
     villages = dict(_rows(demo_template, "SELECT id, code FROM village"))
     numbers = [r[1] for r in residents]
     assert len(set(numbers)) == len(numbers)
-    for _, record_no, *_, village_id in residents:
+    # A record moved into another village keeps the number issued in the village it came from.
+    moved_from = dict(_rows(demo_template, "SELECT resident_id, from_village_id FROM resident_transfer "
+                                           "WHERE status = 'approved'"))
+    for resident_id, record_no, *_, village_id in residents:
         assert len(record_no) == 17 and record_no.isdigit()
-        assert record_no[:12] == f"{DEMO_COUNTY}106{villages[village_id]}" and record_no[12:] != "00000"
+        issued_in = moved_from.get(resident_id, village_id)
+        assert record_no[:12] == f"{DEMO_COUNTY}106{villages[issued_in]}" and record_no[12:] != "00000"
     counters = dict(_rows(demo_template, "SELECT prefix, last_serial FROM record_number_counter"))
     highest = Counter()
     for number in numbers:

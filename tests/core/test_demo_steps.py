@@ -14,7 +14,7 @@ from desktop.models import Resident
 
 
 def test_the_existing_areas_are_steps_in_order() -> None:
-    assert [step.key for step in DEMO_STEPS] == ["org", "residents", "followups"]
+    assert [step.key for step in DEMO_STEPS] == ["org", "residents", "followups", "record_moves"]
     assert all(step.label and step.weight > 0 for step in DEMO_STEPS)
 
 

@@ -193,7 +193,7 @@ def test_set_status_records_the_date_and_refuses_impossible_ones(registry_app: A
     stored = _stored(registry_app, saved.resident_id)
     assert (stored.status, stored.status_date, stored.status_note, done.version) == (
         "moved_out", date(2025, 6, 1), "随子女进城", 2)
-    set_status(registry_app.db, clerk, saved.resident_id, ResidentStatus.ACTIVE, on=None)
+    set_status(registry_app.db, clerk, saved.resident_id, ResidentStatus.ACTIVE, on=None, note="误登记为迁出")
     assert (_stored(registry_app, saved.resident_id).status, _stored(registry_app, saved.resident_id).status_date) == (
         "active", None)
 

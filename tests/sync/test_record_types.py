@@ -22,6 +22,7 @@ from desktop.services.branch import rename_village
 from desktop.services.check_corrections import correct_health_check, stored_check, void_health_check
 from desktop.services.chronic import end_enrolment
 from desktop.services.households import set_head
+from desktop.services.record_moves import approve_move
 from desktop.services.residents import set_status
 from desktop.services.visit_corrections import correct_visit, stored_visit, void_visit
 from desktop.sync.records import Binding, binding, bindings, read_records
@@ -144,6 +145,13 @@ def _edit_check(app, actor) -> tuple[str, int]:
     return "health_check", check_id
 
 
+def _edit_transfer(app, actor) -> tuple[str, int]:
+    table = binding("resident_transfer").table
+    transfer_id = _first_id(app, "resident_transfer", table.c.status == "pending")
+    approve_move(app.db, actor, transfer_id, note="已核实")
+    return "resident_transfer", transfer_id
+
+
 # type -> (who edits it, the edit through its service: returns the entity type audited and the row id)
 SERVICE_EDITS: dict[str, tuple[str, Callable]] = {
     "village": ("admin", _edit_village),
@@ -152,6 +160,7 @@ SERVICE_EDITS: dict[str, tuple[str, Callable]] = {
     "chronic_enrolment": ("gongwei1", _edit_enrolment),
     "followup_visit": ("gongwei1", _edit_visit),
     "health_check": ("gongwei1", _edit_check),
+    "resident_transfer": ("luru1", _edit_transfer),
 }
 # Types no service edits yet (records are created, audited, and then only travel); when one gains
 # an edit service it moves to SERVICE_EDITS.

@@ -370,7 +370,7 @@ def test_an_edit_made_meanwhile_is_reported_in_the_form(qtbot, themed, demo_app,
     qtbot.waitUntil(lambda: isinstance(page.dialog, ResidentForm), timeout=WAIT_MS)
     form = page.dialog
     other = make_context(demo_app, tasks, "jiating1").actor
-    set_status(demo_app.db, other, resident_id, ResidentStatus.MOVED_OUT, on=date(2025, 1, 1))
+    set_status(demo_app.db, other, resident_id, ResidentStatus.MOVED_OUT, on=now().date())  # after any visit
     form.address.setText("新地址 1 号")
     form.save()
     qtbot.waitUntil(lambda: not form.errors.general.isHidden(), timeout=WAIT_MS)
