@@ -20,17 +20,16 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
-    QTimer,
 )
 from PySide6.QtGui import QAction, QColor, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QWidget
 
 from desktop.changes import Changes
 from desktop.clock import now
-from desktop.errors import UserFacingError
+from desktop.errors import Cancelled, UserFacingError
 from desktop.rules.population import SEX_LABELS, KeyPopulation, ResidentStatus, age_groups
 from desktop.services.permissions import Permission
-from desktop.services.resident_lookup import AGE_BANDS, find_ids, recorded_kinds
+from desktop.services.resident_lookup import AGE_BANDS, find_ids, hidden_by_status, hidden_hint, recorded_kinds
 from desktop.services.resident_query import (
     ResidentDetail,
     ResidentFilter,
@@ -48,8 +47,7 @@ from desktop.ui.theme import ERROR, MUTED_TEXT
 
 PAGE_SIZE = 200
 MAX_CACHED_PAGES = 40
-SEARCH_DELAY_MS = 200
-SEARCH_HINT = "姓名 / 拼音首字母 / 身份证号或电话后4位 / 档案编号（Ctrl+F）"
+SEARCH_HINT = "姓名 / 拼音首字母 / 身份证号或电话后4位 / 档案编号 / 出生日期（Ctrl+F）"
 KEY_SHORT = {
     KeyPopulation.ELDERLY: "65岁+", KeyPopulation.CHILD: "0-6岁", KeyPopulation.PREGNANT: "孕产妇",
     KeyPopulation.HYPERTENSION: "高血压", KeyPopulation.DIABETES: "糖尿病",
@@ -238,6 +236,28 @@ class ResidentListModel(QAbstractTableModel):
         self.sort_changed()
 
 
+class Latest:
+    """The newest list request's token, read by the database thread so a superseded request skips its work.
+
+    Each keystroke starts a request at once (a search over 100,000 residents takes a few ms);
+    a request still queued when a newer one starts raises `Cancelled` instead of searching, and
+    an answer that arrives late is dropped by the page, so an outdated search is never shown.
+    """
+
+    def __init__(self) -> None:
+        self.token: object = None
+
+    def renew(self) -> object:
+        """A token for a new request; every earlier one is outdated from now on."""
+        self.token = object()
+        return self.token
+
+    def check(self, token: object) -> None:
+        """Raise `Cancelled` if a newer request has started (called on the database thread)."""
+        if token is not self.token:
+            raise Cancelled()
+
+
 class _SearchKeys(QObject):
     """Down arrow in the search box moves into the table."""
 
@@ -264,7 +284,8 @@ class ResidentsPage(Page):
         self._open_top = False
         self._loaded = False
         self._loading = False
-        self._token: object = None
+        self._latest = Latest()
+        self._hint = ""
         self.can_edit = ctx.actor.can(Permission.EDIT_RESIDENTS)
         self._build_actions()
         self._build_filters()
@@ -309,11 +330,7 @@ class ResidentsPage(Page):
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(340)
         self.search.installEventFilter(_SearchKeys(self))
-        self.search_timer = QTimer(self)
-        self.search_timer.setSingleShot(True)
-        self.search_timer.setInterval(SEARCH_DELAY_MS)
-        self.search_timer.timeout.connect(self.refresh)
-        self.search.textChanged.connect(lambda _text: self.search_timer.start())
+        self.search.textChanged.connect(lambda _text: self.refresh())  # results follow each keystroke
         self.search.returnPressed.connect(self.open_top_hit)
         self.village = QComboBox()
         self.status = _combo([("在册", ResidentStatus.ACTIVE), ("迁出", ResidentStatus.MOVED_OUT),
@@ -355,32 +372,38 @@ class ResidentsPage(Page):
                               key_population=KeyPopulation(group) if group else None, on=now().date())
 
     def refresh(self) -> None:
-        """Reload the id list: one page first (shown at once), then the rest."""
-        self.search_timer.stop()
-        ctx, flt, band = self.ctx, self.current_filter(), self.age_band.currentData()
+        """Reload the id list: one page first (shown at once), then the rest; a newer call supersedes this one."""
+        ctx, latest, flt, band = self.ctx, self._latest, self.current_filter(), self.age_band.currentData()
         sort, descending = self.model.sort_key()
         searching = bool(flt.query.strip())
         self.view.horizontalHeader().setSectionsClickable(not searching)
         self.view.horizontalHeader().setSortIndicatorShown(not searching)
 
-        def first() -> tuple[list[int], dict[int, ListRow], list[int] | None]:
-            """The first page; a search (at most a thousand ranked ids) comes whole at once."""
+        def first() -> tuple[list[int], dict[int, ListRow], list[int] | None, str]:
+            """The first page; a search (at most a thousand ranked ids) comes whole at once, with the hint if empty."""
+            latest.check(token)
             limit = None if searching else PAGE_SIZE
             ids = find_ids(ctx.db, ctx.actor, flt, band=band, sort=sort, descending=descending, limit=limit)
-            return ids[:PAGE_SIZE], load_rows(ctx, ids[:PAGE_SIZE]), ids if searching else None
+            hint = ""
+            if searching and not ids and flt.status is not None:
+                hint = hidden_hint(flt.status, hidden_by_status(ctx.db, ctx.actor, flt, band=band))
+            return ids[:PAGE_SIZE], load_rows(ctx, ids[:PAGE_SIZE]), ids if searching else None, hint
 
         def rest() -> list[int]:
+            latest.check(token)
             return find_ids(ctx.db, ctx.actor, flt, band=band, sort=sort, descending=descending)
 
-        token = object()
-        self._token, self._loading = token, True
+        token = latest.renew()
+        self._loading = True
         ctx.tasks.run_db(first, on_success=lambda result: self._first_page(token, *result), parent=self)
         if not searching:
             ctx.tasks.run_db(rest, on_success=lambda ids: self._all_ids(token, ids), parent=self)
 
-    def _first_page(self, token: object, ids: list[int], rows: dict[int, ListRow], whole: list[int] | None) -> None:
-        if token is not self._token:
+    def _first_page(self, token: object, ids: list[int], rows: dict[int, ListRow], whole: list[int] | None,
+                    hint: str) -> None:
+        if token is not self._latest.token:
             return
+        self._hint = hint
         selected = self.selected_id()
         self.model.start(ids, rows)
         self._reselect(selected)
@@ -388,7 +411,7 @@ class ResidentsPage(Page):
             self._all_ids(token, whole)
 
     def _all_ids(self, token: object, ids: list[int]) -> None:
-        if token is not self._token:
+        if token is not self._latest.token:
             return
         selected = self.selected_id()
         self.model.extend(ids)
@@ -403,6 +426,9 @@ class ResidentsPage(Page):
 
     def _show_count(self, count: int) -> None:
         searching = bool(self.search.text().strip())
+        if searching and not count and self._hint:
+            self.count_label.setText(self._hint)  # the status filter hides what the search found
+            return
         self.count_label.setText(f"共 {count:,} 人" + ("（按匹配程度排序）" if searching else ""))
 
     def _fetch_page(self, generation: int, page: int, ids: list[int]) -> None:
@@ -431,8 +457,8 @@ class ResidentsPage(Page):
     # ----- selection and keys
 
     def is_loading(self) -> bool:
-        """True while a typed search waits for its pause or an id list is on its way."""
-        return self.search_timer.isActive() or self._loading
+        """True while the newest id list is on its way."""
+        return self._loading
 
     def selected_id(self) -> int | None:
         """The id of the resident selected in the table."""
@@ -457,8 +483,6 @@ class ResidentsPage(Page):
         """Enter in the search box: open the first match (after the pending search, if any)."""
         if self.is_loading():
             self._open_top = True
-            if self.search_timer.isActive():
-                self.refresh()
             return
         if self.model.rowCount():
             self.view.selectRow(0)
