@@ -48,6 +48,8 @@ class PersonVerdict:
     village_id: int
     counts: bool
     reason: str | None
+    phone: str = ""  # filled after computation (services.contacts), masked per role
+    address: str = ""
 
 
 @dataclass(frozen=True)
