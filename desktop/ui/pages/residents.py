@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLabel, QLine
 
 from desktop.changes import Changes
 from desktop.clock import now
-from desktop.errors import Cancelled, UserFacingError
+from desktop.errors import UserFacingError
 from desktop.rules.population import SEX_LABELS, KeyPopulation, ResidentStatus, age_groups
 from desktop.services.permissions import Permission
 from desktop.services.resident_lookup import AGE_BANDS, find_ids, hidden_by_status, hidden_hint, recorded_kinds
@@ -43,9 +43,13 @@ from desktop.ui.pages.base import Page
 from desktop.ui.resident_actions import RESIDENT_ACTIONS, ResidentAction
 from desktop.ui.resident_form import Lookups, ResidentForm, load_lookups
 from desktop.ui.tables import make_table, notify, page_action
+from desktop.ui.tasks import Latest
 from desktop.ui.theme import ERROR, MUTED_TEXT
 
 PAGE_SIZE = 200
+FIRST_ROWS = 60  # a search's rows fetched with its ids (a screenful); the rest of the page follows on scrolling
+SEARCH_LIMIT = 1000  # ranked matches listed at most
+SHORT_SEARCH_LIMIT = PAGE_SIZE  # for one typed character, a step on the way to the name (5 % of a register match "z")
 MAX_CACHED_PAGES = 40
 SEARCH_HINT = "姓名 / 拼音首字母 / 身份证号或电话后4位 / 档案编号 / 出生日期（Ctrl+F）"
 KEY_SHORT = {
@@ -236,28 +240,6 @@ class ResidentListModel(QAbstractTableModel):
         self.sort_changed()
 
 
-class Latest:
-    """The newest list request's token, read by the database thread so a superseded request skips its work.
-
-    Each keystroke starts a request at once (a search over 100,000 residents takes a few ms);
-    a request still queued when a newer one starts raises `Cancelled` instead of searching, and
-    an answer that arrives late is dropped by the page, so an outdated search is never shown.
-    """
-
-    def __init__(self) -> None:
-        self.token: object = None
-
-    def renew(self) -> object:
-        """A token for a new request; every earlier one is outdated from now on."""
-        self.token = object()
-        return self.token
-
-    def check(self, token: object) -> None:
-        """Raise `Cancelled` if a newer request has started (called on the database thread)."""
-        if token is not self.token:
-            raise Cancelled()
-
-
 class _SearchKeys(QObject):
     """Down arrow in the search box moves into the table."""
 
@@ -286,6 +268,7 @@ class ResidentsPage(Page):
         self._loading = False
         self._latest = Latest()
         self._hint = ""
+        self._search_limit = SEARCH_LIMIT
         self.can_edit = ctx.actor.can(Permission.EDIT_RESIDENTS)
         self._build_actions()
         self._build_filters()
@@ -376,18 +359,21 @@ class ResidentsPage(Page):
         ctx, latest, flt, band = self.ctx, self._latest, self.current_filter(), self.age_band.currentData()
         sort, descending = self.model.sort_key()
         searching = bool(flt.query.strip())
+        search_limit = SHORT_SEARCH_LIMIT if len(flt.query.strip()) == 1 else SEARCH_LIMIT
+        self._search_limit = search_limit
         self.view.horizontalHeader().setSectionsClickable(not searching)
         self.view.horizontalHeader().setSortIndicatorShown(not searching)
 
         def first() -> tuple[list[int], dict[int, ListRow], list[int] | None, str]:
-            """The first page; a search (at most a thousand ranked ids) comes whole at once, with the hint if empty."""
+            """The first page; a search's ranked ids come whole, with a screenful of rows (or the hint if none)."""
             latest.check(token)
-            limit = None if searching else PAGE_SIZE
-            ids = find_ids(ctx.db, ctx.actor, flt, band=band, sort=sort, descending=descending, limit=limit)
+            ids = find_ids(ctx.db, ctx.actor, flt, band=band, sort=sort, descending=descending,
+                           limit=None if searching else PAGE_SIZE, search_limit=search_limit)
             hint = ""
             if searching and not ids and flt.status is not None:
                 hint = hidden_hint(flt.status, hidden_by_status(ctx.db, ctx.actor, flt, band=band))
-            return ids[:PAGE_SIZE], load_rows(ctx, ids[:PAGE_SIZE]), ids if searching else None, hint
+            shown = ids[:FIRST_ROWS if searching else PAGE_SIZE]
+            return ids[:PAGE_SIZE], load_rows(ctx, shown), ids if searching else None, hint
 
         def rest() -> list[int]:
             latest.check(token)
@@ -428,6 +414,9 @@ class ResidentsPage(Page):
         searching = bool(self.search.text().strip())
         if searching and not count and self._hint:
             self.count_label.setText(self._hint)  # the status filter hides what the search found
+            return
+        if searching and count >= self._search_limit:
+            self.count_label.setText(f"按匹配程度排序，列出最接近的 {count:,} 人；再输入几个字可缩小范围")
             return
         self.count_label.setText(f"共 {count:,} 人" + ("（按匹配程度排序）" if searching else ""))
 
