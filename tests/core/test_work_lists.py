@@ -12,10 +12,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from core_support import actor_for, libreoffice_sheets
+from core_support import DEMO_PASSWORD, actor_for, data_dir_with, libreoffice_sheets
+from openpyxl import load_workbook
 from test_printing import page_texts, saved
 
 from desktop.app import App
+from desktop.cli import PASSWORD_ENV, main
 from desktop.clock import now
 from desktop.errors import PermissionDenied
 from desktop.printing.catalogue import print_form
@@ -128,3 +130,21 @@ def test_an_assessor_may_not_export_the_due_list(demo_app: App, tmp_path: Path) 
     with pytest.raises(PermissionDenied):
         DueListExport(demo_app.db, actor_for(demo_app.db, "kaohe1"), tmp_path / "x.xlsx", on=now().date())(**CONTROLS)
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_the_command_line_exports_the_due_list_and_prints_the_sheet(demo_template: Path, tmp_path: Path, capsys,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, DEMO_PASSWORD)
+    root = data_dir_with(demo_template, tmp_path / "data")
+    out = tmp_path / "due.xlsx"
+    assert main(["--data-dir", str(root), "export", "due", str(out), "--village", "101", "--user", "cunyi001"]) == 0
+    assert "已导出待办名单" in capsys.readouterr().out
+    header = next(iter(load_workbook(out, read_only=True).active.iter_rows(values_only=True)))
+    assert "联系电话" in header and "住址" in header
+    pdf = tmp_path / "door.pdf"
+    assert main(["--data-dir", str(root), "print", "door-to-door", "due", "--kind", "elderly_check", "--out", str(pdf),
+                 "--user", "cunyi001"]) == 0
+    text = "\n".join(page_texts(pdf))
+    assert "入户随访表" in text and "老年人年度体检" in text
+    assert main(["--data-dir", str(root), "export", "due", str(tmp_path / "x.xlsx"), "--village", "102",
+                 "--user", "cunyi001"]) != 0  # not one of the doctor's villages
