@@ -124,6 +124,8 @@ def main() -> int:
         report(kind, samples)
     print(f"  search service alone for the whole typed texts: p50 {statistics.median(service):.1f} ms, "
           f"p95 {percentile(service, 0.95):.1f} ms")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"  machine: {os.cpu_count()} CPUs, load average {load} (1, 5, 15 min) at the end of the run")
     met = percentile(everything, 0.95) <= TARGET_P95_MS
     print("target met" if met else "target missed")
     tasks.shutdown()

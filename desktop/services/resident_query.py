@@ -79,7 +79,7 @@ def search_conditions(query: str) -> list[tuple[int, Any]]:
         name = clean_name(text)
         return [(PREFIX, StartsWith(Resident.name, name)),
                 (PARTIAL, _prefix(Resident.name_rev, name[::-1])),
-                (MIDDLE, Resident.name.contains(name, autoescape=True))]
+                (MIDDLE, _name_contains(name))]
     lowered = text.lower()
     if _LETTERS.fullmatch(lowered):
         return [(PREFIX, StartsWith(Resident.name_initials, lowered)), (PREFIX, StartsWith(Resident.name_pinyin, lowered))]
@@ -100,6 +100,11 @@ def birth_date_of(text: str) -> date | None:
         return date(int(year), int(month or compact_month), int(day or compact_day))
     except ValueError:
         return None
+
+
+def _name_contains(name: str) -> Any:
+    """Names containing `name` anywhere: a scan of the name index only (not of the wide resident rows)."""
+    return Resident.id.in_(select(Resident.id).where(Resident.name.contains(name, autoescape=True)))
 
 
 def _number_conditions(number: str) -> list[tuple[int, Any]]:

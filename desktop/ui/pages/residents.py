@@ -59,6 +59,8 @@ KEY_SHORT = {
     KeyPopulation.DISABLED: "残疾", KeyPopulation.POVERTY_RELIEF: "脱贫/低保",
 }
 Index = QModelIndex | QPersistentModelIndex
+FOREGROUND = Qt.ItemDataRole.ForegroundRole
+SHOWN_ROLES = (Qt.ItemDataRole.DisplayRole, FOREGROUND, Qt.ItemDataRole.ToolTipRole)  # looked up once: data() runs per cell and role
 
 
 @dataclass(frozen=True)
@@ -210,8 +212,7 @@ class ResidentListModel(QAbstractTableModel):
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Cell text from the cache; an unloaded row asks for its page and shows blank meanwhile."""
-        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
-                                               Qt.ItemDataRole.ToolTipRole):
+        if role not in SHOWN_ROLES or not index.isValid():
             return None
         shown = self._rows.get(self._ids[index.row()])
         if shown is None:
@@ -220,7 +221,7 @@ class ResidentListModel(QAbstractTableModel):
         page = index.row() // PAGE_SIZE
         if page in self._pages:
             self._pages.move_to_end(page)
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == FOREGROUND:
             colour = _status_colour(shown.row) if COLUMNS[index.column()].title == "状态" else None
             return QColor(colour) if colour else None
         return COLUMNS[index.column()].text(shown, self.today)
