@@ -109,7 +109,7 @@ def write_audited(db: Database, actor: Actor, target: Path, *, what: str, column
 
 @dataclass
 class DueListExport:
-    """The due list as a workbook: `DueListExport(db, actor, path, on=..., scope=..., village_id=None)(abort=, progress=)`."""
+    """The due list as a workbook: `DueListExport(db, actor, path, on=..., scope=..., kind=None)(abort=, progress=)`."""
 
     db: Database
     actor: Actor

@@ -57,8 +57,8 @@ def watch_lists(page: ResidentsPage) -> list[list[int]]:
 def test_each_keystroke_searches_at_once_without_waiting(qtbot, themed, demo_app, tasks) -> None:
     page = open_page(qtbot, demo_app, tasks)
     shown = watch_lists(page)
-    initials = sql(demo_app, "SELECT name_initials FROM resident WHERE deleted = 0 AND status = 'active' "
-                             "AND length(name_initials) = 3 GROUP BY name_initials ORDER BY count(*) DESC LIMIT 1")[0][0]
+    initials = sql(demo_app, "SELECT name_initials FROM resident WHERE deleted = 0 AND status = 'active' AND "
+                             "length(name_initials) = 3 GROUP BY name_initials ORDER BY count(*) DESC LIMIT 1")[0][0]
     page.focus_search()
     for typed in range(1, len(initials) + 1):
         qtbot.keyClicks(page.search, initials[typed - 1])

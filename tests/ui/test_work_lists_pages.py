@@ -47,7 +47,8 @@ def open_page(qtbot, app: App, tasks, username: str, page_type):
 
 def phones(app: App) -> dict[str, tuple[str, str]]:
     """record number -> (phone, address) as stored."""
-    return {no: (phone or "", address) for no, phone, address in sql(app, "SELECT record_no, phone, address FROM resident")}
+    rows = sql(app, "SELECT record_no, phone, address FROM resident")
+    return {record_no: (phone or "", address) for record_no, phone, address in rows}
 
 
 def column(columns, title: str) -> int:

@@ -60,7 +60,8 @@ KEY_SHORT = {
 }
 Index = QModelIndex | QPersistentModelIndex
 FOREGROUND = Qt.ItemDataRole.ForegroundRole
-SHOWN_ROLES = (Qt.ItemDataRole.DisplayRole, FOREGROUND, Qt.ItemDataRole.ToolTipRole)  # looked up once: data() runs per cell and role
+# looked up once: data() runs for every cell and role painted
+SHOWN_ROLES = (Qt.ItemDataRole.DisplayRole, FOREGROUND, Qt.ItemDataRole.ToolTipRole)
 
 
 @dataclass(frozen=True)
