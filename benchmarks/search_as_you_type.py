@@ -7,7 +7,9 @@ initials, full pinyin, ID and phone tails, record-number tails, birth dates) one
 time with QTest (a Chinese character is committed as an input method commits it). For every
 keystroke it measures the time from the key press to the table holding the list for the text
 typed so far (the model reset with its first rows in place and the count shown). Prints
-p50/p95/max overall and per kind (target p95 <= 50 ms), beside the search service alone.
+p50/p95/max overall and per kind (target p95 <= 50 ms), with the process CPU time each
+keystroke cost (what the wall time comes down to on a machine doing nothing else), beside the
+search service alone and the machine's load average.
 """
 
 from __future__ import annotations
@@ -70,15 +72,19 @@ def press(page: ResidentsPage, char: str) -> None:
     QApplication.sendEvent(page.search, event)
 
 
-def type_one(app: QApplication, page: ResidentsPage, text: str) -> list[float]:
-    """Type `text` key by key into the empty search box; ms from each key press to its list."""
+def type_one(app: QApplication, page: ResidentsPage, text: str) -> list[tuple[float, float]]:
+    """Type `text` key by key into the empty search box; (wall, CPU) ms from each key press to its list.
+
+    The CPU time is the whole process's (the window's thread, the database thread and this
+    loop's polling): the work a keystroke costs whatever else the machine is doing.
+    """
     samples = []
     for char in text:
         generation = page.model.generation
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         press(page, char)
         wait_for(app, lambda: page.model.generation != generation and not page.is_loading())
-        samples.append((time.perf_counter() - started) * 1000)
+        samples.append(((time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000))
     return samples
 
 
@@ -87,9 +93,10 @@ def clear(app: QApplication, page: ResidentsPage) -> None:
     wait_for(app, lambda: not page.is_loading() and not page.ctx.tasks.busy)
 
 
-def report(name: str, samples: list[float]) -> None:
-    print(f"  {name:<16} {len(samples):>4} keys   p50 {statistics.median(samples):6.1f}   "
-          f"p95 {percentile(samples, 0.95):6.1f}   max {max(samples):6.1f} ms")
+def report(name: str, samples: list[tuple[float, float]]) -> None:
+    wall, cpu = [s[0] for s in samples], [s[1] for s in samples]
+    print(f"  {name:<16} {len(samples):>4} keys   p50 {statistics.median(wall):6.1f}   p95 {percentile(wall, 0.95):6.1f}"
+          f"   max {max(wall):6.1f} ms   (CPU p50 {statistics.median(cpu):5.1f}, p95 {percentile(cpu, 0.95):5.1f} ms)")
 
 
 def main() -> int:
@@ -109,7 +116,7 @@ def main() -> int:
     queries = typed_queries(opened.paths.database, page, rng)
     print(f"search as you type, {RESIDENTS:,} demo residents, clerk luru1, {len(queries)} queries typed key by key "
           f"(target p95 <= {TARGET_P95_MS} ms from key press to list)")
-    per_kind: dict[str, list[float]] = {}
+    per_kind: dict[str, list[tuple[float, float]]] = {}
     service: list[float] = []
     page.focus_search()
     for kind, text in queries:
@@ -126,7 +133,7 @@ def main() -> int:
           f"p95 {percentile(service, 0.95):.1f} ms")
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"  machine: {os.cpu_count()} CPUs, load average {load} (1, 5, 15 min) at the end of the run")
-    met = percentile(everything, 0.95) <= TARGET_P95_MS
+    met = percentile([wall for wall, _ in everything], 0.95) <= TARGET_P95_MS
     print("target met" if met else "target missed")
     tasks.shutdown()
     opened.close()
