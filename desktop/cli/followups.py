@@ -86,7 +86,8 @@ def _due(app, actor, args: argparse.Namespace) -> int:
         if args.json:
             say(json.dumps({"record_no": item.record_no, "name": item.name, "village": item.village_name,
                              "kind": item.kind.value, "disease": item.disease.value if item.disease else None,
-                             "due_on": item.due_on.isoformat(), "days_overdue": late}, ensure_ascii=False))
+                             "due_on": item.due_on.isoformat(), "days_overdue": late, "phone": item.phone,
+                             "address": item.address}, ensure_ascii=False))
         else:
             what = f"{item.kind.label}（{item.disease.label}）" if item.disease else item.kind.label
             say(f"{item.record_no}  {item.name}  {item.village_name}  {what}  {item.due_on:%Y-%m-%d}"

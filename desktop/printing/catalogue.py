@@ -5,7 +5,12 @@ Callers import the registry's functions from here so that the forms are loaded f
 
 from __future__ import annotations
 
-from desktop.printing import followup_print, profile_print, self_care_print  # noqa: F401 - each registers its form
+from desktop.printing import (  # noqa: F401 - each registers its form
+    door_to_door_print,
+    followup_print,
+    profile_print,
+    self_care_print,
+)
 from desktop.printing.registry import (
     FormOption,
     PrintForm,

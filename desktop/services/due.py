@@ -7,17 +7,21 @@ one count row per kind in registry order.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
 
 from desktop.db import Database
 from desktop.registry import Registry
 from desktop.services.chronic_due import CHRONIC_FOLLOWUPS, ELDERLY_CHECKS
+from desktop.services.contacts import contacts_for
 from desktop.services.due_base import DueItem, DueKind, DueList, DueQuery, DueScope, DueSource
 from desktop.services.permissions import Actor, Permission, require
 from desktop.services.record_moves import PENDING_MOVES
 
 __all__ = ["DEFAULT_HORIZON_DAYS", "DUE_SOURCES", "DueItem", "DueKind", "DueList", "DueQuery", "DueScope",
-           "DueSource", "due_kinds", "due_list"]
+           "DueSource", "collect_due", "due_kinds", "due_list"]
 
 DEFAULT_HORIZON_DAYS = 7
 
@@ -36,11 +40,20 @@ def due_list(db: Database, actor: Actor, *, on: date, scope: DueScope = DueScope
              village_id: int | None = None, horizon_days: int = DEFAULT_HORIZON_DAYS) -> DueList:
     """Everyone due by `on` + horizon from every registered source, most overdue first."""
     require(actor, Permission.VIEW_FOLLOWUPS)
-    sources = DUE_SOURCES.entries()
-    items: list[DueItem] = []
     with db.read() as session:
-        query = DueQuery(session, actor, scope, village_id, on, on + timedelta(days=horizon_days))
-        for source in sources:
-            items += source.items(query)
+        return collect_due(session, actor, on=on, scope=scope, village_id=village_id, horizon_days=horizon_days)
+
+
+def collect_due(session: Session, actor: Actor, *, on: date, scope: DueScope, village_id: int | None,
+                horizon_days: int = DEFAULT_HORIZON_DAYS) -> DueList:
+    """`due_list` inside an open read (the printed door-to-door sheet uses it too), with each person's contact."""
+    sources = DUE_SOURCES.entries()
+    query = DueQuery(session, actor, scope, village_id, on, on + timedelta(days=horizon_days))
+    items: list[DueItem] = []
+    for source in sources:
+        items += source.items(query)
+    contacts = contacts_for(session, actor, (item.resident_id for item in items))
+    items = [replace(item, sex=c.sex, birth_date=c.birth_date, phone=c.phone, address=c.address,
+                     doctor_name=c.doctor_name) if (c := contacts.get(item.resident_id)) else item for item in items]
     items.sort(key=lambda item: (item.due_on, item.kind.value, item.record_no))
     return DueList(on, tuple(items), tuple(kind for source in sources for kind in source.kinds))

@@ -48,6 +48,12 @@ class DueItem:
     disease: Disease | None
     due_on: date
     last_visit: date | None
+    # How to reach the person: filled by `due.due_list` after the sources listed them (services.contacts).
+    sex: str = ""
+    birth_date: date | None = None
+    phone: str = ""  # masked per role
+    address: str = ""
+    doctor_name: str = ""  # the responsible doctor
 
     def days_overdue(self, on: date) -> int:
         return max(0, (on - self.due_on).days)

@@ -52,6 +52,8 @@ class PersonVerdict(NamedTuple):
     village_id: int
     counts: bool
     reason: str | None
+    phone: str = ""  # filled after computation (services.contacts), masked per role
+    address: str = ""
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ while the whole id list of a large register is still loading.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy import and_, select
 from desktop.clock import now
 from desktop.db import Database
 from desktop.models import Resident, ResidentCondition
-from desktop.rules.population import years_before
+from desktop.rules.population import ResidentStatus, years_before
 from desktop.rules.text import squeeze
 from desktop.services.permissions import Actor, Permission, require
 from desktop.services.resident_query import (
@@ -76,6 +77,30 @@ def find_ids(
         if limit is not None:
             statement = statement.limit(limit)
         return list(session.scalars(statement))
+
+
+HIDDEN_WORDS = {ResidentStatus.ACTIVE: "在册", ResidentStatus.MOVED_OUT: "已迁出", ResidentStatus.DECEASED: "死亡"}
+
+
+def hidden_by_status(db: Database, actor: Actor, flt: ResidentFilter, *, band: AgeBand | None = None) -> Counter[str]:
+    """status -> how many residents the search would find under the other statuses (the status filter hides them)."""
+    require(actor, Permission.VIEW_RESIDENTS)
+    if flt.status is None or not squeeze(flt.query):
+        return Counter()
+    with db.read() as session:
+        conditions = filter_conditions(replace(flt, status=None)) + _age_condition(band, flt.on or now().date())
+        found = ranked_ids(session, actor, flt.query, limit=1000, extra=and_(*conditions))
+        statuses = session.execute(select(Resident.status).where(Resident.id.in_(found))).scalars()
+        return Counter(status for status in statuses if status != flt.status.value)
+
+
+def hidden_hint(status: ResidentStatus, hidden: Counter[str]) -> str:
+    """The empty list's sentence when the status filter hides matches (empty when it hides none)."""
+    total = sum(hidden.values())
+    if not total:
+        return ""
+    words = "或".join(HIDDEN_WORDS[s] for s in ResidentStatus if hidden.get(s.value))
+    return f"{status.label}居民中没有找到；另有 {total:,} 人{words}，选“全部”可见"
 
 
 def recorded_kinds(db: Database, actor: Actor, ids: list[int]) -> dict[int, tuple[str, ...]]:

@@ -31,6 +31,7 @@ EXACT, PREFIX, PARTIAL = 0, 1, 2
 MIDDLE = 3  # a name containing the text neither at its start nor its end: looked for only when nothing else matched
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LETTERS = re.compile(r"[a-z]+", re.ASCII)
+_BIRTH_DATE = re.compile(r"((?:19|20)\d\d)(?:([-/.])(\d{1,2})\2(\d{1,2})|(\d\d)(\d\d))", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,32 @@ def search_conditions(query: str) -> list[tuple[int, Any]]:
         name = clean_name(text)
         return [(PREFIX, StartsWith(Resident.name, name)),
                 (PARTIAL, _prefix(Resident.name_rev, name[::-1])),
-                (MIDDLE, Resident.name.contains(name, autoescape=True))]
+                (MIDDLE, _name_contains(name))]
     lowered = text.lower()
     if _LETTERS.fullmatch(lowered):
         return [(PREFIX, StartsWith(Resident.name_initials, lowered)), (PREFIX, StartsWith(Resident.name_pinyin, lowered))]
-    return _number_conditions(normalise_id(text).replace("-", ""))
+    born = birth_date_of(text)
+    if born is not None and not text.isdigit():
+        return [(EXACT, Resident.birth_date == born)]
+    found = [(EXACT, Resident.birth_date == born)] if born is not None else []
+    return found + _number_conditions(normalise_id(text).replace("-", ""))
+
+
+def birth_date_of(text: str) -> date | None:
+    """The day a search text names as a birth date: 19841021, 1984-10-21, 1984/10/21 or 1984.10.21."""
+    match = _BIRTH_DATE.fullmatch(text)
+    if match is None:
+        return None
+    year, _sep, month, day, compact_month, compact_day = match.groups()
+    try:
+        return date(int(year), int(month or compact_month), int(day or compact_day))
+    except ValueError:
+        return None
+
+
+def _name_contains(name: str) -> Any:
+    """Names containing `name` anywhere: a scan of the name index only (not of the wide resident rows)."""
+    return Resident.id.in_(select(Resident.id).where(Resident.name.contains(name, autoescape=True)))
 
 
 def _number_conditions(number: str) -> list[tuple[int, Any]]:

@@ -14,6 +14,7 @@ from desktop.transfer.followup_import import FOLLOWUP_IMPORT
 from desktop.transfer.import_job import ImportSpec
 from desktop.transfer.resident_export import RESIDENT_EXPORT
 from desktop.transfer.resident_import import RESIDENT_IMPORT
+from desktop.transfer.work_lists import DUE_EXPORT
 
 IMPORT_JOBS: list[ImportSpec] = [
     RESIDENT_IMPORT,
@@ -22,6 +23,7 @@ IMPORT_JOBS: list[ImportSpec] = [
 EXPORT_JOBS: list[ExportSpec] = [
     RESIDENT_EXPORT,
     FOLLOWUP_EXPORT,
+    DUE_EXPORT,
 ]
 
 

@@ -22,6 +22,8 @@ Threading contract
   the database thread, and the GUI thread waits in a local event loop, so windows keep painting
   and the progress dialog shows. The result is returned, or the task's error raised.
 * Call `shutdown()` at exit: it aborts running jobs, drops queued work and joins the workers.
+* Where only the newest request matters (search as you type), `Latest` lets a queued, outdated
+  request skip its work (it raises `Cancelled`) and lets the caller drop an outdated answer.
 """
 
 from __future__ import annotations
@@ -401,3 +403,26 @@ class TaskManager(QObject):
         self._pending += delta
         if self.busy != was_busy:
             self.busy_changed.emit(self.busy)
+
+
+class Latest:
+    """The newest request's token, for work where only the latest request matters (search as you type).
+
+    `renew()` on the GUI thread for each new request; the background function calls `check(token)`
+    first, so a request still queued when a newer one started raises `Cancelled` (silent) instead
+    of running; the caller drops an answer whose token is no longer `token`, so an outdated result
+    is never shown.
+    """
+
+    def __init__(self) -> None:
+        self.token: object = None
+
+    def renew(self) -> object:
+        """A token for a new request; every earlier one is outdated from now on."""
+        self.token = object()
+        return self.token
+
+    def check(self, token: object) -> None:
+        """Raise `Cancelled` if a newer request has started (called on the database thread)."""
+        if token is not self.token:
+            raise Cancelled()

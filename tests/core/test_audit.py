@@ -274,8 +274,9 @@ def _a_typical_session(app: App, tmp_path: Path) -> None:
     with db.read() as session:
         record_no = session.get(Resident, resident_id).record_no
     for form in registered_forms():
-        print_form(db, doctor, form.key, record_no, **({"disease": "hypertension", "year": 2025}
-                                                       if form.key == "followup" else {}))
+        key = "due" if form.key == "door-to-door" else record_no  # a list of people, not one person
+        print_form(db, doctor, form.key, key, **({"disease": "hypertension", "year": 2025}
+                                                 if form.key == "followup" else {}))
     job_controls = {"abort": threading.Event(), "progress": lambda fraction, message: None}
     ResidentExport(db, clerk, tmp_path / "residents.xlsx")(**job_controls)
     IndicatorsExport(db, doctor, tmp_path / "indicators.xlsx", year=2025)(**job_controls)

@@ -117,7 +117,10 @@ def test_due_prints_one_json_object_per_item(cli, demo_dir: Path) -> None:
     finally:
         app.close()
     assert len(items) == len(expected.items) > 0
-    assert set(items[0]) == {"record_no", "name", "village", "kind", "disease", "due_on", "days_overdue"}
+    assert set(items[0]) == {"record_no", "name", "village", "kind", "disease", "due_on", "days_overdue", "phone",
+                             "address"}
+    assert [(i["record_no"], i["phone"], i["address"]) for i in items] == [
+        (item.record_no, item.phone, item.address) for item in expected.items]
     late = next(i for i in items if i["days_overdue"] > 0)
     assert (date.fromisoformat(late["due_on"]) - on).days == -late["days_overdue"]
     assert {i["kind"] for i in items} <= {"routine", "recheck", "referral_followup", "elderly_check"}

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from desktop.app import App, open_app
 from desktop.models import Resident, Village
 from desktop.rules.population import KeyPopulation, ResidentStatus
+from desktop.services.resident_lookup import hidden_by_status, hidden_hint
 from desktop.services.resident_query import ResidentFilter, count_residents, list_ids, search
 from desktop.services.residents import create_resident, set_status
 
@@ -196,3 +197,31 @@ def test_a_village_doctor_lists_and_counts_only_their_villages(register: App) ->
     names = _listed(register, ResidentFilter(), "cunyi102")
     assert sorted(names) == ["张三丰", "解缙"]
     assert count_residents(register.db, actor_for(register.db, "cunyi001")) == len(PEOPLE) - 2
+
+
+@pytest.mark.parametrize("query", ["19611123", "1961-11-23", "1961/11/23", "1961.11.23", "1961-11-23 "])
+def test_a_birth_date_finds_who_was_born_that_day(register: App, query: str) -> None:
+    assert _names(register, query) == ["张三丰"]
+    assert _column(register, "张三丰", "birth_date") == date(1961, 11, 23)
+
+
+def test_a_day_that_does_not_exist_or_nobody_was_born_on_finds_nobody(register: App) -> None:
+    assert _names(register, "1961-02-30") == [] and _names(register, "19610230") == []
+    assert _names(register, "1999-01-01") == []
+
+
+def test_the_status_filter_says_how_many_matches_it_hides(register: App) -> None:
+    clerk = actor_for(register.db, "luru1")
+    set_status(register.db, clerk, _column(register, "解缙", "id"), ResidentStatus.DECEASED, on=date(2024, 1, 1))
+    set_status(register.db, clerk, _column(register, "曾国藩", "id"), ResidentStatus.MOVED_OUT, on=date(2024, 1, 1))
+    for query, hidden in (("解缙", {"deceased": 1}), ("zgf", {"moved_out": 1}), ("1957-07-07", {"deceased": 1})):
+        flt = ResidentFilter(query=query)
+        assert _listed(register, flt) == []
+        assert dict(hidden_by_status(register.db, clerk, flt)) == hidden
+    both = hidden_by_status(register.db, clerk, ResidentFilter(query="解缙")) + hidden_by_status(
+        register.db, clerk, ResidentFilter(query="曾国藩"))
+    assert hidden_hint(ResidentStatus.ACTIVE, both) == "在册居民中没有找到；另有 2 人已迁出或死亡，选“全部”可见"
+    assert hidden_hint(ResidentStatus.DECEASED, hidden_by_status(
+        register.db, clerk, ResidentFilter(query="张善", status=ResidentStatus.DECEASED))) == \
+        "死亡居民中没有找到；另有 1 人在册，选“全部”可见"
+    assert hidden_hint(ResidentStatus.ACTIVE, hidden_by_status(register.db, clerk, ResidentFilter(query="无此人"))) == ""

@@ -8,10 +8,12 @@ people below, and Enter or a double-click opens the right form for the person. T
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
+    QFileDialog,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -30,7 +32,8 @@ from desktop.services.permissions import Permission, in_village_scope
 from desktop.ui.context import UiContext
 from desktop.ui.due_openers import DUE_OPENERS
 from desktop.ui.pages.base import Page
-from desktop.ui.tables import Column, RowTableModel, make_table, notify, selected_row
+from desktop.ui.print_preview import show_form_preview
+from desktop.ui.tables import Column, RowTableModel, make_table, notify, page_action, selected_row
 from desktop.ui.theme import ACCENT, ERROR, MUTED_TEXT
 
 LINK_STYLE = "QPushButton {{ border: none; text-align: left; padding: 2px 6px; color: {colour}; font-size: 12pt; }}" \
@@ -65,6 +68,8 @@ DUE_COLUMNS = (
     Column("档案编号", lambda r: r.item.record_no),
     Column("姓名", lambda r: r.item.name),
     Column("所属村", lambda r: r.item.village_name),
+    Column("联系电话", lambda r: r.item.phone),
+    Column("住址", lambda r: r.item.address),
     Column("病种", lambda r: r.item.disease.label if r.item.disease else ""),
     Column("应完成日期", lambda r: f"{r.item.due_on:%Y-%m-%d}", key=lambda r: r.item.due_on),
     Column("逾期", lambda r: _overdue_text(r.item, r.on), key=lambda r: r.item.days_overdue(r.on),
@@ -104,7 +109,11 @@ class HomePage(Page):
         self.grid.setVerticalSpacing(2)
         self.body.addWidget(box)
         self.shows_due = actor.can(Permission.VIEW_FOLLOWUPS)
+        self.village_codes: dict[int, str] = {}
         if self.shows_due:
+            self.export_action = page_action(self, "导出 Excel…", self.export_due)
+            self.export_action.setVisible(actor.can(Permission.EXPORT_FOLLOWUPS))
+            self.print_action = page_action(self, "打印入户随访表", self.print_due, shortcut="Ctrl+P")
             self._build_scope()
             self._build_counts()
             self._build_list()
@@ -170,7 +179,7 @@ class HomePage(Page):
         self.model = RowTableModel(DUE_COLUMNS, self)
         self.view = make_table(self.model)
         self.view.activated.connect(lambda _index: self.open_selected())
-        for section, width in enumerate((110, 150, 70, 80, 80, 96, 60)):
+        for section, width in enumerate((110, 150, 70, 80, 110, 180, 80, 96, 60)):
             self.view.horizontalHeader().resizeSection(section, width)
         self.body.addWidget(self.view, 1)
 
@@ -224,6 +233,7 @@ class HomePage(Page):
             self.village.blockSignals(True)
             for village in villages:
                 self.village.addItem(f"{village.code} {village.name}", village.id)
+                self.village_codes[village.id] = village.code
             self.village.blockSignals(False)
 
     def _show_due(self, due: DueList) -> None:
@@ -283,3 +293,38 @@ class HomePage(Page):
         self.dialog = dialog
         dialog.accepted.connect(lambda: notify(self, f"{dialog.windowTitle()}：已保存。"))
 
+    # ----- export and print
+
+    def _list_options(self) -> dict[str, object]:
+        """The shown list as export/print options: scope, village and the chosen kind."""
+        kind, _overdue = self.filter
+        village_id = self.village.currentData()
+        return {"scope": self.scope(), "village_id": village_id, "kind": kind.value if kind else None,
+                "village": self.village_codes.get(village_id) if village_id is not None else None}
+
+    def export_due(self, path: Path | None = None) -> None:
+        """Write the shown list (scope, village, kind) with phones and addresses to a workbook (a job)."""
+        from desktop.transfer.work_lists import DueListExport
+
+        if path is None:
+            chosen, _ = QFileDialog.getSaveFileName(self, "导出待办名单", f"待办名单{now():%Y%m%d}.xlsx",
+                                                    "Excel 工作簿 (*.xlsx)")
+            if not chosen:
+                return
+            path = Path(chosen if chosen.lower().endswith(".xlsx") else chosen + ".xlsx")
+        ctx, options = self.ctx, self._list_options()
+        job = DueListExport(ctx.db, ctx.actor, path, on=now().date(), scope=options["scope"],
+                            village_id=options["village_id"], kind=options["kind"])
+        ctx.tasks.run_job(job, label="正在导出待办名单…", parent=self, on_success=self._exported)
+
+    def _exported(self, result) -> None:
+        self.ctx.bus.publish(result.changes)
+        notify(self, result.message())
+
+    def print_due(self, on_shown=None) -> None:
+        """The 入户随访表 of the shown list, one section per responsible doctor, in the print preview."""
+        options = self._list_options()
+        chosen = {"scope": options["scope"].value if options["scope"] is not DueScope.MY_VILLAGES else None,
+                  "village": options["village"], "kind": options["kind"], "on": f"{now():%Y-%m-%d}"}
+        show_form_preview(self.ctx, self, "door-to-door", "due", options=chosen, title="入户随访表（待办名单）",
+                          on_shown=on_shown)

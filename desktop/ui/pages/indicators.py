@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -31,12 +32,14 @@ from PySide6.QtWidgets import (
 from desktop.changes import Changes
 from desktop.clock import now
 from desktop.services.branch import VillageInfo, list_villages
+from desktop.services.contacts import verdicts_with_contacts
 from desktop.services.indicator_base import source_of
 from desktop.services.indicators import DEFINITIONS, Figure, IndicatorReport, PersonVerdict, indicator_report
 from desktop.services.permissions import Permission, in_village_scope
 from desktop.ui.indicator_openers import PERSON_OPENERS
 from desktop.ui.context import UiContext
 from desktop.ui.pages.base import Page
+from desktop.ui.print_preview import show_form_preview
 from desktop.ui.tables import Column, RowTableModel, make_table, notify, page_action, selected_row
 from desktop.ui.theme import ERROR, MUTED_TEXT
 
@@ -107,6 +110,8 @@ PEOPLE_COLUMNS = (
     Column("档案编号", lambda p: p.verdict.record_no),
     Column("姓名", lambda p: p.verdict.name),
     Column("所属村", lambda p: p.village),
+    Column("联系电话", lambda p: p.verdict.phone),
+    Column("住址", lambda p: p.verdict.address),
     Column("是否计入", lambda p: "计入" if p.verdict.counts else "未计入",
            colour=lambda p: None if p.verdict.counts else ERROR),
     Column("未计入原因", lambda p: p.verdict.reason or ""),
@@ -132,6 +137,8 @@ class IndicatorsPage(Page):
         self.report: IndicatorReport | None = None
         self.dialog: QWidget | None = None
         self.drill: tuple[str, int | None] | None = None
+        self.village_codes: dict[int, str] = {}
+        self._shown_people: tuple[PersonVerdict, ...] = ()
         self.codes = codes()
         self._loaded = False
         self.export_action = page_action(self, "导出 Excel…", self.export)
@@ -211,11 +218,19 @@ class IndicatorsPage(Page):
         self.only_missing.toggled.connect(lambda _on: self._show_people())
         bar.addWidget(self.people_title, 1)
         bar.addWidget(self.only_missing)
+        self.export_people_button = QPushButton("导出名单…")
+        self.export_people_button.clicked.connect(lambda: self.export_people())
+        self.export_people_button.setVisible(self.ctx.actor.can(Permission.EXPORT_FOLLOWUPS))
+        self.print_people_button = QPushButton("打印入户随访表")
+        self.print_people_button.clicked.connect(lambda: self.print_people())
+        for button in (self.export_people_button, self.print_people_button):
+            button.setEnabled(False)
+            bar.addWidget(button)
         layout.addLayout(bar)
         self.people = RowTableModel(PEOPLE_COLUMNS, self)
         self.people_view = make_table(self.people)
         self.people_view.activated.connect(lambda _index: self.open_person())
-        for section, width in enumerate((150, 80, 90, 70)):
+        for section, width in enumerate((150, 80, 90, 110, 180, 70)):
             self.people_view.horizontalHeader().resizeSection(section, width)
         layout.addWidget(self.people_view)
         self.tabs.addTab(people, "名单")
@@ -244,6 +259,7 @@ class IndicatorsPage(Page):
         self.village.blockSignals(True)
         for village in villages:
             self.village.addItem(f"{village.code} {village.name}", village.id)
+            self.village_codes[village.id] = village.code
         self.village.blockSignals(False)
 
     def _show_report(self, report: IndicatorReport) -> None:
@@ -295,6 +311,7 @@ class IndicatorsPage(Page):
         everyone = [v for v in self.report.people.get(code, ()) if village_id is None or v.village_id == village_id]
         shown = [v for v in everyone if not (self.only_missing.isChecked() and v.counts)]
         self.people.set_rows([PersonRow(v, names.get(v.village_id, "")) for v in shown])
+        self._fill_contacts(shown)
         counted = sum(v.counts for v in everyone)
         self.people_title.setText(f"{definition.name}（{where}）：分母 {len(everyone):,} 人，计入 {counted:,} 人，"
                                   f"未计入 {len(everyone) - counted:,} 人；显示 {len(shown):,} 人")
@@ -327,3 +344,50 @@ class IndicatorsPage(Page):
         self.ctx.bus.publish(result.changes)
         self.export_note.setText(result.message())
         notify(self, result.message())
+
+    # ----- the drill-down list's contacts, workbook and door-to-door sheet
+
+    def _fill_contacts(self, shown: list[PersonVerdict]) -> None:
+        """Look up the listed people's phones (masked per role) and addresses, then show them (database thread)."""
+        ctx, names, drill = self.ctx, self.report.village_names if self.report else {}, self.drill
+        self._shown_people = tuple(shown)
+        for button in (self.export_people_button, self.print_people_button):
+            button.setEnabled(bool(shown))
+
+        def shown_with_contacts(filled: tuple[PersonVerdict, ...]) -> None:
+            if drill != self.drill or [v.resident_id for v in filled] != [v.resident_id for v in self._shown_people]:
+                return  # the list changed meanwhile
+            self._shown_people = filled
+            self.people.set_rows([PersonRow(v, names.get(v.village_id, "")) for v in filled])
+
+        if shown:
+            ctx.tasks.run_db(lambda: verdicts_with_contacts(ctx.db, ctx.actor, shown), on_success=shown_with_contacts,
+                             parent=self)
+
+    def export_people(self, path: Path | None = None) -> None:
+        """Write the shown people (with phone and address) to a workbook (a job with progress)."""
+        from desktop.transfer.work_lists import PeopleListExport
+
+        if self.drill is None or self.report is None:
+            return
+        definition = DEFINITIONS[self.drill[0]]
+        if path is None:
+            chosen, _ = QFileDialog.getSaveFileName(self, "导出名单", f"{definition.name}名单.xlsx",
+                                                    "Excel 工作簿 (*.xlsx)")
+            if not chosen:
+                return
+            path = Path(chosen if chosen.lower().endswith(".xlsx") else chosen + ".xlsx")
+        ctx = self.ctx
+        job = PeopleListExport(ctx.db, ctx.actor, path, title=definition.name, verdict_label=definition.verdict_label,
+                               verdicts=self._shown_people, village_names=self.report.village_names)
+        ctx.tasks.run_job(job, label="正在导出名单…", parent=self, on_success=self._exported)
+
+    def print_people(self, on_shown=None) -> None:
+        """The 入户随访表 of the figure's people (only those not counted when 只看未计入 is ticked)."""
+        if self.drill is None or self.report is None:
+            return
+        code, village_id = self.drill
+        options = {"year": self.report.period.name, "people": "missing" if self.only_missing.isChecked() else "all",
+                   "village": self.village_codes.get(village_id) if village_id is not None else None}
+        show_form_preview(self.ctx, self, "door-to-door", code, options=options,
+                          title=f"入户随访表（{DEFINITIONS[code].name}）", on_shown=on_shown)

@@ -20,7 +20,6 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
-    QTimer,
 )
 from PySide6.QtGui import QAction, QColor, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QWidget
@@ -30,7 +29,7 @@ from desktop.clock import now
 from desktop.errors import UserFacingError
 from desktop.rules.population import SEX_LABELS, KeyPopulation, ResidentStatus, age_groups
 from desktop.services.permissions import Permission
-from desktop.services.resident_lookup import AGE_BANDS, find_ids, recorded_kinds
+from desktop.services.resident_lookup import AGE_BANDS, find_ids, hidden_by_status, hidden_hint, recorded_kinds
 from desktop.services.resident_query import (
     ResidentDetail,
     ResidentFilter,
@@ -44,12 +43,15 @@ from desktop.ui.pages.base import Page
 from desktop.ui.resident_actions import RESIDENT_ACTIONS, ResidentAction
 from desktop.ui.resident_form import Lookups, ResidentForm, load_lookups
 from desktop.ui.tables import make_table, notify, page_action
+from desktop.ui.tasks import Latest
 from desktop.ui.theme import ERROR, MUTED_TEXT
 
 PAGE_SIZE = 200
+FIRST_ROWS = 60  # a search's rows fetched with its ids (a screenful); the rest of the page follows on scrolling
+SEARCH_LIMIT = 1000  # ranked matches listed at most
+SHORT_SEARCH_LIMIT = PAGE_SIZE  # for one typed character, a step on the way to the name (5 % of a register match "z")
 MAX_CACHED_PAGES = 40
-SEARCH_DELAY_MS = 200
-SEARCH_HINT = "姓名 / 拼音首字母 / 身份证号或电话后4位 / 档案编号（Ctrl+F）"
+SEARCH_HINT = "姓名 / 拼音首字母 / 身份证号或电话后4位 / 档案编号 / 出生日期（Ctrl+F）"
 KEY_SHORT = {
     KeyPopulation.ELDERLY: "65岁+", KeyPopulation.CHILD: "0-6岁", KeyPopulation.PREGNANT: "孕产妇",
     KeyPopulation.HYPERTENSION: "高血压", KeyPopulation.DIABETES: "糖尿病",
@@ -57,6 +59,9 @@ KEY_SHORT = {
     KeyPopulation.DISABLED: "残疾", KeyPopulation.POVERTY_RELIEF: "脱贫/低保",
 }
 Index = QModelIndex | QPersistentModelIndex
+FOREGROUND = Qt.ItemDataRole.ForegroundRole
+# looked up once: data() runs for every cell and role painted
+SHOWN_ROLES = (Qt.ItemDataRole.DisplayRole, FOREGROUND, Qt.ItemDataRole.ToolTipRole)
 
 
 @dataclass(frozen=True)
@@ -208,8 +213,7 @@ class ResidentListModel(QAbstractTableModel):
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         """Cell text from the cache; an unloaded row asks for its page and shows blank meanwhile."""
-        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ForegroundRole,
-                                               Qt.ItemDataRole.ToolTipRole):
+        if role not in SHOWN_ROLES or not index.isValid():
             return None
         shown = self._rows.get(self._ids[index.row()])
         if shown is None:
@@ -218,7 +222,7 @@ class ResidentListModel(QAbstractTableModel):
         page = index.row() // PAGE_SIZE
         if page in self._pages:
             self._pages.move_to_end(page)
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == FOREGROUND:
             colour = _status_colour(shown.row) if COLUMNS[index.column()].title == "状态" else None
             return QColor(colour) if colour else None
         return COLUMNS[index.column()].text(shown, self.today)
@@ -264,7 +268,9 @@ class ResidentsPage(Page):
         self._open_top = False
         self._loaded = False
         self._loading = False
-        self._token: object = None
+        self._latest = Latest()
+        self._hint = ""
+        self._search_limit = SEARCH_LIMIT
         self.can_edit = ctx.actor.can(Permission.EDIT_RESIDENTS)
         self._build_actions()
         self._build_filters()
@@ -309,11 +315,7 @@ class ResidentsPage(Page):
         self.search.setClearButtonEnabled(True)
         self.search.setMinimumWidth(340)
         self.search.installEventFilter(_SearchKeys(self))
-        self.search_timer = QTimer(self)
-        self.search_timer.setSingleShot(True)
-        self.search_timer.setInterval(SEARCH_DELAY_MS)
-        self.search_timer.timeout.connect(self.refresh)
-        self.search.textChanged.connect(lambda _text: self.search_timer.start())
+        self.search.textChanged.connect(lambda _text: self.refresh())  # results follow each keystroke
         self.search.returnPressed.connect(self.open_top_hit)
         self.village = QComboBox()
         self.status = _combo([("在册", ResidentStatus.ACTIVE), ("迁出", ResidentStatus.MOVED_OUT),
@@ -355,32 +357,41 @@ class ResidentsPage(Page):
                               key_population=KeyPopulation(group) if group else None, on=now().date())
 
     def refresh(self) -> None:
-        """Reload the id list: one page first (shown at once), then the rest."""
-        self.search_timer.stop()
-        ctx, flt, band = self.ctx, self.current_filter(), self.age_band.currentData()
+        """Reload the id list: one page first (shown at once), then the rest; a newer call supersedes this one."""
+        ctx, latest, flt, band = self.ctx, self._latest, self.current_filter(), self.age_band.currentData()
         sort, descending = self.model.sort_key()
         searching = bool(flt.query.strip())
+        search_limit = SHORT_SEARCH_LIMIT if len(flt.query.strip()) == 1 else SEARCH_LIMIT
+        self._search_limit = search_limit
         self.view.horizontalHeader().setSectionsClickable(not searching)
         self.view.horizontalHeader().setSortIndicatorShown(not searching)
 
-        def first() -> tuple[list[int], dict[int, ListRow], list[int] | None]:
-            """The first page; a search (at most a thousand ranked ids) comes whole at once."""
-            limit = None if searching else PAGE_SIZE
-            ids = find_ids(ctx.db, ctx.actor, flt, band=band, sort=sort, descending=descending, limit=limit)
-            return ids[:PAGE_SIZE], load_rows(ctx, ids[:PAGE_SIZE]), ids if searching else None
+        def first() -> tuple[list[int], dict[int, ListRow], list[int] | None, str]:
+            """The first page; a search's ranked ids come whole, with a screenful of rows (or the hint if none)."""
+            latest.check(token)
+            ids = find_ids(ctx.db, ctx.actor, flt, band=band, sort=sort, descending=descending,
+                           limit=None if searching else PAGE_SIZE, search_limit=search_limit)
+            hint = ""
+            if searching and not ids and flt.status is not None:
+                hint = hidden_hint(flt.status, hidden_by_status(ctx.db, ctx.actor, flt, band=band))
+            shown = ids[:FIRST_ROWS if searching else PAGE_SIZE]
+            return ids[:PAGE_SIZE], load_rows(ctx, shown), ids if searching else None, hint
 
         def rest() -> list[int]:
+            latest.check(token)
             return find_ids(ctx.db, ctx.actor, flt, band=band, sort=sort, descending=descending)
 
-        token = object()
-        self._token, self._loading = token, True
+        token = latest.renew()
+        self._loading = True
         ctx.tasks.run_db(first, on_success=lambda result: self._first_page(token, *result), parent=self)
         if not searching:
             ctx.tasks.run_db(rest, on_success=lambda ids: self._all_ids(token, ids), parent=self)
 
-    def _first_page(self, token: object, ids: list[int], rows: dict[int, ListRow], whole: list[int] | None) -> None:
-        if token is not self._token:
+    def _first_page(self, token: object, ids: list[int], rows: dict[int, ListRow], whole: list[int] | None,
+                    hint: str) -> None:
+        if token is not self._latest.token:
             return
+        self._hint = hint
         selected = self.selected_id()
         self.model.start(ids, rows)
         self._reselect(selected)
@@ -388,7 +399,7 @@ class ResidentsPage(Page):
             self._all_ids(token, whole)
 
     def _all_ids(self, token: object, ids: list[int]) -> None:
-        if token is not self._token:
+        if token is not self._latest.token:
             return
         selected = self.selected_id()
         self.model.extend(ids)
@@ -403,6 +414,12 @@ class ResidentsPage(Page):
 
     def _show_count(self, count: int) -> None:
         searching = bool(self.search.text().strip())
+        if searching and not count and self._hint:
+            self.count_label.setText(self._hint)  # the status filter hides what the search found
+            return
+        if searching and count >= self._search_limit:
+            self.count_label.setText(f"按匹配程度排序，列出最接近的 {count:,} 人；再输入几个字可缩小范围")
+            return
         self.count_label.setText(f"共 {count:,} 人" + ("（按匹配程度排序）" if searching else ""))
 
     def _fetch_page(self, generation: int, page: int, ids: list[int]) -> None:
@@ -432,8 +449,8 @@ class ResidentsPage(Page):
     # ----- selection and keys
 
     def is_loading(self) -> bool:
-        """True while a typed search waits for its pause or an id list is on its way."""
-        return self.search_timer.isActive() or self._loading
+        """True while the newest id list is on its way."""
+        return self._loading
 
     def selected_id(self) -> int | None:
         """The id of the resident selected in the table."""
@@ -458,8 +475,6 @@ class ResidentsPage(Page):
         """Enter in the search box: open the first match (after the pending search, if any)."""
         if self.is_loading():
             self._open_top = True
-            if self.search_timer.isActive():
-                self.refresh()
             return
         if self.model.rowCount():
             self.view.selectRow(0)
