@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from desktop.changes import Changes
 from desktop.clock import now
@@ -51,6 +51,17 @@ NORMAL = "未见异常"
 STORED_NORMAL = {"1": NORMAL}  # 查体 recorded as the national form's code 1 (未见异常)
 COMPLETE_STYLE = NOTE_STYLE
 LACKING_STYLE = "background: #fff6e0; border: 1px solid #e0b84c; padding: 6px;"
+
+
+def _finding_row(edit: QLineEdit, button: QPushButton) -> QWidget:
+    """A 查体 finding as wide as the column allows, its 未见异常 button beside it; focus goes to the text."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(edit, 1)
+    row.addWidget(button)
+    box.setFocusProxy(edit)
+    return box
 
 
 class HealthCheckForm(SectionedForm):
@@ -107,7 +118,7 @@ class HealthCheckForm(SectionedForm):
             button.setAutoDefault(False)
             button.clicked.connect(lambda _checked=False, e=edit: e.setText(NORMAL))
             self.examination[key], self.normal_buttons[key] = edit, button
-            self.add_to(form, label, f"examination_{key}", pair(edit, button), [edit, button])
+            self.add_to(form, label, f"examination_{key}", _finding_row(edit, button), [edit, button])
 
     def _self_care(self) -> None:
         form = self.section(1, "老年人生活自理能力评估")
