@@ -160,4 +160,5 @@ def _export_job(db: Database, actor: Actor, out: Path, options: Mapping[str, Any
 
 
 CHECK_EXPORT = ExportSpec(kind="checks", label="健康体检（含老年人体检是否完整、缺项）",
-                          permission=Permission.EXPORT_FOLLOWUPS, job=_export_job, options=(YEAR_OPTION, VILLAGE_OPTION))
+                          permission=Permission.EXPORT_FOLLOWUPS, job=_export_job,
+                          options=(YEAR_OPTION, VILLAGE_OPTION))

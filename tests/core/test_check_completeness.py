@@ -8,11 +8,12 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from core_support import actor_for, complete_check, libreoffice_sheets, person
+from core_support import DEMO_PASSWORD, actor_for, complete_check, data_dir_with, libreoffice_sheets, person
 from openpyxl import load_workbook
 from sqlalchemy import select
 
 from desktop.app import App
+from desktop.cli import PASSWORD_ENV, main
 from desktop.errors import ValidationError
 from desktop.jobs import no_progress
 from desktop.models import HealthCheck
@@ -51,6 +52,10 @@ def _elderly_verdict(app: App, name: str) -> str | None:
     return {v.name: (None if v.counts else v.reason) for v in report.people["elderly_care"]}[name]
 
 
+def _record_no(app: App, resident_id: int) -> str:
+    return chronic_record(app.db, actor_for(app.db, "gongwei1"), resident_id).card.record_no
+
+
 def _export(app: App, path: Path, username: str = "gongwei1"):
     return CheckExport(app.db, actor_for(app.db, username), path, year=2025)(abort=threading.Event(),
                                                                            progress=no_progress)
@@ -78,7 +83,7 @@ def test_a_check_without_ecg_and_ultrasound_is_saved_listed_and_counted_as_incom
     assert (result.checks, result.incomplete, result.voided) == (1, 1, 0)
     [exported] = _rows(tmp_path / "checks.xlsx")
     assert (exported["档案编号"], exported["姓名"], exported["自理评分"], exported["查体：心脏"]) == (
-        row_record_no(registry_app, resident_id), "孙老汉", 0, "心律不齐")
+        _record_no(registry_app, resident_id), "孙老汉", 0, "心律不齐")
     assert (exported["是否完整"], exported["缺项"], exported["心电图"], exported["血常规"]) == (
         "否", "查体：皮肤、心电图、腹部B超", None, "未见异常")
 
@@ -99,10 +104,6 @@ def test_a_check_without_ecg_and_ultrasound_is_saved_listed_and_counted_as_incom
     [exported] = _rows(tmp_path / "fixed.xlsx")
     assert (exported["是否完整"], exported["缺项"], exported["更正原因"], exported["作废"]) == (
         "是", None, "补录心电图、B超和皮肤检查", None)
-
-
-def row_record_no(app: App, resident_id: int) -> str:
-    return chronic_record(app.db, actor_for(app.db, "gongwei1"), resident_id).card.record_no
 
 
 def test_a_younger_residents_check_is_not_judged_and_a_voided_one_is_marked(registry_app: App, tmp_path: Path) -> None:
@@ -134,3 +135,18 @@ def test_a_finding_too_long_is_named_under_its_part(registry_app: App) -> None:
     with pytest.raises(ValidationError) as caught:
         record_health_check(registry_app.db, actor_for(registry_app.db, "gongwei1"), resident_id, data)
     assert caught.value.errors == {"examination_lungs": "查体肺部的描述超过 100 字，请精简。"}
+
+
+def test_the_demo_years_checks_export_from_the_command_line(demo_template: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch, capsys) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, DEMO_PASSWORD)
+    root = data_dir_with(demo_template, tmp_path / "data")
+    out = tmp_path / "checks.xlsx"
+    code = main(["--data-dir", str(root), "export", "checks", str(out), "--year", "2025", "--village", "101",
+                 "--user", "cunyi001"])
+    assert code == 0 and "已导出 2025 年健康体检" in capsys.readouterr().out
+    rows = _rows(out)
+    assert rows and {row["所属村"] for row in rows} == {"柳树村"}
+    lacking = [row for row in rows if row["是否完整"] == "否"]
+    assert lacking and all(row["缺项"] for row in lacking)  # the demo has some incomplete 65+ checks
+    assert all(not row["缺项"] for row in rows if row["是否完整"] != "否")
