@@ -89,6 +89,7 @@ def test_a_check_without_ecg_and_ultrasound_is_saved_listed_and_counted_as_incom
 
     opened = stored_check(registry_app.db, doctor, check_id)
     assert opened.data.examination == stored
+    assert dict(opened.shown)["查体"] == "淋巴结 未见异常；肺部 未见异常；心脏 心律不齐；腹部 未见异常"
     filled = replace(opened.data, examination={**opened.data.examination, "skin": "未见异常"},
                      results={**opened.data.results, "ecg": "窦性心律", "ultrasound": "肝胆胰脾未见异常"})
     correct_health_check(registry_app.db, doctor, check_id, filled, reason="补录心电图、B超和皮肤检查",
