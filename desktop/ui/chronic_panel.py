@@ -96,9 +96,9 @@ CHECK_COLUMNS = (
     Column("BMI", lambda c: f"{c.bmi:.1f}" if c.bmi is not None else ""),
     Column("自理能力评分", lambda c: "" if c.self_care_total is None else f"{c.self_care_total} 分"),
     Column("健康评价", lambda c: {None: "未评价", True: "有异常", False: "体检无异常"}[c.evaluation_abnormal]),
-    Column("规范内容", lambda c: _completeness(c), tooltip=lambda c: _completeness_tip(c),
-           colour=lambda c: ERROR if c.complete is False else None),
     Column("责任医生", lambda c: c.doctor_name),
+    Column("规范内容", lambda c: _completeness(c), tooltip=lambda c: _completeness_tip(c),
+           colour=lambda c: ERROR if c.complete is False else None),  # last: the missing parts get the width
 )
 
 
