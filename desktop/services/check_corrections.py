@@ -18,9 +18,10 @@ from desktop.db import Database
 from desktop.errors import UserFacingError, ValidationError
 from desktop.models import HealthCheck, Resident
 from desktop.rules.elderly import SELF_CARE_ITEMS, Dependence, bmi
+from desktop.rules.health_check_completeness import EXAMINATION_PARTS
 from desktop.services import audit
 from desktop.services.audit import Action
-from desktop.services.health_checks import CHECK_LABELS, GUIDANCE, HealthCheckInput, _check
+from desktop.services.health_checks import CHECK_LABELS, GUIDANCE, HealthCheckInput, _check, examination_values
 from desktop.services.life_events import ensure_alive_on
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 from desktop.services.record_history import (
@@ -44,12 +45,18 @@ CHECK_FIELD_LABELS = {
     "results": "辅助检查", "symptoms": "症状", "examination": "查体", "evaluation_abnormal": "健康评价有异常",
     "evaluation_note": "异常说明", "guidance": "健康指导", "correction_reason": "更正原因", "void_reason": "作废原因",
 }
-# The parts of the form's grouped answers (生活方式, 辅助检查, 自理能力), named as on the form.
+# The other 查体 and 脏器功能 items of the national form a stored check may carry (imported, or the demo's).
+OTHER_EXAMINATION = {
+    "lips": "口唇", "dentition": "齿列", "pharynx": "咽部", "vision_left": "左眼视力", "vision_right": "右眼视力",
+    "hearing": "听力", "motor_function": "运动功能", "sclera": "巩膜", "lower_limb_edema": "下肢水肿",
+    "foot_pulse": "足背动脉搏动",
+}
+# The parts of the form's grouped answers (生活方式, 辅助检查, 自理能力, 查体), named as on the form.
 PART_LABELS = {
     "exercise": "锻炼频率", "diet": "饮食习惯", "smoking": "吸烟情况", "drinking": "饮酒频率",
     "blood_routine": "血常规", "urine_routine": "尿常规", "liver_function": "肝功能", "kidney_function": "肾功能",
     "fasting_glucose": "空腹血糖", "blood_lipids": "血脂", "ecg": "心电图", "ultrasound": "腹部B超",
-    **{item: label for item, (label, _scores) in SELF_CARE_ITEMS.items()},
+    **{item: label for item, (label, _scores) in SELF_CARE_ITEMS.items()}, **EXAMINATION_PARTS, **OTHER_EXAMINATION,
 }
 LEVELS = {str(level.value): level.label for level in Dependence}
 CHECK_FIELD_NAMES = FieldNames({**PART_LABELS, **CHECK_FIELD_LABELS},
@@ -98,6 +105,8 @@ def _stored_value(name: str, value: object) -> object:
     """An input value as its column keeps it (the same cleaning as a new check)."""
     if name == "self_care":
         return {item: int(level) for item, level in value.items() if item in SELF_CARE_ITEMS}
+    if name == "examination":
+        return examination_values(value)
     if isinstance(value, tuple):
         return list(value)
     if isinstance(value, dict):

@@ -17,6 +17,8 @@ from desktop.errors import UserFacingError
 from desktop.models import ChronicEnrolment, FollowupVisit, HealthCheck, Resident, Staff, Village
 from desktop.rules.dates import age_on
 from desktop.rules.followup import Classification, Disease
+from desktop.rules.health_check_completeness import COMPLETENESS_COLUMNS, missing_parts
+from desktop.rules.population import ELDERLY_AGE
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 
 
@@ -90,10 +92,16 @@ class CheckRow:
     version: int = 1
     correction_reason: str | None = None
     void_reason: str | None = None
+    missing: tuple[str, ...] | None = None  # a 65+ check: the parts the 规范 requires that it lacks; else None
 
     @property
     def voided(self) -> bool:
         return self.void_reason is not None
+
+    @property
+    def complete(self) -> bool | None:
+        """A 65+ check: whether it has every part the 规范 requires; None for a younger resident's check."""
+        return None if self.missing is None else not self.missing
 
 
 @dataclass(frozen=True)
@@ -165,14 +173,21 @@ def _visits(session: Session, resident_id: int) -> tuple[VisitRow, ...]:
                          void_reason=v.void_reason) for v in visits)
 
 
-def _checks(session: Session, resident_id: int) -> tuple[CheckRow, ...]:
+def _missing(check: HealthCheck, birth_date: date) -> tuple[str, ...] | None:
+    """What a 65+ check lacks of the 规范's parts (None when the resident was younger on the day)."""
+    if age_on(birth_date, check.check_date) < ELDERLY_AGE:
+        return None
+    return tuple(missing_parts({column: getattr(check, column) for column in COMPLETENESS_COLUMNS}))
+
+
+def _checks(session: Session, card: PatientCard) -> tuple[CheckRow, ...]:
     shown = or_(HealthCheck.deleted.is_(False), HealthCheck.void_reason.is_not(None))
     checks = session.scalars(
-        select(HealthCheck).where(HealthCheck.resident_id == resident_id, shown)
+        select(HealthCheck).where(HealthCheck.resident_id == card.resident_id, shown)
         .order_by(HealthCheck.check_date.desc(), HealthCheck.id.desc()))
     return tuple(replace(CheckRow(c.id, c.check_date, c.sbp, c.dbp, c.bmi, c.self_care_total, c.evaluation_abnormal,
                                   c.doctor_name), version=c.version, correction_reason=c.correction_reason,
-                         void_reason=c.void_reason) for c in checks)
+                         void_reason=c.void_reason, missing=_missing(c, card.birth_date)) for c in checks)
 
 
 def chronic_record(db: Database, actor: Actor, resident_id: int) -> ChronicRecord:
@@ -181,4 +196,4 @@ def chronic_record(db: Database, actor: Actor, resident_id: int) -> ChronicRecor
     with db.read() as session:
         card = _card(session, actor, resident_id)
         return ChronicRecord(card, _enrolments(session, resident_id), _visits(session, resident_id),
-                             _checks(session, resident_id))
+                             _checks(session, card))

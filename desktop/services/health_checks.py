@@ -13,6 +13,7 @@ from desktop.models import HealthCheck, Resident
 from desktop.rules.dates import DateError, age_on, parse_date
 from desktop.rules.elderly import SELF_CARE_ITEMS, Dependence, bmi, self_care_score
 from desktop.rules.followup import range_problems
+from desktop.rules.health_check_completeness import EXAMINATION_PARTS, present
 from desktop.rules.population import ELDERLY_AGE
 from desktop.services import audit
 from desktop.services.audit import Action
@@ -23,6 +24,7 @@ CHECK_NUMBERS = ("sbp", "dbp", "heart_rate", "height", "weight")
 CHECK_LABELS = {"check_date": "体检日期", "waist": "腰围", "doctor_name": "责任医生"}
 GUIDANCE = {"1": "纳入慢性病患者健康管理", "2": "建议复查", "3": "建议转诊", "4": "戒烟", "5": "健康饮酒",
             "6": "饮食", "7": "锻炼", "8": "减体重", "9": "建议接种疫苗"}
+EXAMINATION_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class HealthCheckInput:
     self_care: dict[str, Dependence] = field(default_factory=dict)
     lifestyle: dict[str, str] = field(default_factory=dict)
     results: dict[str, str] = field(default_factory=dict)
+    examination: dict[str, str] = field(default_factory=dict)  # 查体: part -> 未见异常 or the finding's text
     evaluation_abnormal: bool | None = None  # 健康评价: the doctor chooses 体检无异常 (False) or 有异常 (True)
     evaluation_note: str = ""
     guidance: tuple[str, ...] = ()
@@ -63,6 +66,9 @@ def _check(data: HealthCheckInput, resident: Resident, today: date) -> tuple[dat
         errors["doctor_name"] = "请填写责任医生。"
     if data.evaluation_abnormal is None:
         errors["evaluation"] = "请选择健康评价：体检无异常或有异常。"
+    for part, name in EXAMINATION_PARTS.items():
+        if len(str(data.examination.get(part) or "")) > EXAMINATION_LIMIT:
+            errors[f"examination_{part}"] = f"查体{name}的描述超过 {EXAMINATION_LIMIT} 字，请精简。"
     if unknown := [g for g in data.guidance if g not in GUIDANCE]:
         errors["guidance"] = f"健康指导代码不对：{'、'.join(unknown)}。"
     total = None
@@ -76,6 +82,11 @@ def _check(data: HealthCheckInput, resident: Resident, today: date) -> tuple[dat
         raise ValidationError(errors)
     return day, total
 
+
+def examination_values(examination: dict[str, object]) -> dict[str, object]:
+    """The 查体 as the column keeps it: texts trimmed, empty parts left out (other recorded parts kept as they are)."""
+    return {part: value.strip() if isinstance(value, str) else value
+            for part, value in examination.items() if present(value)}
 
 
 def record_health_check(db: Database, actor: Actor, resident_id: int, data: HealthCheckInput) -> Changes:
@@ -95,6 +106,7 @@ def record_health_check(db: Database, actor: Actor, resident_id: int, data: Heal
             self_care={item: int(level) for item, level in data.self_care.items() if item in SELF_CARE_ITEMS},
             self_care_total=total, lifestyle=dict(data.lifestyle), results=dict(data.results),
             evaluation_abnormal=data.evaluation_abnormal, evaluation_note=data.evaluation_note.strip() or None,
+            examination=examination_values(data.examination),
             guidance=list(data.guidance), doctor_id=data.doctor_id, doctor_name=data.doctor_name.strip(),
         )
         session.add(check)

@@ -8,6 +8,7 @@ and its `ExportSpec` (desktop/transfer/export_job.py) in its own modules and one
 from __future__ import annotations
 
 from desktop.errors import UserFacingError
+from desktop.transfer.check_export import CHECK_EXPORT
 from desktop.transfer.export_job import ExportSpec
 from desktop.transfer.followup_export import FOLLOWUP_EXPORT
 from desktop.transfer.followup_import import FOLLOWUP_IMPORT
@@ -24,6 +25,7 @@ EXPORT_JOBS: list[ExportSpec] = [
     RESIDENT_EXPORT,
     FOLLOWUP_EXPORT,
     DUE_EXPORT,
+    CHECK_EXPORT,
 ]
 
 

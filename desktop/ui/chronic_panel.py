@@ -75,6 +75,21 @@ VISIT_COLUMNS = (
     Column("随访医生", lambda v: v.doctor_name),
     Column("紧急转诊", lambda v: "；".join(v.emergency_reasons), colour=lambda v: ERROR if v.emergency_reasons else None),
 )
+def _completeness(check: CheckRow) -> str:
+    """完整, or 不完整 with what is missing, for a 65+ check; nothing for a younger resident's."""
+    if check.missing is None:
+        return ""
+    return f"不完整（缺：{'、'.join(check.missing)}）" if check.missing else "完整"
+
+
+def _completeness_tip(check: CheckRow) -> str:
+    if check.missing is None:
+        return "未满 65 岁，不按老年人健康管理规范核对体检内容"
+    if not check.missing:
+        return "符合老年人健康管理规范要求的体检内容"
+    return f"老年人健康管理规范要求而本次体检缺少：{'、'.join(check.missing)}（更正补录后计为完整）"
+
+
 CHECK_COLUMNS = (
     Column("体检日期", lambda c: _day(c.check_date), key=lambda c: c.check_date),
     Column("血压 mmHg", lambda c: _bp(c.sbp, c.dbp)),
@@ -82,6 +97,8 @@ CHECK_COLUMNS = (
     Column("自理能力评分", lambda c: "" if c.self_care_total is None else f"{c.self_care_total} 分"),
     Column("健康评价", lambda c: {None: "未评价", True: "有异常", False: "体检无异常"}[c.evaluation_abnormal]),
     Column("责任医生", lambda c: c.doctor_name),
+    Column("规范内容", lambda c: _completeness(c), tooltip=lambda c: _completeness_tip(c),
+           colour=lambda c: ERROR if c.complete is False else None),  # last: the missing parts get the width
 )
 
 

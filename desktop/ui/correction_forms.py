@@ -23,7 +23,7 @@ from desktop.ui.chronic_widgets import CheckGrid, SectionedForm
 from desktop.ui.context import UiContext
 from desktop.ui.followup_form import MEDICATION_ROWS, FollowupForm
 from desktop.ui.form_dialog import Work
-from desktop.ui.health_check_form import HealthCheckForm
+from desktop.ui.health_check_form import STORED_NORMAL, HealthCheckForm
 
 REASON_HINT = "必填：为什么更正（例如：收缩压录入少打一位）"
 # Visit input fields whose widget on the form has another name.
@@ -144,14 +144,22 @@ class CorrectCheckForm(HealthCheckForm):
             set_widget(box, data.lifestyle.get(key, ""))
         for key, edit in self.results.items():
             set_widget(edit, data.results.get(key, ""))
+        for key, edit in self.examination.items():
+            value = data.examination.get(key, "")
+            set_widget(edit, STORED_NORMAL.get(value, value) if isinstance(value, str) else value)
         set_widget(self.abnormal, data.evaluation_abnormal)
         set_widget(self.note, data.evaluation_note)
         set_widget(self.guidance, data.guidance)
         self.update_bmi()
         self.update_score()
+        self.update_completeness()
 
     def submit(self) -> Work:
-        ctx, stored, reason = self.ctx, self.stored, self.reason.text()
-        data = replace(self.data(), doctor_id=stored.data.doctor_id)
+        ctx, stored, reason, data = self.ctx, self.stored, self.reason.text(), self.data()
+        # Parts of the stored 查体 and 辅助检查 the form has no field for stay as they were.
+        kept = {name: {key: value for key, value in getattr(stored.data, name).items() if key not in shown}
+                for name, shown in (("examination", self.examination), ("results", self.results))}
+        data = replace(data, doctor_id=stored.data.doctor_id, examination={**kept["examination"], **data.examination},
+                       results={**kept["results"], **data.results})
         return lambda: correct_health_check(ctx.db, ctx.actor, stored.check_id, data, reason=reason,
                                             expected_version=stored.version)

@@ -1,20 +1,34 @@
-"""健康体检表 (main parts) with the 65+ self-care assessment: BMI and the score computed as typed."""
+"""健康体检表 (main parts) with the 65+ self-care assessment: BMI and the score computed as typed.
+
+For a resident 65+ on the check date the form says, as fields are filled, which parts the 规范
+still lacks (desktop/rules/health_check_completeness.py); an incomplete check may be saved and
+is counted as incomplete until a correction fills it in.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from desktop.changes import Changes
 from desktop.clock import now
 from desktop.errors import ValidationError
 from desktop.rules.dates import DateError, parse_date
 from desktop.rules.elderly import SELF_CARE_ITEMS, Dependence, bmi, self_care_score
+from desktop.rules.health_check_completeness import EXAMINATION_PARTS, missing_parts
 from desktop.rules.population import ELDERLY_AGE
 from desktop.services.chronic_query import ChronicRecord, chronic_record
 from desktop.services.health_checks import GUIDANCE, HealthCheckInput, record_health_check
-from desktop.ui.chronic_widgets import CheckGrid, SectionedForm, connect_all, number_edit, pair, typed_number
+from desktop.ui.chronic_widgets import (
+    NOTE_STYLE,
+    CheckGrid,
+    SectionedForm,
+    connect_all,
+    number_edit,
+    pair,
+    typed_number,
+)
 from desktop.ui.context import UiContext
 from desktop.ui.form_dialog import Work, hint_label
 from desktop.ui.forms import combo, date_edit
@@ -33,6 +47,21 @@ RESULTS = (
 NUMBERS = {"sbp": "收缩压", "dbp": "舒张压", "heart_rate": "心率", "height": "身高", "weight": "体重", "waist": "腰围"}
 UNITS = {"sbp": "mmHg", "dbp": "mmHg", "heart_rate": "次/分", "height": "cm", "weight": "kg", "waist": "cm"}
 WHOLE = ("sbp", "dbp", "heart_rate")
+NORMAL = "未见异常"
+STORED_NORMAL = {"1": NORMAL}  # 查体 recorded as the national form's code 1 (未见异常)
+COMPLETE_STYLE = NOTE_STYLE
+LACKING_STYLE = "background: #fff6e0; border: 1px solid #e0b84c; padding: 6px;"
+
+
+def _finding_row(edit: QLineEdit, button: QPushButton) -> QWidget:
+    """A 查体 finding as wide as the column allows, its 未见异常 button beside it; focus goes to the text."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(edit, 1)
+    row.addWidget(button)
+    box.setFocusProxy(edit)
+    return box
 
 
 class HealthCheckForm(SectionedForm):
@@ -46,6 +75,7 @@ class HealthCheckForm(SectionedForm):
         self.resize(1240, 600)
         self.numbers: dict[str, QLineEdit] = {}
         self._general()
+        self._examination()
         self._self_care()
         self._lifestyle()
         self._results()
@@ -55,8 +85,14 @@ class HealthCheckForm(SectionedForm):
                             f"{card.village_name}")
         connect_all([self.numbers["height"], self.numbers["weight"]], self.update_bmi)
         connect_all([*self.care.values(), self.check_date], self.update_score)
+        self.completeness = QLabel()
+        self.completeness.setWordWrap(True)
+        self.layout().insertWidget(2, self.completeness)
+        connect_all([self.check_date, *self.numbers.values(), *self.care.values(), *self.examination.values(),
+                     *self.results.values(), self.guidance], self.update_completeness)
         self.update_bmi()
         self.update_score()
+        self.update_completeness()
         self.chain_tabs()
         self.finish()
 
@@ -68,6 +104,21 @@ class HealthCheckForm(SectionedForm):
         self.bmi_label = hint_label("")
         form.addRow("体质指数", self.bmi_label)
         self.doctor = self.add_to(form, "责任医生", "doctor_name", QLineEdit(self.ctx.actor.display_name))
+
+    def _examination(self) -> None:
+        form = self.section(0, "查体")
+        self.examination: dict[str, QLineEdit] = {}
+        self.normal_buttons: dict[str, QPushButton] = {}
+        for key, label in EXAMINATION_PARTS.items():
+            edit = QLineEdit()
+            edit.setPlaceholderText("异常时写明所见")
+            edit.setMaxLength(100)
+            button = QPushButton(NORMAL)
+            button.setToolTip(f"{label}：{NORMAL}")
+            button.setAutoDefault(False)
+            button.clicked.connect(lambda _checked=False, e=edit: e.setText(NORMAL))
+            self.examination[key], self.normal_buttons[key] = edit, button
+            self.add_to(form, label, f"examination_{key}", _finding_row(edit, button), [edit, button])
 
     def _self_care(self) -> None:
         form = self.section(1, "老年人生活自理能力评估")
@@ -137,6 +188,31 @@ class HealthCheckForm(SectionedForm):
     def score_text(self) -> str:
         return self.score_label.text()
 
+    def missing(self) -> list[str]:
+        """What the 规范 still lacks in the form as filled (the parts `missing_parts` names)."""
+        answers = self.answers()
+        numbers = {name: typed_number(edit.text()) for name, edit in self.numbers.items()}
+        total = self_care_score(answers).total if len(answers) == len(SELF_CARE_ITEMS) else None
+        return missing_parts({
+            **numbers, "self_care_total": total, "guidance": list(self.guidance.values()),
+            "examination": {key: edit.text() for key, edit in self.examination.items()},
+            "results": {key: edit.text() for key, edit in self.results.items()},
+        })
+
+    def update_completeness(self) -> None:
+        """Say what a 65+ check still lacks for 规范健康管理, or that it is complete."""
+        if not self.elderly():
+            self.completeness.hide()
+            return
+        missing = self.missing()
+        if missing:
+            self.completeness.setText(f"老年人健康管理规范要求的内容尚缺：{'、'.join(missing)}。可以先保存，"
+                                      "记为不完整体检；补齐后以“更正”补录即计为规范健康管理。")
+        else:
+            self.completeness.setText("内容完整：符合老年人健康管理规范要求的体检内容。")
+        self.completeness.setStyleSheet(LACKING_STYLE if missing else COMPLETE_STYLE)
+        self.completeness.show()
+
     # ----- saving
 
     def _numbers(self) -> dict[str, float | int | None]:
@@ -160,6 +236,7 @@ class HealthCheckForm(SectionedForm):
             self_care=self.answers(),
             lifestyle={key: c.currentData() for key, c in self.lifestyle.items() if c.currentData()},
             results={key: e.text().strip() for key, e in self.results.items() if e.text().strip()},
+            examination={key: e.text().strip() for key, e in self.examination.items() if e.text().strip()},
             evaluation_abnormal=self.abnormal.currentData(), evaluation_note=self.note.text(),
             guidance=self.guidance.values(), doctor_id=self.ctx.actor.staff_id,
         )
