@@ -164,6 +164,9 @@ def test_upgrading_the_0004_fixture_keeps_every_visit_check_and_resident(tmp_pat
             triggers = set(session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")))
         assert after == before
         assert [tuple(row) for row in visits_after] == visits_before
+        with app.db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
         assert set(measurements) <= {"1", "2", "3"} and sum(measurements.values()) == before["followup_visit"]
         assert {"audit_entry_no_update", "audit_entry_no_delete"} <= triggers
         assert verify_chain(app.db).intact

@@ -58,11 +58,11 @@ def upgrade() -> None:
         for name, type_ in CORRECTION_COLUMNS:
             batch_op.add_column(sa.Column(name, type_, nullable=True))
         batch_op.alter_column('evaluation_abnormal', existing_type=sa.BOOLEAN(), nullable=True)
-    with op.batch_alter_table('resident', schema=None) as batch_op:
-        for name, length in RESIDENT_TEXT_COLUMNS:
-            batch_op.add_column(sa.Column(name, sa.String(length=length), nullable=True))
-        for name, default in RESIDENT_JSON_COLUMNS:
-            batch_op.add_column(sa.Column(name, sa.JSON(), nullable=False, server_default=default))
+    # Plain ADD COLUMNs: a batch copy of the resident table would trip the foreign keys that point at it.
+    for name, length in RESIDENT_TEXT_COLUMNS:
+        op.add_column('resident', sa.Column(name, sa.String(length=length), nullable=True))
+    for name, default in RESIDENT_JSON_COLUMNS:
+        op.add_column('resident', sa.Column(name, sa.JSON(), nullable=False, server_default=default))
 
 
 def _resident_transfer() -> None:
