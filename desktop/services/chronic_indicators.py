@@ -12,14 +12,13 @@ period's end: an enrolment ended by then, or a resident who died or moved out by
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import JSON, case, func, or_, select
+from sqlalchemy import JSON, String, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from desktop.models import ChronicEnrolment, FollowupVisit, HealthCheck, Resident, SyncState
@@ -36,7 +35,7 @@ from desktop.rules.chronic_indicators import (
 )
 from desktop.rules.dates import age_on
 from desktop.rules.followup import DEFAULT_RULES, Disease, FollowupRules, VisitMethod
-from desktop.rules.health_check_completeness import COMPLETENESS_COLUMNS, missing_parts, missing_text
+from desktop.rules.health_check_completeness import COMPLETENESS_COLUMNS, REQUIRED_PARTS, missing_text
 from desktop.rules.population import ELDERLY_AGE, years_before
 from desktop.services.indicator_base import (
     Figure,
@@ -227,17 +226,30 @@ def chronic_verdicts(session: Session, disease: Disease, period: Period, scope: 
 
 
 JSON_COLUMNS = frozenset(name for name in COMPLETENESS_COLUMNS if isinstance(HealthCheck.__table__.c[name].type, JSON))
+BLANK = " \t\r\n\u3000"
+
+
+def _held(column_name: str, key: str | None) -> Any:
+    """SQL for "this part of the check holds a value", as `present` judges it (blank text, [] and {} are empty)."""
+    column = HealthCheck.__table__.c[column_name]
+    if column_name not in JSON_COLUMNS:
+        return column.is_not(None)
+    value = func.json_extract(column, f"$.{key}") if key is not None else column
+    text = func.trim(func.coalesce(func.cast(value, String), ""), BLANK)
+    return text.not_in(("", "[]", "{}", "null"))
+
+
+PRESENCE_FIELDS = tuple((column, key) for part in REQUIRED_PARTS for column, key in part.fields)
 
 
 def _check_gaps(session: Session, period: Period) -> dict[int, list[str]]:
     """resident id -> the parts missing from their most complete check this year ([] = a complete check).
 
-    Each check is judged by `missing_parts` on its stored values; checks alike in what they hold
-    (the JSON as stored, and which other values are empty) are judged once.
+    SQLite says which parts each check holds (one flag per part's field, as `missing_parts` would
+    judge them); checks holding the same parts are named once.
     """
     rows = fetch_tuples(session,
-        select(HealthCheck.resident_id, *(column if name in JSON_COLUMNS else column.is_(None)
-                                          for name, column in _completeness_columns()))
+        select(HealthCheck.resident_id, *(_held(column, key) for column, key in PRESENCE_FIELDS))
         .where(HealthCheck.deleted.is_(False), HealthCheck.sync_state != SyncState.ERROR.value,
                HealthCheck.check_date >= period.year_start, HealthCheck.check_date <= period.end))
     judged: dict[tuple, list[str]] = {}
@@ -245,20 +257,15 @@ def _check_gaps(session: Session, period: Period) -> dict[int, list[str]]:
     for row in rows:
         rid, held = row[0], row[1:]
         if (missing := judged.get(held)) is None:
-            missing = judged[held] = missing_parts(_stored_values(held))
+            missing = judged[held] = _missing_from_flags(held)
         if rid not in gaps or len(missing) < len(gaps[rid]):
             gaps[rid] = missing
     return gaps
 
 
-def _completeness_columns() -> list[tuple[str, Any]]:
-    return [(name, HealthCheck.__table__.c[name]) for name in COMPLETENESS_COLUMNS]
-
-
-def _stored_values(held: tuple) -> dict[str, Any]:
-    """column -> value as `missing_parts` reads it: JSON decoded, other columns 1 when held (their emptiness only)."""
-    return {name: (json.loads(value) if value is not None else None) if name in JSON_COLUMNS else
-            (None if value else 1) for name, value in zip(COMPLETENESS_COLUMNS, held, strict=True)}
+def _missing_from_flags(held: tuple) -> list[str]:
+    flags = dict(zip(PRESENCE_FIELDS, held, strict=True))
+    return [part.name for part in REQUIRED_PARTS if not all(flags[field] for field in part.fields)]
 
 
 def elderly_verdict(gaps: list[str] | None) -> Verdict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,23 @@ def test_the_demo_years_checks_export_from_the_command_line(demo_template: Path,
     lacking = [row for row in rows if row["是否完整"] == "否"]
     assert lacking and all(row["缺项"] for row in lacking)  # the demo has some incomplete 65+ checks
     assert all(not row["缺项"] for row in rows if row["是否完整"] != "否")
+
+
+def test_the_indicators_judge_every_demo_check_as_missing_parts_does(demo_app: App) -> None:
+    """The indicators ask SQLite which parts a check holds; the answer must be the rule's own."""
+    from desktop.rules.health_check_completeness import COMPLETENESS_COLUMNS, missing_parts
+    from desktop.services.chronic_indicators import _check_gaps
+    from desktop.services.indicator_base import Period
+
+    with demo_app.db.read() as session:
+        checks = session.scalars(select(HealthCheck).where(HealthCheck.deleted.is_(False))).all()
+        years = {check.check_date.year for check in checks}
+        for year in sorted(years):
+            period = Period.for_year(year, date.today())
+            best: dict[int, list[str]] = {}
+            for check in (c for c in checks if c.check_date.year == year and c.check_date <= period.end):
+                missing = missing_parts({name: getattr(check, name) for name in COMPLETENESS_COLUMNS})
+                if check.resident_id not in best or len(missing) < len(best[check.resident_id]):
+                    best[check.resident_id] = missing
+            assert _check_gaps(session, period) == best, year
+    assert any(best.values()) and any(not gaps for gaps in best.values())  # both kinds in the demo
