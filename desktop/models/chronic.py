@@ -88,7 +88,7 @@ class FollowupVisit(SyncMixin, Base):
     medication_advice: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     referral_reason: Mapped[str | None] = mapped_column(String(200))
     referral_to: Mapped[str | None] = mapped_column(String(100))
-    referral_result: Mapped[str | None] = mapped_column(String(1))  # 转诊结果: 1 到位, 2 未到位
+    referral_result: Mapped[str | None] = mapped_column(String(1))  # 转诊结果: 1 到位, 2 不到位
     referral_contact: Mapped[str | None] = mapped_column(String(50))
     emergency_reasons: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     # The referral draft this visit opened, once referrals exist; the flag above keeps the need meanwhile.

@@ -59,7 +59,7 @@ ADHERENCE = {"1": "规律", "2": "间断", "3": "不服药"}
 HYPOGLYCEMIA = {"1": "无", "2": "偶尔", "3": "频繁"}
 FOOT_PULSE = {"1": "触及正常", "2": "减弱", "3": "消失"}
 FOOT_PULSE_SIDE = {"1": "双侧", "2": "左侧", "3": "右侧"}
-REFERRAL_RESULT = {"1": "到位", "2": "未到位"}
+REFERRAL_RESULT = {"1": "到位", "2": "不到位"}  # as the national form words it
 MEASUREMENT = {m.value: m.label for m in Measurement}
 # The readings a phone visit marked 未测 must leave empty.
 READING_FIELDS = ("sbp", "dbp", "fasting_glucose")

@@ -27,6 +27,8 @@ from desktop.rules.visit_checks import (
     HYPERTENSION_SYMPTOMS,
     HYPOGLYCEMIA,
     LIFESTYLE_CODES,
+    MEASUREMENT,
+    REFERRAL_RESULT,
     VISIT_LABELS,
     VisitInput,
     check_visit,
@@ -75,7 +77,7 @@ _COMMON_CODES = {
     "suggested_classification": {c.value: c.label for c in Classification},
     "next_step": {s.value: s.label for s in NextStep},
     "medication_adherence": ADHERENCE, "hypoglycemia": HYPOGLYCEMIA, "foot_pulse": FOOT_PULSE,
-    "measurement": {"1": "医生测量", "2": "居民自测", "3": "未测"}, "referral_result": {"1": "到位", "2": "未到位"},
+    "measurement": MEASUREMENT, "referral_result": REFERRAL_RESULT,
     "disease": {d.value: d.label for d in Disease},
     **{key: codes for item, codes in LIFESTYLE_CODES.items() for key in (item, f"{item}_target")},
 }

@@ -20,10 +20,12 @@ from desktop.rules.visit_checks import (
     HYPERTENSION_SYMPTOMS,
     HYPOGLYCEMIA,
     LIFESTYLE_CODES,
+    MEASUREMENT,
+    REFERRAL_RESULT,
 )
 
-MEASUREMENTS = {"1": "医生测量", "2": "居民自测", "3": "未测"}
-REFERRAL_RESULTS = {"1": "到位", "2": "不到位"}
+MEASUREMENTS = MEASUREMENT
+REFERRAL_RESULTS = REFERRAL_RESULT
 RECORD_VALID, RECORD_CORRECTED, RECORD_VOIDED = "有效", "已更正", "已作废"
 
 Cell = Callable[..., Any]
@@ -135,6 +137,7 @@ FORM_COLUMNS: tuple[tuple[str, int, tuple[str, ...], Cell], ...] = (
     ("辅助检查", 20, ("tests_other",), lambda value: value),
     ("药物不良反应", 8, ("adverse_reaction",), _yes_no),
     ("不良反应说明", 16, ("adverse_reaction_note",), lambda value: value),
+    ("新发并发症", 8, ("new_complication",), _yes_no),
     ("低血糖反应", 8, ("hypoglycemia",), _code(HYPOGLYCEMIA)),
     ("用药情况", 40, ("medications",), _drugs),
     ("胰岛素种类", 14, ("insulin",), lambda value: value),

@@ -41,6 +41,7 @@ VISIT_SYNONYMS: dict[str, tuple[str, ...]] = {
     "hba1c_date": ("糖化血红蛋白检查日期", "糖化检查日期"),
     "medication_adherence": ("服药依从性",),
     "adverse_reaction": ("药物不良反应", "不良反应"),
+    "new_complication": ("新发并发症", "并发症"),
     "hypoglycemia": ("低血糖反应",),
     "classification": ("此次随访分类", "本次随访分类", "随访分类"),
     "override_reason": ("更改理由", "更改分类的理由", "分类更改理由"),
@@ -183,10 +184,12 @@ class VisitRowReader:
             hba1c_date=date_value(raw("hba1c_date")), symptoms=_symptoms(raw("symptoms")),
             medication_adherence=cell_text(raw("medication_adherence")),
             adverse_reaction=guarded("adverse_reaction", yes_no, False),
+            new_complication=guarded("new_complication", yes_no, False),
             hypoglycemia=cell_text(raw("hypoglycemia")), classification=cell_text(raw("classification")),
             override_reason=cell_text(raw("override_reason")), next_visit_date=date_value(raw("next_visit_date")),
             doctor_name=cell_text(raw("doctor_name")), historical=True,
             **{name: cell_text(raw(name)) for name in PLAIN_TEXT_FIELDS},
+            **_foot_pulse(cell_text(raw("foot_pulse")), cell_text(raw("foot_pulse_side"))),
             medication_advice=_advice(raw("medication_advice")), resident_signed=_signed(raw("resident_signed")),
         )
         diagnosed = guarded("diagnosed_on", _optional_date)
@@ -198,9 +201,19 @@ class VisitRowReader:
                         data, diagnosed, managed)
 
 
-PLAIN_TEXT_FIELDS = ("measurement", "symptoms_other", "signs_other", "tests_other", "foot_pulse", "foot_pulse_side",
+PLAIN_TEXT_FIELDS = ("measurement", "symptoms_other", "signs_other", "tests_other",
                      "adverse_reaction_note", "insulin", "insulin_dose", "referral_reason", "referral_to",
                      "referral_result", "referral_contact")
+
+
+_PULSE_WITH_SIDE = re.compile(r"^(?P<pulse>[^（(]+)[（(](?P<side>[^）)]+)[）)]$")
+
+
+def _foot_pulse(pulse: str, side: str) -> dict[str, str]:
+    """足背动脉搏动 as the export and the paper write it, '减弱（左侧）', or in two columns."""
+    if not side and (match := _PULSE_WITH_SIDE.match(pulse)):
+        pulse, side = match["pulse"].strip(), match["side"].strip()
+    return {"foot_pulse": pulse, "foot_pulse_side": side}
 
 
 def _advice(value: object) -> tuple[tuple[str, str], ...]:

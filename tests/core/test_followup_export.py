@@ -217,3 +217,29 @@ def test_the_export_carries_every_form_field_and_marks_corrections_and_voids(reg
                           ImportMode.ALL_OR_NOTHING)(abort=threading.Event(), progress=no_progress)
     assert (back.imported, back.unchanged, back.voided, back.rejected) == (0, 2, 1, ())
     assert "已作废未导入 1 行" in back.message()
+
+
+def test_an_export_imports_into_an_emptied_year_with_every_row_through_the_checks(demo_app: App,
+                                                                                   tmp_path: Path) -> None:
+    """What the export writes (足背动脉 with its side, 转诊结果, 新发并发症 …) is what the import reads back."""
+    from sqlalchemy import delete
+
+    doctor = actor_for(demo_app.db, "cunyi001")
+    result = export(demo_app, "cunyi001", tmp_path / "mine.xlsx", year=YEAR)
+    compared = (FollowupVisit.resident_id, FollowupVisit.visit_date, FollowupVisit.method, FollowupVisit.foot_pulse,
+                FollowupVisit.foot_pulse_side, FollowupVisit.referral_result, FollowupVisit.new_complication,
+                FollowupVisit.classification, FollowupVisit.measurement)
+    theirs = select(Resident.id).where(Resident.village_id.in_(doctor.village_ids))
+    in_year = (FollowupVisit.resident_id.in_(theirs), FollowupVisit.visit_date.between(date(YEAR, 1, 1),
+                                                                                       date(YEAR, 12, 31)))
+    with demo_app.db.write() as session:
+        rows = session.execute(select(*compared).where(FollowupVisit.deleted.is_(False), *in_year)).all()
+        before = sorted(map(repr, rows))
+        session.execute(delete(FollowupVisit).where(*in_year))
+    assert any(row.foot_pulse_side for row in rows) and any(row.referral_result == "2" for row in rows)
+    back = FollowupImport(demo_app.db, actor_for(demo_app.db, "luru1"), tmp_path / "mine.xlsx",
+                          ImportMode.ALL_OR_NOTHING)(abort=threading.Event(), progress=no_progress)
+    assert (back.imported, back.rejected) == (result.visits, ())
+    with demo_app.db.read() as session:
+        after = sorted(map(repr, session.execute(select(*compared).where(*in_year))))
+    assert after == before
