@@ -33,6 +33,7 @@ from desktop.services.record_history import (
     shown_fields,
     snapshot,
     stored_inputs,
+    void_record,
 )
 
 ENTITY = "health_check"
@@ -190,14 +191,8 @@ def void_health_check(db: Database, actor: Actor, check_id: int, *, reason: str,
     require(actor, Permission.EDIT_FOLLOWUPS)
     with db.write() as session:
         check, resident = _check_in_scope(session, actor, check_id)
-        ensure_version(check, expected_version, WHAT)
-        reason = reason_text("void_reason", "作废原因", reason)
-        before = snapshot(check)
-        check.deleted, check.void_reason, check.voided_at = True, reason, now()
-        after = snapshot(check)
-        audit.record(session, actor, Action.VOID, entity_type=ENTITY, entity_id=check.uuid,
-                     summary=_summary(resident, check, "作废", reason), before=before, after=after,
-                     details=audit.field_changes(before, after))
+        void_record(session, actor, check, entity_type=ENTITY, what=WHAT, reason=reason,
+                    expected_version=expected_version, summary=lambda text: _summary(resident, check, "作废", text))
         return Changes(followups=True, audit=True)
 
 

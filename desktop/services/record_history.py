@@ -8,20 +8,20 @@ field -> [before, after]. The history lists those entries with Chinese field nam
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from desktop.clock import now
 from desktop.errors import UserFacingError, ValidationError
-from desktop.models import Account
 from desktop.models.base import SyncMixin
 from desktop.services import audit
 from desktop.services.audit import Action, AuditRow, json_safe
-from desktop.services.audit_labels import actor_label
+from desktop.services.people_names import display_names
+from desktop.services.permissions import Actor
 
 # Columns a correction never compares: bookkeeping, links to other rows, the times of the steps themselves.
 NOT_COMPARED = frozenset({"id", "uuid", "owner_site", "version", "deleted", "sync_state", "sync_error", "created_at",
@@ -136,9 +136,19 @@ def ensure_version(record: SyncMixin, expected_version: int, what: str) -> None:
         raise UserFacingError(f"这条{what}在您打开后已被他人修改或同步更新，请关闭后重新打开，核对后再操作。")
 
 
-def _display_names(session: Session, usernames: set[str]) -> dict[str, str]:
-    rows = session.execute(select(Account.username, Account.display_name).where(Account.username.in_(usernames)))
-    return {username: name for username, name in rows}
+def void_record(session: Session, actor: Actor, record: SyncMixin, *, entity_type: str, what: str, reason: str,
+                expected_version: int, summary: Callable[[str], str]) -> None:
+    """Void a record in the caller's transaction: version checked, reason required, before/after audited.
+
+    The record stays stored and visible; `deleted` makes it count nowhere and travel as a void.
+    """
+    ensure_version(record, expected_version, what)
+    reason = reason_text("void_reason", "作废原因", reason)
+    before = snapshot(record)
+    record.deleted, record.void_reason, record.voided_at = True, reason, now()
+    after = snapshot(record)
+    audit.record(session, actor, Action.VOID, entity_type=entity_type, entity_id=record.uuid, summary=summary(reason),
+                 before=before, after=after, details=audit.field_changes(before, after))
 
 
 def _entry(row: AuditRow, names: FieldNames, people: Mapping[str, str]) -> HistoryEntry:
@@ -149,7 +159,7 @@ def _entry(row: AuditRow, names: FieldNames, people: Mapping[str, str]) -> Histo
     changed = sorted((field for field in details if field not in REASON_FIELDS), key=lambda f: order.get(f, len(order)))
     changes = tuple(FieldChange(field, names.label(field), names.show(field, details[field][0]),
                                 names.show(field, details[field][1])) for field in changed)
-    actor = people.get(row.actor) or actor_label(row.actor)
+    actor = people.get(row.actor, row.actor)
     return HistoryEntry(row.at, actor, STEP_LABELS.get(row.action, row.action_label), reason, changes)
 
 
@@ -158,5 +168,5 @@ def record_history(session: Session, *, entity_type: str, entity_id: str,
     """The record's versions from its audit entries, oldest first (viewing and printing left out)."""
     rows = [row for row in audit.entries_about(session, entity_type=entity_type, entity_id=entity_id)
             if row.action in STEP_LABELS]
-    people = _display_names(session, {row.actor for row in rows})
+    people = display_names(session, {row.actor for row in rows})
     return tuple(_entry(row, names, people) for row in rows)

@@ -56,6 +56,7 @@ from desktop.services.record_history import (
     shown_fields,
     snapshot,
     stored_inputs,
+    void_record,
 )
 from desktop.services.settings import followup_rules_in
 
@@ -205,14 +206,8 @@ def void_visit(db: Database, actor: Actor, visit_id: int, *, reason: str, expect
     require(actor, Permission.EDIT_FOLLOWUPS)
     with db.write() as session:
         visit, resident = _visit_in_scope(session, actor, visit_id)
-        ensure_version(visit, expected_version, WHAT)
-        reason = reason_text("void_reason", "作废原因", reason)
-        before = snapshot(visit)
-        visit.deleted, visit.void_reason, visit.voided_at = True, reason, now()
-        after = snapshot(visit)
-        audit.record(session, actor, Action.VOID, entity_type=ENTITY, entity_id=visit.uuid,
-                     summary=_summary(resident, visit, "作废", reason), before=before, after=after,
-                     details=audit.field_changes(before, after))
+        void_record(session, actor, visit, entity_type=ENTITY, what=WHAT, reason=reason,
+                    expected_version=expected_version, summary=lambda text: _summary(resident, visit, "作废", text))
         return Changes(followups=True, audit=True)
 
 
