@@ -19,14 +19,13 @@ from desktop.errors import UserFacingError, ValidationError
 from desktop.models import HealthCheck, Resident
 from desktop.rules.elderly import SELF_CARE_ITEMS, Dependence, bmi
 from desktop.rules.health_check_completeness import EXAMINATION_PARTS
-from desktop.services import audit
-from desktop.services.audit import Action
 from desktop.services.health_checks import CHECK_LABELS, GUIDANCE, HealthCheckInput, _check, examination_values
 from desktop.services.life_events import ensure_alive_on
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 from desktop.services.record_history import (
     FieldNames,
     HistoryEntry,
+    audit_correction,
     ensure_version,
     reason_text,
     record_history,
@@ -177,12 +176,8 @@ def correct_health_check(db: Database, actor: Actor, check_id: int, data: Health
         before = snapshot(check)
         _assign_check(check, data, day, total)
         check.correction_reason, check.corrected_at = reason, now()
-        after = snapshot(check)
-        details = audit.field_changes(before, after)
-        if not set(details) - {"correction_reason"}:
-            raise UserFacingError("没有改动任何内容，不需要更正。")
-        audit.record(session, actor, Action.UPDATE, entity_type=ENTITY, entity_id=check.uuid,
-                     summary=_summary(resident, check, "更正", reason), before=before, after=after, details=details)
+        audit_correction(session, actor, check, before, entity_type=ENTITY,
+                         summary=_summary(resident, check, "更正", reason))
         return Changes(followups=True, audit=True)
 
 

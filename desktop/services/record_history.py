@@ -136,6 +136,17 @@ def ensure_version(record: SyncMixin, expected_version: int, what: str) -> None:
         raise UserFacingError(f"这条{what}在您打开后已被他人修改或同步更新，请关闭后重新打开，核对后再操作。")
 
 
+def audit_correction(session: Session, actor: Actor, record: SyncMixin, before: dict[str, Any], *,
+                     entity_type: str, summary: str) -> None:
+    """Audit a correction made since `before` was taken, with each changed field; refuse one that changed nothing."""
+    after = snapshot(record)
+    details = audit.field_changes(before, after)
+    if not set(details) - {"correction_reason"}:
+        raise UserFacingError("没有改动任何内容，不需要更正。")
+    audit.record(session, actor, Action.UPDATE, entity_type=entity_type, entity_id=record.uuid, summary=summary,
+                 before=before, after=after, details=details)
+
+
 def void_record(session: Session, actor: Actor, record: SyncMixin, *, entity_type: str, what: str, reason: str,
                 expected_version: int, summary: Callable[[str], str]) -> None:
     """Void a record in the caller's transaction: version checked, reason required, before/after audited.

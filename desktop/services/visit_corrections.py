@@ -33,8 +33,6 @@ from desktop.rules.visit_checks import (
     VisitInput,
     check_visit,
 )
-from desktop.services import audit
-from desktop.services.audit import Action
 from desktop.services.chronic import open_enrolment
 from desktop.services.followups import (
     SavedVisit,
@@ -50,6 +48,7 @@ from desktop.services.permissions import Actor, Permission, ensure_in_scope, req
 from desktop.services.record_history import (
     FieldNames,
     HistoryEntry,
+    audit_correction,
     ensure_version,
     reason_text,
     record_history,
@@ -190,12 +189,8 @@ def correct_visit(db: Database, actor: Actor, visit_id: int, data: VisitInput, *
         before = snapshot(visit)
         assign_visit(visit, clean, data)
         visit.enrolment_id, visit.correction_reason, visit.corrected_at = enrolment.id, reason, now()
-        after = snapshot(visit)
-        details = audit.field_changes(before, after)
-        if not set(details) - {"correction_reason"}:
-            raise UserFacingError("没有改动任何内容，不需要更正。")
-        audit.record(session, actor, Action.UPDATE, entity_type=ENTITY, entity_id=visit.uuid,
-                     summary=_summary(resident, visit, "更正", reason), before=before, after=after, details=details)
+        audit_correction(session, actor, visit, before, entity_type=ENTITY,
+                         summary=_summary(resident, visit, "更正", reason))
         if clean.emergency and visit.referral_uuid is None:
             run_emergency_handlers(session, actor, visit)
         return saved_visit(visit)
