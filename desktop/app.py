@@ -13,7 +13,9 @@ from pathlib import Path
 from desktop.backups import create_backup
 from desktop.branch_info import BranchInfo
 from desktop.db import SCHEMA_HEAD, Database, check_openable, read_branch, upgrade_to_head
+from desktop.dbfile import last_audit_seq
 from desktop.paths import DataPaths
+from desktop.site_secrets import SiteSecrets, load_secrets, new_key, save_secrets
 
 log = logging.getLogger("township_desk")
 
@@ -37,6 +39,20 @@ class App:
         self.db.dispose()
 
 
+def site_secrets(paths: DataPaths) -> SiteSecrets:
+    """The data directory's secrets, created with the directory.
+
+    A database written before secrets existed gets an audit key that chains the entries after
+    its last one; the entries before stay verifiable with the plain hash they were written with.
+    """
+    if paths.secrets.exists():
+        return load_secrets(paths.secrets)
+    keyed_from = last_audit_seq(paths.database) + 1 if paths.database.exists() else 1
+    created = SiteSecrets(database_key=None, audit_key=new_key(), audit_keyed_from=keyed_from)
+    save_secrets(paths.secrets, created)
+    return created
+
+
 def open_app(data_dir: Path) -> App:
     """Open (creating if new) the data directory's database, upgraded to this version's schema.
 
@@ -49,7 +65,7 @@ def open_app(data_dir: Path) -> App:
     if revision is not None and revision != SCHEMA_HEAD:
         backup = create_backup(paths, reason="before-upgrade")
         log.info("backed up %s before upgrading from %s: %s", paths.database, revision, backup)
-    db = Database(paths.database)
+    db = Database(paths.database, site_secrets(paths))
     if revision != SCHEMA_HEAD:
         upgrade_to_head(db)
     return App(paths=paths, db=db)

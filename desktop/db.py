@@ -35,6 +35,7 @@ from desktop.dbfile import (  # noqa: F401 - re-exported: the file-level half of
     stored_revision,
 )
 from desktop.errors import DiskFull
+from desktop.site_secrets import SiteSecrets
 
 log = logging.getLogger("township_desk.db")
 
@@ -64,14 +65,19 @@ def make_engine(path: Path) -> Engine:
 
 
 class Database:
-    """One SQLite file. Reads and writes go through `read()` and `write()` sessions."""
+    """One SQLite file. Reads and writes go through `read()` and `write()` sessions.
 
-    def __init__(self, path: Path) -> None:
+    Every session carries the site's secrets in `session.info["secrets"]` (the audit chain's key).
+    """
+
+    def __init__(self, path: Path, secrets: SiteSecrets) -> None:
         self.path = Path(path)
+        self.secrets = secrets
         self.engine = make_engine(self.path)
-        self._reader = sessionmaker(bind=self.engine, expire_on_commit=False)
+        info = {"secrets": secrets}
+        self._reader = sessionmaker(bind=self.engine, expire_on_commit=False, info=info)
         self._writer = sessionmaker(
-            bind=self.engine.execution_options(**{IMMEDIATE_OPTION: True}), expire_on_commit=False
+            bind=self.engine.execution_options(**{IMMEDIATE_OPTION: True}), expire_on_commit=False, info=info
         )
 
     @contextmanager

@@ -75,6 +75,15 @@ def stored_revision(path: Path) -> str | None:
         return row[0] if row else None
 
 
+def last_audit_seq(path: Path) -> int:
+    """The newest audit entry's number in the file (0 when it has none)."""
+    with closing(open_sqlite(path, readonly=True)) as connection:
+        has_table = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type='table' AND name='audit_entry'"
+        ).fetchone()
+        return (connection.execute("SELECT max(seq) FROM audit_entry").fetchone()[0] or 0) if has_table else 0
+
+
 def known_revisions() -> set[str]:
     """Every revision id the bundled migrations know."""
     script = script_directory()

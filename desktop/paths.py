@@ -8,6 +8,7 @@ from pathlib import Path
 
 DATA_DIR_ENV = "TOWNSHIP_DESK_DATA"
 DB_FILENAME = "township-desk.sqlite"
+SECRETS_FILENAME = "township-desk.keys"
 
 
 def default_data_dir() -> Path:
@@ -36,6 +37,10 @@ class DataPaths:
     @property
     def database(self) -> Path:
         return self.root / DB_FILENAME
+
+    @property
+    def secrets(self) -> Path:
+        return self.root / SECRETS_FILENAME
 
     @property
     def backups(self) -> Path:

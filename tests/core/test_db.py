@@ -24,6 +24,7 @@ from desktop.db import (
 )
 from desktop.errors import DatabaseProblem, DiskFull
 from desktop.models import Setting, VillageClinic
+from desktop.site_secrets import SiteSecrets, new_key
 
 HOUSE_PRAGMAS = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1}
 
@@ -60,7 +61,7 @@ def test_raw_connection_has_house_pragmas(empty_app: App) -> None:
 
 
 def test_a_fresh_database_on_a_new_path_gets_the_pragmas_too(tmp_path: Path) -> None:
-    db = Database(tmp_path / "new.sqlite")
+    db = Database(tmp_path / "new.sqlite", SiteSecrets(database_key=None, audit_key=new_key()))
     try:
         with db.read() as session:
             _assert_house_pragmas(_pragmas_of(lambda sql: session.execute(text(sql)).scalar()))
