@@ -55,7 +55,7 @@ def _quoted(text: str) -> str:
 
 
 def rewrite_with_plain_chain(paths: DataPaths, *, from_seq: int, summary: str, through_seq: int | None = None) -> None:
-    """Rewrite the entries from `from_seq` (through `through_seq`, else to the end) and recompute the plain SHA-256 chain."""
+    """Rewrite entries from `from_seq` (to `through_seq`, else the end); recompute the plain SHA-256 chain."""
     rows = audit_rows(paths)
     prev_hash = next((row["entry_hash"] for row in rows if row["seq"] == from_seq - 1), "0" * 64)
     statements = [DROP_TRIGGERS]

@@ -184,7 +184,8 @@ def test_a_well_made_forged_entry_in_the_middle_breaks_the_next_link(chained: Ap
     with _tamper(chained) as connection:
         _renumber_from(connection, 4)
         prev_hash = _row(connection, 3)["entry_hash"]
-        _insert(connection, _forged(connection, 4, prev_hash=prev_hash, well_made=True, key=chained.db.secrets.audit_key))
+        key = chained.db.secrets.audit_key
+        _insert(connection, _forged(connection, 4, prev_hash=prev_hash, well_made=True, key=key))
     report = verify_chain(chained.db)
     assert report.first_bad_seq == 5  # the displaced real entry no longer fits
     assert report.checked == 4
@@ -194,7 +195,8 @@ def test_a_forged_entry_filling_a_gap_is_found(chained: App) -> None:
     with _tamper(chained) as connection:
         connection.execute("DELETE FROM audit_entry WHERE seq = 4")
         prev_hash = _row(connection, 3)["entry_hash"]
-        _insert(connection, _forged(connection, 4, prev_hash=prev_hash, well_made=True, key=chained.db.secrets.audit_key))
+        key = chained.db.secrets.audit_key
+        _insert(connection, _forged(connection, 4, prev_hash=prev_hash, well_made=True, key=key))
     assert verify_chain(chained.db).first_bad_seq == 5
 
 
