@@ -8,6 +8,7 @@ exit code 0 only when intact) holds the chain against the signed anchor file and
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -226,3 +227,15 @@ def test_rewriting_the_plain_part_of_an_upgraded_database_breaks_the_keyed_part(
     rewrite_with_plain_chain(paths, from_seq=1, through_seq=keyed_from - 1, summary="无事")
     report = _report(data_dir)
     assert report.chain.first_bad_seq == keyed_from and "不衔接" in report.chain.problem
+
+
+def test_a_backup_made_up_from_the_tampered_file_is_not_taken_as_an_anchor(
+        data_dir: Path, paths: DataPaths) -> None:
+    """Without the audit key a made-up 'newer' backup cannot outrank the anchor file."""
+    kept = ENTRIES - 3
+    edit_with_sqlite3_shell(paths, DROP_TRIGGERS + f"DELETE FROM audit_entry WHERE seq > {kept};\n"
+                                   f"UPDATE audit_entry SET at = '2099-01-01 00:00:00.000000' WHERE seq = {kept};")
+    shutil.copy(paths.database, paths.backups / "township-desk-20990101-000000-daily.sqlite")
+    report = _report(data_dir)
+    assert report.anchor is not None and report.anchor.source == "file"
+    assert ProblemKind.MISSING_TAIL in report.kinds and report.chain.first_bad_seq == kept
