@@ -74,7 +74,7 @@ class Database:
         self.path = Path(path)
         self.secrets = secrets
         self.engine = make_engine(self.path)
-        info = {"secrets": secrets}
+        info = {"secrets": secrets, "database_path": self.path}  # the audit anchor lives beside the file
         self._reader = sessionmaker(bind=self.engine, expire_on_commit=False, info=info)
         self._writer = sessionmaker(
             bind=self.engine.execution_options(**{IMMEDIATE_OPTION: True}), expire_on_commit=False, info=info

@@ -9,6 +9,7 @@ from pathlib import Path
 DATA_DIR_ENV = "TOWNSHIP_DESK_DATA"
 DB_FILENAME = "township-desk.sqlite"
 SECRETS_FILENAME = "township-desk.keys"
+AUDIT_ANCHOR_FILENAME = "audit-anchor.json"
 
 
 def default_data_dir() -> Path:
@@ -41,6 +42,10 @@ class DataPaths:
     @property
     def secrets(self) -> Path:
         return self.root / SECRETS_FILENAME
+
+    @property
+    def audit_anchor(self) -> Path:
+        return self.root / AUDIT_ANCHOR_FILENAME
 
     @property
     def backups(self) -> Path:

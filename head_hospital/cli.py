@@ -57,6 +57,27 @@ def _sites_revoke(args: argparse.Namespace, db: HeadDatabase) -> int:
     return 0
 
 
+def _sites_audit(args: argparse.Namespace, db: HeadDatabase) -> int:
+    from head_hospital.anchors import site_audit
+
+    audit = site_audit(db, args.site_id)
+    if args.json:
+        _say(json.dumps(audit, ensure_ascii=False))
+    else:
+        for anchor in audit["anchors"]:
+            since = f"\t此前第 {anchor['since_seq']} 条 {(anchor['since_hash'] or '（缺失）')[:16]}" \
+                if anchor["since_seq"] is not None else ""
+            _say(f"数据包 {anchor['package_seq']}\t审计记录到第 {anchor['seq']} 条\t{anchor['entry_hash'][:16]}"
+                 f"\t记于 {anchor['at']}{since}")
+        if not audit["anchors"]:
+            _say(f"站点 {args.site_id} 尚未送来带审计锚点的数据包。")
+        for problem in audit["problems"]:
+            _say(f"不一致：{problem}")
+        if audit["anchors"] and audit["consistent"]:
+            _say(f"站点 {args.site_id} 的 {len(audit['anchors'])} 个审计锚点前后一致。")
+    return 0 if audit["consistent"] else 1
+
+
 def _import(args: argparse.Namespace, db: HeadDatabase) -> int:
     from township_wire.envelope import EnvelopeKind, open_envelope
     from head_hospital.usb import import_usb
@@ -136,6 +157,9 @@ def _parser() -> argparse.ArgumentParser:
     approve.add_argument("site_id")
     approve.add_argument("--fingerprint", required=True)
     command(sites, "revoke", _sites_revoke, "吊销站点密钥").add_argument("site_id")
+    audit = command(sites, "audit", _sites_audit, "站点审计锚点是否前后一致（不一致时退出码 1）")
+    audit.add_argument("site_id")
+    audit.add_argument("--json", action="store_true")
     usb = command(commands, "import", _import, "导入 U 盘数据包")
     usb.add_argument("file")
     usb.add_argument("--receipt-out", help="回执文件写入的目录")

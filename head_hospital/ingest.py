@@ -19,6 +19,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from head_hospital.anchors import store_anchor
 from head_hospital.db import HeadDatabase
 from head_hospital.errors import Refused
 from head_hospital.models import (
@@ -176,6 +177,7 @@ def _apply(db: HeadDatabase, package: Package, *, channel: str, size: int) -> by
         results = apply_records(connection, package, received_at=received_at)
         store_rejections(connection, package, results)
         store_reports(connection, package)
+        store_anchor(connection, package, received_at=received_at)
         site.last_seq, site.last_contact = package.seq, received_at
         receipt = _seal_receipt(db, connection, package, results, received_at)
         connection.execute(delete(Upload).where(Upload.package_id == package.package_id))

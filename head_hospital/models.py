@@ -196,3 +196,23 @@ class EventLog(Base):
     event: Mapped[str] = mapped_column(String(40))
     package_id: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text, default="")
+
+
+class AuditAnchor(Base):
+    """A site's audit chain as one package named it: its last entry, and the hash it then held at an earlier seq."""
+
+    __tablename__ = "audit_anchor"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("site.site_id"))
+    package_id: Mapped[str] = mapped_column(String(64))
+    package_seq: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    entries: Mapped[int] = mapped_column(BigInteger)
+    keyed_from: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[str] = mapped_column(String(32))  # the site's own clock, as it wrote it
+    since_seq: Mapped[int | None] = mapped_column(BigInteger)
+    since_hash: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(Stamp)
+
+    __table_args__ = (Index("ix_audit_anchor_site", "site_id", "package_seq"),)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 
 from desktop.app import App, open_app
-from desktop.paths import DB_FILENAME
+from desktop.paths import AUDIT_ANCHOR_FILENAME, DB_FILENAME, SECRETS_FILENAME
 
 
 def copy_database(source: Path, target: Path) -> Path:
@@ -20,8 +21,11 @@ def copy_database(source: Path, target: Path) -> Path:
 
 
 def data_dir_with(template: Path, root: Path) -> Path:
-    """A fresh data directory under `root` holding a copy of `template`."""
+    """A fresh data directory under `root` holding a copy of `template` with its keys and audit anchor."""
     copy_database(template, root / DB_FILENAME)
+    for name in (SECRETS_FILENAME, AUDIT_ANCHOR_FILENAME):
+        if (template.parent / name).exists():
+            shutil.copy2(template.parent / name, root / name)
     return root
 
 

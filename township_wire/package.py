@@ -98,6 +98,7 @@ class PackageHeader:
     created_at: str
     recipient_key_id: str
     checkpoint: int
+    audit_anchor: Mapping[str, Any] | None = None  # the sender's audit chain at building time, signed with the manifest
 
 
 @dataclass
@@ -148,6 +149,8 @@ def build_package(header: PackageHeader, records: Iterable[SyncRecord], keys: Ke
         "records": listed,
         "counts": count_and_digest((item["type"], item["uuid"], item["version"]) for item in listed),
     }
+    if header.audit_anchor is not None:
+        manifest["audit_anchor"] = dict(header.audit_anchor)
     raw_manifest = canonical_bytes(manifest)
     signature = f"ed25519 {keys.public.key_id} {b64(keys.sign(_CONTEXT, raw_manifest))}\n".encode("ascii")
     buffer = io.BytesIO()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -16,10 +15,15 @@ from sqlalchemy.orm import Session
 from desktop.clock import now
 from desktop.db import Database
 from desktop.models import AuditEntry
+from desktop.services import audit_anchor
+from desktop.services.audit_chain import GENESIS_HASH, canonical_json, entry_key, hash_matches, hashed_fields
+from desktop.services.audit_chain import entry_hash as chain_hash
 from desktop.services.people_names import display_names
 from desktop.services.permissions import Actor, Permission, require
+from desktop.site_secrets import SiteSecrets
 
-GENESIS_HASH = "0" * 64
+__all__ = ["GENESIS_HASH", "canonical_json"]  # re-exported: the chain's rules live in audit_chain
+
 VERIFY_BATCH = 2000
 
 
@@ -77,11 +81,6 @@ ACTION_LABELS = {
 }
 
 
-def canonical_json(value: Any) -> str:
-    """Stable JSON: sorted keys, no spaces, non-ASCII kept, dates as ISO text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
 def digest(value: Mapping[str, Any] | None) -> str | None:
     """sha256 of a record's canonical JSON (the audit keeps digests, not contents)."""
     if value is None:
@@ -110,25 +109,12 @@ def field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[s
     return {name: [json_safe(before.get(name)), json_safe(after.get(name))] for name in changed_fields(before, after)}
 
 
-def _entry_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
-    return hashlib.sha256(f"{prev_hash}\n{canonical_json(fields)}".encode()).hexdigest()
-
-
-def _hashed_fields(entry: AuditEntry) -> dict[str, Any]:
-    fields = {
-        "seq": entry.seq,
-        "at": entry.at.isoformat(timespec="seconds"),
-        "actor": entry.actor,
-        "action": entry.action,
-        "entity_type": entry.entity_type,
-        "entity_id": entry.entity_id,
-        "summary": entry.summary,
-        "before": entry.before_digest,
-        "after": entry.after_digest,
-    }
-    if entry.details is not None:  # entries written before details existed keep their original hash
-        fields["details"] = entry.details
-    return fields
+def session_secrets(session: Session) -> SiteSecrets:
+    """The site's secrets every session of `Database` carries (the audit chain's key)."""
+    secrets = session.info.get("secrets")
+    if not isinstance(secrets, SiteSecrets):
+        raise RuntimeError("audit entries are written only through Database sessions, which carry the site's secrets")
+    return secrets
 
 
 def record(
@@ -165,9 +151,10 @@ def record(
     )
     if details is not None:  # left unset otherwise, so the column holds SQL NULL rather than JSON null
         entry.details = json_safe(dict(details))
-    entry.entry_hash = _entry_hash(prev_hash, _hashed_fields(entry))
+    entry.entry_hash = chain_hash(prev_hash, hashed_fields(entry), key=entry_key(session_secrets(session), seq))
     session.add(entry)
     session.flush()
+    audit_anchor.remember(session, entry)
     return entry
 
 
@@ -197,26 +184,54 @@ def _entries_in_order(session: Session) -> Iterator[AuditEntry]:
         session.expunge_all()
 
 
-def _entry_problem(entry: AuditEntry, expected_seq: int, prev_hash: str) -> str:
+def _entry_problem(entry: AuditEntry, expected_seq: int, prev_hash: str, secrets: SiteSecrets) -> str:
     if entry.seq != expected_seq:
         return f"编号 {expected_seq} 的审计记录缺失（下一条是 {entry.seq}），记录被删除。"
     if entry.prev_hash != prev_hash:
         return f"第 {entry.seq} 条审计记录与前一条不衔接，记录被删除、插入或替换。"
-    if entry.entry_hash != _entry_hash(entry.prev_hash, _hashed_fields(entry)):
+    if not hash_matches(entry, secrets):
         return f"第 {entry.seq} 条审计记录的内容被修改。"
     return ""
 
 
+@dataclass(frozen=True)
+class ChainWalk:
+    """The whole chain read once: its first break, its last entry, and the hash it holds at one seq."""
+
+    report: ChainReport
+    last_seq: int = 0
+    last_hash: str = GENESIS_HASH
+    hashes: dict[int, str] = field(default_factory=dict)  # seq -> stored hash, for the seqs asked to watch
+    last_restore: datetime | None = None  # when the newest restore entry was written
+
+
+def walk_chain(db: Database, *, watch: frozenset[int] = frozenset()) -> ChainWalk:
+    """Check every link (keyed from `audit_keyed_from` on) and read on past a break to the last entry."""
+    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
+    report: ChainReport | None = None
+    watched: dict[int, str] = {}
+    last_restore: datetime | None = None
+    with db.read() as session:
+        secrets = session_secrets(session)
+        for entry in _entries_in_order(session):
+            if report is None:
+                problem = _entry_problem(entry, expected_seq, prev_hash, secrets)
+                if problem:
+                    report = ChainReport(checked=checked, first_bad_seq=min(entry.seq, expected_seq), problem=problem)
+                else:
+                    checked += 1
+            if entry.seq in watch:
+                watched[entry.seq] = entry.entry_hash
+            if entry.action == Action.RESTORE.value:
+                last_restore = entry.at
+            expected_seq, prev_hash = entry.seq + 1, entry.entry_hash
+    return ChainWalk(report=report or ChainReport(checked=checked), last_seq=expected_seq - 1, last_hash=prev_hash,
+                     hashes=watched, last_restore=last_restore)
+
+
 def verify_chain(db: Database) -> ChainReport:
     """Walk the chain from the first entry; report the first entry that breaks it."""
-    expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
-    with db.read() as session:
-        for entry in _entries_in_order(session):
-            problem = _entry_problem(entry, expected_seq, prev_hash)
-            if problem:
-                return ChainReport(checked=checked, first_bad_seq=min(entry.seq, expected_seq), problem=problem)
-            expected_seq, prev_hash, checked = entry.seq + 1, entry.entry_hash, checked + 1
-    return ChainReport(checked=checked)
+    return walk_chain(db).report
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from desktop.errors import DatabaseCorrupt, DatabaseProblem, UserFacingError
 from desktop.paths import DataPaths
 from desktop.services import audit
 from desktop.services.audit import Action
+from desktop.services.audit_anchor import reanchor
 from desktop.services.audit_labels import register_entity_label
 from desktop.services.auth import sign_in
 from desktop.services.permissions import Actor, Permission, require
@@ -69,6 +70,8 @@ def restore_from(
             reason = "" if restored_by != "system" else "（原数据库损坏或无法读取）"
             audit.record(session, restored_by, Action.RESTORE, entity_type="database",
                          summary=f"从 {backup_file.name} 恢复{reason}，原文件另存为 {aside.name if aside else '无'}")
+        with app.db.read() as session:  # the restored chain, ended by the audited restore, is the new anchor
+            reanchor(session, app.db.path, app.db.secrets)
     finally:
         app.close()
     return aside, restored_by

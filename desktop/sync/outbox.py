@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from desktop.clock import now
 from desktop.db import Database
 from desktop.models import SyncLogEntry, SyncPackage, SyncState
+from desktop.sync.audit_anchor import package_anchor
 from desktop.sync.records import bindings, read_records
 from desktop.sync.reports import sent_digests
 from desktop.sync.site import checkpoint, next_seq, require_enrolment
@@ -102,7 +103,8 @@ def build_next(db: Database, channel: str, reports: Mapping[str, bytes] | None =
             return None
         header = PackageHeader(package_id=str(uuid_module.uuid4()), site_id=enrolment.site_id,
                                seq=next_seq(session), created_at=now().isoformat(timespec="seconds"),
-                               recipient_key_id=enrolment.head_keys.key_id, checkpoint=checkpoint(session))
+                               recipient_key_id=enrolment.head_keys.key_id, checkpoint=checkpoint(session),
+                               audit_anchor=package_anchor(session, enrolment.site_id))
         content = build_package(header, records, enrolment.site_keys, reports)
         _mark_in_flight(session, records)
         session.execute(update(SyncPackage).where(SyncPackage.state.in_(PackageState.OPEN))

@@ -28,6 +28,7 @@ from desktop.rules.followup import Disease
 from desktop.rules.visit_checks import VisitInput
 from desktop.services import audit
 from desktop.services.audit import GENESIS_HASH, Action, AuditFilter, digest, verify_chain
+from desktop.services.audit_chain import entry_hash, hashed_fields
 from desktop.services.audit_labels import FALLBACK_LABEL, entity_label, register_entity_label
 from desktop.services.auth import sign_in
 from desktop.services.backup import record_backup
@@ -93,14 +94,14 @@ def _insert(connection: sqlite3.Connection, row: dict[str, object]) -> None:
 
 
 def _forged(
-    connection: sqlite3.Connection, seq: int, *, prev_hash: str, well_made: bool
+    connection: sqlite3.Connection, seq: int, *, prev_hash: str, well_made: bool, key: bytes | None = None
 ) -> dict[str, object]:
-    """A made-up entry; a well-made one carries the hash the algorithm would give it."""
+    """A made-up entry; a well-made one carries the hash the algorithm would give it (even with the key)."""
     row = _row(connection, 1) | {"seq": seq, "summary": "伪造：删除了某居民档案", "actor": "admin",
                                   "prev_hash": prev_hash, "entry_hash": "f" * 64}
     if well_made:
         entry = AuditEntry(**{**row, "at": datetime.fromisoformat(str(row["at"]))})
-        row["entry_hash"] = audit._entry_hash(prev_hash, audit._hashed_fields(entry))
+        row["entry_hash"] = entry_hash(prev_hash, hashed_fields(entry), key=key)
     return row
 
 
@@ -183,7 +184,8 @@ def test_a_well_made_forged_entry_in_the_middle_breaks_the_next_link(chained: Ap
     with _tamper(chained) as connection:
         _renumber_from(connection, 4)
         prev_hash = _row(connection, 3)["entry_hash"]
-        _insert(connection, _forged(connection, 4, prev_hash=prev_hash, well_made=True))
+        key = chained.db.secrets.audit_key
+        _insert(connection, _forged(connection, 4, prev_hash=prev_hash, well_made=True, key=key))
     report = verify_chain(chained.db)
     assert report.first_bad_seq == 5  # the displaced real entry no longer fits
     assert report.checked == 4
@@ -193,7 +195,8 @@ def test_a_forged_entry_filling_a_gap_is_found(chained: App) -> None:
     with _tamper(chained) as connection:
         connection.execute("DELETE FROM audit_entry WHERE seq = 4")
         prev_hash = _row(connection, 3)["entry_hash"]
-        _insert(connection, _forged(connection, 4, prev_hash=prev_hash, well_made=True))
+        key = chained.db.secrets.audit_key
+        _insert(connection, _forged(connection, 4, prev_hash=prev_hash, well_made=True, key=key))
     assert verify_chain(chained.db).first_bad_seq == 5
 
 

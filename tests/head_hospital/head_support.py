@@ -41,14 +41,15 @@ class Branch:
 
     def package(self, db: HeadDatabase | None, records: Iterable[SyncRecord], *, seq: int | None = None,
                 package_id: str | None = None, recipient: str | None = None, checkpoint: int = 0,
-                reports: dict[str, bytes] | None = None, keys: KeyPair | None = None) -> bytes:
+                reports: dict[str, bytes] | None = None, keys: KeyPair | None = None,
+                audit_anchor: dict[str, Any] | None = None) -> bytes:
         """A signed package to the head hospital of `db` (or to `recipient`)."""
         if seq is None:
             self.seq += 1
             seq = self.seq
         header = PackageHeader(package_id=package_id or str(uuid.uuid4()), site_id=self.site_id, seq=seq,
                                created_at=now_text(), recipient_key_id=recipient or db.keys.public.key_id,
-                               checkpoint=checkpoint)
+                               checkpoint=checkpoint, audit_anchor=audit_anchor)
         return build_package(header, records, keys or self.keys, reports)
 
 

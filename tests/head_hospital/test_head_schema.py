@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from desktop.errors import UserFacingError
-from head_hospital.db import HeadDatabase, open_database
+from head_hospital.db import HeadDatabase, alembic_config, open_database
 from head_hospital.models import Base
 
 
@@ -16,7 +17,7 @@ def test_migrations_build_exactly_the_models_schema(head_db: HeadDatabase) -> No
     with head_db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
-        assert context.get_current_revision() == "0001"
+        assert context.get_current_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def test_opening_again_keeps_the_key_and_a_newer_schema_is_refused(head_db: HeadDatabase) -> None:

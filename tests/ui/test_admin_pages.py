@@ -261,7 +261,7 @@ def test_audit_page_filters_and_verifies_the_chain(qtbot, make_ctx, app) -> None
     assert page.model.rowCount() >= 1 and set(column_texts(page.model, 3)) == {"登录"}
     page.verify()
     qtbot.waitUntil(lambda: "完整" in page.chain_label.text(), timeout=WAIT_MS)
-    assert page.chain_label.text() == f"审计链完整，共 {max(seqs)} 条"
+    assert page.chain_label.text().startswith(f"审计链完整，共 {max(seqs)} 条（与锚点文件第 {max(seqs)} 条")
     with sqlite3.connect(app.paths.database) as raw:
         raw.execute("DROP TRIGGER audit_entry_no_update")
         raw.execute("UPDATE audit_entry SET summary = '篡改' WHERE seq = 3")

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
 from desktop.changes import Changes
 from desktop.services import accounts, backup, branch, indicators, settings  # noqa: F401 - they name their kinds
 from desktop.services import audit as audit_service
-from desktop.services.audit import Action, AuditFilter, AuditRow, ChainReport
+from desktop.services.audit import Action, AuditFilter, AuditRow
+from desktop.services.audit_verify import AuditReport, verify_audit
 from desktop.services.audit_labels import actor_label, entity_label
 from desktop.sync import site  # noqa: F401 - names the sync settings' kind
 from desktop.ui.context import UiContext
@@ -52,11 +53,14 @@ def _cell(row: AuditRow, column: int) -> str:
     return values[column]
 
 
-def chain_text(report: ChainReport) -> str:
-    """The verification outcome as the page's status line shows it."""
+def chain_text(report: AuditReport) -> str:
+    """The verification outcome as the page's status line shows it (the chain's break first, then the anchors)."""
     if report.intact:
-        return f"审计链完整，共 {report.checked} 条"
-    return f"第 {report.first_bad_seq} 条：{report.problem}"
+        against = f"（与{report.anchor.describe()}相符）" if report.anchor is not None else ""
+        return f"审计链完整，共 {report.entries} 条{against}"
+    lines = [] if report.chain.intact else [f"第 {report.chain.first_bad_seq} 条：{report.chain.problem}"]
+    lines += [problem.message for problem in report.problems if problem.kind != "chain_broken"]
+    return "\n".join(lines)
 
 
 class AuditModel(QAbstractTableModel):
@@ -286,10 +290,10 @@ class AuditPage(Page):
         self.verify_button.setEnabled(False)
         self.chain_label.setText("正在校验……")
         self.chain_label.setStyleSheet("")
-        self.ctx.tasks.run_db(lambda: audit_service.verify_chain(self.ctx.db), label="正在校验审计链……",
+        self.ctx.tasks.run_db(lambda: verify_audit(self.ctx.db), label="正在校验审计链……",
                               on_success=self._show_chain, on_failure=self._verify_failed, parent=self)
 
-    def _show_chain(self, report: ChainReport) -> None:
+    def _show_chain(self, report: AuditReport) -> None:
         self.verify_button.setEnabled(True)
         self.chain_label.setText(chain_text(report))
         colour = INTACT_COLOUR if report.intact else ERROR
