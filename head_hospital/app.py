@@ -7,7 +7,6 @@ their database work in the thread pool.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from head_hospital import feed, uploads
 from head_hospital.db import HeadDatabase
+from head_hospital.enrol_limits import EnrolGate, EnrolLimits
 from head_hospital.errors import Refused
 from head_hospital.ingest import Ingested
 from head_hospital.models import SITE_PENDING, SITE_REVOKED, Site, utc_now
@@ -26,6 +26,7 @@ from head_hospital.status_page import render_status_page
 from township_wire import api
 from township_wire.crypto import SignatureInvalid
 from township_wire.errors import UserFacingError
+from township_wire.safe_json import JsonRefused, bounded_loads
 
 JSON_BODY_LIMIT = 64 * 1024
 
@@ -100,12 +101,13 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object; 400 for anything else, nesting beyond a bound checked before parsing."""
     try:
-        value = json.loads(body or b"{}")
-    except ValueError as error:
-        raise Refused("请求内容不是有效的 JSON。", code=api.CODE_REJECTED) from error
+        value = bounded_loads(body or b"{}")
+    except JsonRefused as error:
+        raise Refused(f"请求内容格式错误：{error}", code=api.CODE_REJECTED, status=400) from error
     if not isinstance(value, dict):
-        raise Refused("请求内容应为 JSON 对象。", code=api.CODE_REJECTED)
+        raise Refused("请求内容格式错误：应为 JSON 对象。", code=api.CODE_REJECTED, status=400)
     return value
 
 
@@ -124,17 +126,20 @@ def _envelope(data: bytes, status: int = 200) -> Response:
     return Response(content=data, status_code=status, media_type="application/json")
 
 
-def create_app(db: HeadDatabase) -> FastAPI:
-    """The FastAPI application serving `db`."""
+def create_app(db: HeadDatabase, *, enrol_limits: EnrolLimits | None = None) -> FastAPI:
+    """The FastAPI application serving `db` (enrolment limited by `enrol_limits`, the defaults unless given)."""
     app = FastAPI(title="县域医共体总院接收服务", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.db = db
+    app.state.enrol_gate = EnrolGate(enrol_limits or EnrolLimits())
 
     @app.exception_handler(Refused)
     async def refused(request: Request, error: Refused) -> JSONResponse:
         if not error.logged:
             site_id = (request.headers.get(api.HEADER_SITE) or "")[:64] or None
             await run_in_threadpool(db.refusal, error, f"refused_{error.code}", site_id=site_id)
-        return JSONResponse(error.body(), status_code=error.status)
+        wait = error.extra.get("retry_after")
+        return JSONResponse(error.body(), status_code=error.status,
+                            headers={"Retry-After": str(wait)} if wait is not None else None)
 
     @app.exception_handler(UserFacingError)
     async def user_facing(request: Request, error: UserFacingError) -> JSONResponse:
@@ -161,8 +166,10 @@ def _add_site_routes(app: FastAPI, db: HeadDatabase, signed) -> None:
 
     @app.post(f"{prefix}/enrol")
     async def enrol_site(request: Request) -> JSONResponse:
+        gate: EnrolGate = app.state.enrol_gate
+        gate.admit(request.client.host if request.client else "unknown")
         body = _json_object(await _read_body(request, JSON_BODY_LIMIT))
-        return JSONResponse(await run_in_threadpool(enrol, db, body))
+        return JSONResponse(await run_in_threadpool(enrol, db, body, max_pending=gate.limits.max_pending))
 
     @app.get(f"{prefix}/state")
     async def state(request: Request) -> Response:

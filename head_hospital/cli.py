@@ -12,7 +12,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from head_hospital.db import HeadDatabase, open_database
+from head_hospital.enrol_limits import EnrolLimits
 from township_wire.errors import UserFacingError
+
+_DEFAULT_LIMITS = EnrolLimits()
 
 
 def _say(text: str) -> None:
@@ -24,8 +27,9 @@ def _serve(args: argparse.Namespace, db: HeadDatabase) -> int:
 
     from head_hospital.app import create_app
 
+    limits = EnrolLimits(per_address=args.enrol_per_hour, max_pending=args.max_pending)
     _say(f"{db.name} 接收服务：http://{args.host}:{args.port}/  密钥指纹 {db.keys.public.fingerprint}")
-    uvicorn.run(create_app(db), host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(create_app(db, enrol_limits=limits), host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
@@ -76,6 +80,17 @@ def _sites_audit(args: argparse.Namespace, db: HeadDatabase) -> int:
         if audit["anchors"] and audit["consistent"]:
             _say(f"站点 {args.site_id} 的 {len(audit['anchors'])} 个审计锚点前后一致。")
     return 0 if audit["consistent"] else 1
+
+
+def _sites_reset(args: argparse.Namespace, db: HeadDatabase) -> int:
+    import getpass
+
+    from head_hospital.sites import reset
+
+    site = reset(db, args.site_id, by=getpass.getuser())
+    _say(f"已重置站点 {site.site_id}（{site.name}）：原密钥（指纹 {site.fingerprint}）作废，"
+         "该站点可用新密钥重新登记，登记后仍须电话核对指纹再批准。此操作已记入日志。")
+    return 0
 
 
 def _import(args: argparse.Namespace, db: HeadDatabase) -> int:
@@ -136,6 +151,16 @@ def _keys(args: argparse.Namespace, db: HeadDatabase) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"应为正整数：{text}") from error
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"应为正整数：{text}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="head-hospital", description="县域医共体总院数据接收服务")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -151,6 +176,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8765)
     serve.add_argument("--name", help="总院名称（首次启动时写入）")
     serve.add_argument("--log-level", default="warning")
+    serve.add_argument("--enrol-per-hour", type=_positive, default=_DEFAULT_LIMITS.per_address,
+                       help="同一地址每小时最多登记次数")
+    serve.add_argument("--max-pending", type=_positive, default=_DEFAULT_LIMITS.max_pending,
+                       help="同时待审核站点数上限，超出时新站点登记被拒绝")
     sites = commands.add_parser("sites", help="站点登记管理").add_subparsers(dest="sites_command", required=True)
     command(sites, "list", _sites_list, "列出站点").add_argument("--json", action="store_true")
     approve = command(sites, "approve", _sites_approve, "核对指纹后批准站点")
@@ -160,6 +189,7 @@ def _parser() -> argparse.ArgumentParser:
     audit = command(sites, "audit", _sites_audit, "站点审计锚点是否前后一致（不一致时退出码 1）")
     audit.add_argument("site_id")
     audit.add_argument("--json", action="store_true")
+    command(sites, "reset", _sites_reset, "重置站点密钥（原密钥丢失时），允许其用新密钥重新登记").add_argument("site_id")
     usb = command(commands, "import", _import, "导入 U 盘数据包")
     usb.add_argument("file")
     usb.add_argument("--receipt-out", help="回执文件写入的目录")

@@ -4,6 +4,12 @@ The package is verified (signature, members, recipient) before anything is writt
 holding the site's row, the service records the package, applies each record that is newer
 and owned by the sender, stores the rejections and reports, bumps the site's seq and stores
 the exact receipt bytes, so a replay gets the same bytes back.
+
+A package's seq must be newer than the site's last one and at most `SEQ_WINDOW` beyond it: a
+branch takes a seq for every package it builds, and only packages that never arrive (a stick
+not delivered, a package set aside) leave gaps, so a jump of a thousand is already years of
+undelivered sticks. A larger jump is refused whole, so one forged or broken package with seq
+30000 cannot push `last_seq` past every real package still to come.
 """
 
 from __future__ import annotations
@@ -37,13 +43,20 @@ from head_hospital.models import (
 )
 from head_hospital.records import apply_records, store_rejections
 from head_hospital.reports import store_reports
-from head_hospital.sites import SITE_ID, STATUS_NAMES, site_keys
+from head_hospital.sites import STATUS_NAMES, site_keys, valid_site_id
 from township_wire import api
 from township_wire.crypto import PublicKeys
 from township_wire.envelope import EnvelopeKind, seal_envelope
 from township_wire.package import Package, PackageRejected, count_and_digest, read_package
 
-PACKAGE_ID = SITE_ID  # the same shape: a uuid, or a short name without paths
+SEQ_WINDOW = 1000
+
+
+def valid_package_id(value: object) -> bool:
+    """A package id has a site id's shape (a uuid, or a short name without paths), matched in full."""
+    return valid_site_id(value)
+
+
 _KEY_REFUSALS = {"revoked": (403, api.CODE_REVOKED), "not_approved": (403, api.CODE_NOT_APPROVED)}
 
 
@@ -113,7 +126,7 @@ def verify(db: HeadDatabase, data: bytes, *, sender_site: str | None = None,
 def _check_identity(db: HeadDatabase, package: Package, sender_site: str | None, package_id: str | None) -> None:
     with db.read() as session:
         owner = session.scalar(select(Site.site_id).where(Site.key_id == package.manifest["sender_key"]))
-    if not PACKAGE_ID.match(package.package_id):
+    if not valid_package_id(package.package_id):
         raise PackageRejected("数据包编号格式错误，已拒收。", code="invalid")
     if package.site_id != owner:
         raise PackageRejected(f"数据包清单中的站点 {package.site_id} 与签名密钥的站点 {owner} 不符，已拒收。",
@@ -171,6 +184,9 @@ def _apply(db: HeadDatabase, package: Package, *, channel: str, size: int) -> by
         if package.seq <= site.last_seq:
             raise Refused(f"数据包序号 {package.seq} 不比已收到的第 {site.last_seq} 号新，已拒收。"
                           "分院数据库可能从旧备份恢复过，请先按恢复流程处理。", code=api.CODE_SUPERSEDED)
+        if package.seq > site.last_seq + SEQ_WINDOW:
+            raise Refused(f"数据包序号 {package.seq} 比已收到的第 {site.last_seq} 号跳跃过大（每次最多前进 {SEQ_WINDOW}），"
+                          "已拒收，以免挡住分院之后的真实数据包。", code=api.CODE_REJECTED, extra={"reason": "seq_jump"})
         received_at = utc_now()
         connection = session.connection()
         _insert_package_row(connection, package, channel=channel, size=size, received_at=received_at)

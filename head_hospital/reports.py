@@ -18,7 +18,7 @@ from head_hospital.models import EventLog, Report, utc_now
 from township_wire.envelope import canonical_bytes
 from township_wire.package import Package
 
-PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$")
+PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])")  # always fullmatch
 
 
 class BadReport(ValueError):
@@ -27,7 +27,7 @@ class BadReport(ValueError):
 
 def check_period(period: str) -> str:
     """`YYYY-MM` or `YYYY-Qn`, else `BadReport`."""
-    if not isinstance(period, str) or not PERIOD.match(period):
+    if not isinstance(period, str) or not PERIOD.fullmatch(period):
         raise BadReport(f"统计期 {period!r} 格式错误，应为 2026-10 或 2026-Q3 这样的写法")
     return period
 

@@ -1,4 +1,9 @@
-"""The admin's status page: one server-rendered HTML table of sites, every value escaped, no JavaScript."""
+"""The public status page: one server-rendered HTML table of approved sites, every value escaped, no JavaScript.
+
+Sites waiting for approval (and revoked ones) appear only as counts: their ids, names and
+fingerprints are for the administrator at the server (`head-hospital sites list`), since a
+site id read here must not help anyone enrol in its place.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from html import escape
 
 from head_hospital.db import HeadDatabase
+from head_hospital.models import SITE_APPROVED, SITE_PENDING, SITE_REVOKED
 from head_hospital.sites import STATUS_NAMES, list_sites
 
 _CHINA = timezone(timedelta(hours=8))
@@ -47,9 +53,12 @@ def _row(site: dict) -> str:
 
 def render_status_page(db: HeadDatabase) -> str:
     """The whole page as HTML text."""
-    sites = list_sites(db)
+    every = list_sites(db)
+    sites = [site for site in every if site["status"] == SITE_APPROVED]
+    pending = sum(site["status"] == SITE_PENDING for site in every)
+    revoked = sum(site["status"] == SITE_REVOKED for site in every)
     header = "".join(f"<th>{escape(name)}</th>" for name in _COLUMNS)
-    rows = "\n".join(_row(site) for site in sites) or f'<tr><td colspan="{len(_COLUMNS)}">尚无站点登记。</td></tr>'
+    rows = "\n".join(_row(site) for site in sites) or f'<tr><td colspan="{len(_COLUMNS)}">尚无已批准的站点。</td></tr>'
     now = datetime.now(UTC).astimezone(_CHINA).strftime("%Y-%m-%d %H:%M")
     fingerprint = escape(db.keys.public.fingerprint)
     return (
@@ -58,7 +67,8 @@ def render_status_page(db: HeadDatabase) -> str:
         f"<h1>{escape(db.name)} · 分院数据接收状态</h1>"
         f"<p>总院密钥指纹：<code>{fingerprint}</code>　页面生成时间：{now}（北京时间）</p>"
         f"<table><thead><tr>{header}</tr></thead><tbody>\n{rows}\n</tbody></table>"
-        f"<p>共 {len(sites)} 个站点。批准站点请在服务器上运行 "
+        f"<p>已批准 {len(sites)} 个站点；待审核 {pending} 个，已吊销 {revoked} 个（详情请在服务器上运行 "
+        "<code>head-hospital sites list</code> 查看）。批准站点请在服务器上运行 "
         "<code>head-hospital sites approve 站点编号 --fingerprint 指纹</code>，指纹须与分院电话核对。</p>"
         "</body></html>"
     )

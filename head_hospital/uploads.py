@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from head_hospital.db import HeadDatabase
 from head_hospital.errors import Refused
-from head_hospital.ingest import PACKAGE_ID, Ingested, ingest, stored_receipt
+from head_hospital.ingest import Ingested, ingest, stored_receipt, valid_package_id
 from head_hospital.models import CHANNEL_NETWORK, Upload, UploadChunk, utc_now
 from head_hospital.models import Package as PackageRow
 from township_wire import api
@@ -35,7 +35,7 @@ class Declared:
 
 
 def _check_declaration(package_id: str, size: Any, sha256: Any) -> None:
-    if not isinstance(package_id, str) or not PACKAGE_ID.match(package_id):
+    if not valid_package_id(package_id):
         raise Refused("上传请求中的数据包编号（package_id）格式错误。", code=api.CODE_REJECTED)
     if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
         raise Refused("上传请求中的大小（size）应为正整数。", code=api.CODE_REJECTED)

@@ -6,9 +6,10 @@ server accepts a timestamp up to `MAX_CLOCK_SKEW` away from its own clock, so a 
 clock is a day off still syncs; ordering never depends on clocks.
 
 Endpoints (JSON unless stated):
-- `POST /v1/enrol` (unsigned): {site_id, name, county_code, township_code, keys} ->
+- `POST /v1/enrol` (unsigned): {site_id, name, county_code, township_code, keys[, previous_key]} ->
   {status, fingerprint, head_keys, head_name}. The site stays `pending` until an admin approves
-  the fingerprint read to them.
+  the fingerprint read to them. Other keys for a known site need `previous_key`
+  (`township_wire.rekey`); 429 `rate_limited` when enrolment is limited (docs/head-hospital-input.md).
 - `GET /v1/state`: a signed STATE envelope {site_id, status, last_seq, counts, catalogues, server_time}.
 - `POST /v1/uploads` {package_id, size, sha256}: 201 {offset} for a new or unfinished upload,
   200 with the receipt envelope when that package was already applied, 422 when the same id
@@ -22,7 +23,8 @@ Endpoints (JSON unless stated):
 - `GET /v1/own-records?after=CURSOR&limit=M`: a signed RECORDS envelope {site_id, records, next}:
   the site's own records as the head hospital holds them, for recovery after a restored backup.
 
-Error bodies are {"code": one of the CODE_* below, "message": Chinese text for the clerk}.
+Error bodies are {"code": one of the CODE_* below, "message": Chinese text for the clerk}. A JSON
+body that is nested too deeply or is no JSON object is 400.
 """
 
 from __future__ import annotations

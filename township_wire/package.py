@@ -3,14 +3,17 @@
 Members: `manifest.json`, `manifest.sig`, `records.jsonl` and optional `reports/<name>`.
 The reader checks the signature over the raw manifest bytes before parsing it, accepts only
 the fixed member names, reads each member no further than its signed size, and compares
-every size and sha256; it never extracts anything to disk.
+every size and sha256; it never extracts anything to disk. Before reading any member it adds
+up the sizes the zip declares and refuses a package beyond what 20,000 records can need
+(`MAX_UNPACKED_BYTES`); each member is then read no further than its own limit, whatever the
+zip claims. JSON is parsed with a bound on nesting (`township_wire.safe_json`), and a record
+line carries exactly the keys of `RECORD_KEYS`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import json
 import re
 import zipfile
 import zlib
@@ -21,16 +24,25 @@ from typing import Any
 from township_wire.crypto import KeyPair, PublicKeys, SignatureInvalid, b64, unb64
 from township_wire.envelope import canonical_bytes
 from township_wire.errors import UserFacingError
+from township_wire.safe_json import bounded_loads
 
 FORMAT = "township-desk-package"
 FORMAT_VERSION = 1
 MANIFEST, SIGNATURE, RECORDS = "manifest.json", "manifest.sig", "records.jsonl"
-_REPORT_NAME = re.compile(r"^reports/[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
+_REPORT_NAME = re.compile(r"reports/[A-Za-z0-9][A-Za-z0-9._-]{0,80}")
 _CONTEXT = b"township-desk manifest v1\n"
-MAX_PACKAGE_BYTES = 200 * 1024 * 1024
-MAX_MANIFEST_BYTES = 64 * 1024 * 1024
-MAX_MEMBER_BYTES = 512 * 1024 * 1024  # all listed members together, unpacked
-MAX_RECORD_BYTES = 1024 * 1024
+# Limits from what a package can need (docs/head-hospital-input.md): 20,000 records at most; the
+# demo branch's records measure 1.5 KB on average and 2.1 KB at most (3,000 residents and their
+# visits and checks), so 5 KiB a record leaves room for long notes: about 100 MB of records.
+MAX_PACKAGE_RECORDS = 20_000
+RECORD_ALLOWANCE_BYTES = 5 * 1024
+MAX_RECORD_BYTES = 64 * 1024  # one record line
+MAX_RECORDS_BYTES = MAX_PACKAGE_RECORDS * RECORD_ALLOWANCE_BYTES  # records.jsonl, about 100 MB
+MAX_MANIFEST_BYTES = MAX_PACKAGE_RECORDS * 256 + 64 * 1024  # an entry per record is ~140 bytes
+MAX_REPORTS = 8  # two periods, a figures file and a workbook each, with room
+MAX_REPORT_BYTES = 16 * 1024 * 1024
+MAX_UNPACKED_BYTES = MAX_RECORDS_BYTES + MAX_MANIFEST_BYTES + 2 * MAX_REPORT_BYTES + 1024  # all members together
+MAX_PACKAGE_BYTES = MAX_UNPACKED_BYTES + 1024 * 1024  # a zip is never much larger than what it holds
 _MAX_RATIO = 200  # a member that inflates more than this is a zip bomb, not records
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, ValueError, EOFError, NotImplementedError)
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
@@ -42,6 +54,9 @@ class PackageRejected(UserFacingError):
     def __init__(self, message: str, *, code: str = "invalid") -> None:
         super().__init__(message)
         self.code = code
+
+
+RECORD_KEYS = frozenset({"type", "uuid", "version", "deleted", "owner_site", "data"})
 
 
 @dataclass(frozen=True)
@@ -60,6 +75,8 @@ class SyncRecord:
         """A record from its parsed JSON; KeyError, TypeError or ValueError when it is malformed."""
         if not isinstance(value, dict) or not isinstance(value["data"], dict):
             raise TypeError("a record is a JSON object with a data object")
+        if set(value) != RECORD_KEYS:
+            raise KeyError(f"record keys {sorted(set(value) ^ RECORD_KEYS)}")
         return cls(type=str(value["type"]), uuid=str(value["uuid"]), version=int(value["version"]),
                    deleted=bool(value["deleted"]), owner_site=str(value["owner_site"]), data=dict(value["data"]))
 
@@ -137,7 +154,7 @@ def build_package(header: PackageHeader, records: Iterable[SyncRecord], keys: Ke
     members = {RECORDS: body}
     for name, content in (reports or {}).items():
         member = f"reports/{name}"
-        if not _REPORT_NAME.match(member):
+        if not _REPORT_NAME.fullmatch(member):
             raise ValueError(f"bad report name {name!r}")
         members[member] = content
     manifest = {
@@ -198,9 +215,13 @@ def _member_table(infos: list[zipfile.ZipInfo]) -> dict[str, zipfile.ZipInfo]:
         name = info.filename
         if name in by_name:
             raise PackageRejected(f"数据包内有重复的文件 {name}，已拒收。", code="bad_member")
-        if name not in (MANIFEST, SIGNATURE, RECORDS) and not _REPORT_NAME.match(name):
+        if name not in (MANIFEST, SIGNATURE, RECORDS) and not _REPORT_NAME.fullmatch(name):
             raise PackageRejected(f"数据包内有不允许的文件名 {name!r}，已拒收。", code="bad_member")
         by_name[name] = info
+    if len(by_name) > 3 + MAX_REPORTS:
+        raise PackageRejected(f"数据包内文件过多（{len(by_name)} 个），已拒收。", code="bad_member")
+    if sum(info.file_size for info in infos) > MAX_UNPACKED_BYTES:
+        raise PackageRejected(f"数据包解压后过大（上限 {MAX_UNPACKED_BYTES // 1048576} MB），已拒收。", code="oversize")
     return by_name
 
 
@@ -232,7 +253,7 @@ def _parse_signature(raw: bytes) -> tuple[str, bytes]:
 
 def _parse_manifest(raw: bytes, key_id: str, recipient_key_id: str | None) -> dict[str, Any]:
     try:
-        manifest = json.loads(raw)
+        manifest = bounded_loads(raw)
         if manifest["format"] != FORMAT or not isinstance(manifest["members"], dict):
             raise ValueError("format")
         if manifest["format_version"] != FORMAT_VERSION:
@@ -244,7 +265,7 @@ def _parse_manifest(raw: bytes, key_id: str, recipient_key_id: str | None) -> di
         _check_listing(manifest["members"], manifest["records"])
     except PackageRejected:
         raise
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError) as error:  # JsonRefused is a ValueError
         raise PackageRejected("数据包清单格式错误，已拒收。", code="invalid") from error
     if manifest.get("sender_key") != key_id:
         raise PackageRejected("数据包清单中的发送方密钥与签名不符，已拒收。", code="bad_signature")
@@ -271,7 +292,19 @@ def _check_listing(members: dict[str, Any], records: Any) -> None:
             isinstance(entry, dict) and isinstance(entry.get("uuid"), str) and isinstance(entry.get("type"), str)
             and _is_int(entry.get("version")) and isinstance(entry.get("sha256"), str) for entry in records):
         raise TypeError("record entry")
-    if sum(entry["size"] for entry in members.values()) > MAX_MEMBER_BYTES:
+    _check_sizes(members, len(records))
+
+
+def _check_sizes(members: dict[str, Any], record_count: int) -> None:
+    """The signed sizes stay within what 20,000 records and their reports can need."""
+    if record_count > MAX_PACKAGE_RECORDS:
+        raise PackageRejected(f"数据包过大：含 {record_count} 条记录，超过每包 {MAX_PACKAGE_RECORDS} 条的上限，已拒收。",
+                              code="oversize")
+    for name, entry in members.items():
+        limit = MAX_RECORDS_BYTES if name == RECORDS else MAX_REPORT_BYTES
+        if entry["size"] > limit:
+            raise PackageRejected(f"数据包内 {name} 解压后过大（上限 {limit // 1048576} MB），已拒收。", code="oversize")
+    if sum(entry["size"] for entry in members.values()) > MAX_UNPACKED_BYTES:
         raise PackageRejected("数据包清单所列内容解压后过大，已拒收。", code="oversize")
 
 
@@ -304,7 +337,7 @@ def _parse_records(body: bytes, manifest: dict[str, Any]) -> list[SyncRecord]:
         if len(line) > MAX_RECORD_BYTES or sha256_hex(line) != entry["sha256"]:
             raise PackageRejected(f"数据包第 {number} 条记录与清单不符，已拒收。", code="damaged")
         try:
-            record = SyncRecord.from_json(json.loads(line))
+            record = SyncRecord.from_json(bounded_loads(line))
         except (ValueError, KeyError, TypeError) as error:
             raise PackageRejected(f"数据包第 {number} 条记录格式错误，已拒收。", code="invalid") from error
         if (record.uuid, record.type, record.version) != (entry["uuid"], entry["type"], entry["version"]):

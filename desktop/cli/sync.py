@@ -18,6 +18,8 @@ def _add_enrol(commands) -> None:  # commands: argparse._SubParsersAction
     enrol = commands.add_parser("enrol", help="向总院登记本分院（打印站点标识和密钥指纹，供总院管理员核对）")
     enrol.add_argument("--server", required=True, help="总院接收服务地址，例如 http://10.0.0.5:8400")
     enrol.add_argument("--user", required=True, help="系统管理员用户名（密码取自 TOWNSHIP_DESK_PASSWORD）")
+    enrol.add_argument("--new-keys", action="store_true",
+                       help="更换本分院密钥（以原密钥签名），新密钥须总院管理员重新核对指纹后批准")
 
 
 def _add_sync(commands) -> None:  # commands: argparse._SubParsersAction
@@ -37,7 +39,7 @@ def cmd_enrol(args: argparse.Namespace) -> int:
     app = open_data(args)
     try:
         actor = authenticate(app, args.user)
-        result = enrol(app.db, actor, args.server)
+        result = enrol(app.db, actor, args.server, new_keys=args.new_keys)
     finally:
         app.close()
     say(f"总院：{result.head_name}，总院密钥指纹 {result.head_fingerprint}")

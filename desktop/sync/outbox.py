@@ -22,10 +22,10 @@ from desktop.sync.audit_anchor import package_anchor
 from desktop.sync.records import bindings, read_records
 from desktop.sync.reports import sent_digests
 from desktop.sync.site import checkpoint, next_seq, require_enrolment
-from township_wire.package import PackageHeader, SyncRecord, build_package, sha256_hex
+from township_wire.package import MAX_PACKAGE_RECORDS, PackageHeader, SyncRecord, build_package, sha256_hex
 
 UNSENT = (SyncState.PENDING.value, SyncState.IN_FLIGHT.value)
-NETWORK_PACKAGE_RECORDS = 20_000
+NETWORK_PACKAGE_RECORDS = MAX_PACKAGE_RECORDS
 _MARK_CHUNK = 500
 
 
@@ -93,9 +93,11 @@ def build_next(db: Database, channel: str, reports: Mapping[str, bytes] | None =
 
     A network package holds at most NETWORK_PACKAGE_RECORDS records (the next round takes the
     rest), so memory and the cost of a refused package stay bounded; a USB package holds
-    everything unacknowledged, so any one stick that arrives is enough.
+    everything unacknowledged up to the head hospital's limit of MAX_PACKAGE_RECORDS, so any one
+    stick that arrives is enough unless more than that waits (then each return file lets the
+    next stick carry the next records).
     """
-    limit = NETWORK_PACKAGE_RECORDS if channel == Channel.NETWORK else None
+    limit = NETWORK_PACKAGE_RECORDS if channel == Channel.NETWORK else MAX_PACKAGE_RECORDS
     with db.write() as session:
         enrolment = require_enrolment(session)
         records = unsent_records(session, enrolment.site_id, limit)

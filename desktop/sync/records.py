@@ -130,6 +130,10 @@ def _bind(spec: RecordTypeSpec, model: type[SyncMixin]) -> Binding:
             links.append(ParentLink(column.name, column.name.removesuffix("_id") + "_uuid", parent))
     if local and not derived_from(model):
         raise BindingMismatch(f"model {model.__name__} marks {local} local but names no derived_from to compute them")
+    unlisted = sorted((set(plain) | {link.wire_name for link in links}) - spec.fields)
+    if unlisted:
+        raise BindingMismatch(f"model {model.__name__} sends {unlisted}, which wire type {spec.name} does not list "
+                              "in township_wire/types.py (the head hospital refuses unknown fields)")
     return Binding(spec, model, table, tuple(plain), tuple(links), tuple(local),
                    frozenset(c.name for c in table.columns if isinstance(c.type, Date)),
                    frozenset(c.name for c in table.columns if isinstance(c.type, DateTime)))

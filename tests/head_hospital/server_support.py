@@ -44,6 +44,7 @@ class RunningServer:
     port: int
     name: str
     log_path: Path
+    extra_args: tuple[str, ...] = ()
     process: subprocess.Popen | None = None
     _log: object = field(default=None, repr=False)
 
@@ -54,7 +55,7 @@ class RunningServer:
     def start(self) -> RunningServer:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the process's lifetime
         command = [sys.executable, "-m", "head_hospital", "serve", "--db", self.db_url, "--host", "127.0.0.1",
-                   "--port", str(self.port), "--name", self.name]
+                   "--port", str(self.port), "--name", self.name, *self.extra_args]
         self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT,
                                         env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self._wait_until_up()
@@ -105,11 +106,16 @@ class RunningServer:
         return self.start()
 
 
-def start_server(tmp_path: Path, db_url: str | None = None, name: str = "县人民医院") -> RunningServer:
-    """Start the real service on a free loopback port (SQLite in `tmp_path` unless `db_url` is given)."""
+def start_server(tmp_path: Path, db_url: str | None = None, name: str = "县人民医院",
+                 extra_args: tuple[str, ...] = ()) -> RunningServer:
+    """Start the real service on a free loopback port (SQLite in `tmp_path` unless `db_url` is given).
+
+    `extra_args` go to `head-hospital serve` as they are (e.g. ("--enrol-per-hour", "2")).
+    """
     tmp_path.mkdir(parents=True, exist_ok=True)
     server = RunningServer(db_url=db_url or f"sqlite:///{tmp_path / 'head-hospital.sqlite'}", port=free_port(),
-                           name=name, log_path=tmp_path / f"head-hospital-{time.time_ns()}.log")
+                           name=name, log_path=tmp_path / f"head-hospital-{time.time_ns()}.log",
+                           extra_args=tuple(extra_args))
     return server.start()
 
 

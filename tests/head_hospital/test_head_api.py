@@ -207,11 +207,12 @@ def test_feed_state_and_own_records(client: TestClient, head_db: HeadDatabase) -
     assert {item["owner_site"] for item in seen} == {branch.site_id}
 
 
-@pytest.mark.parametrize("body", [b"not json", b"[]", json.dumps({"site_id": "../x", "name": "x"}).encode()])
-def test_bad_enrolments_are_refused_in_chinese(sqlite_db: HeadDatabase, body: bytes) -> None:
+@pytest.mark.parametrize(("body", "status"), [(b"not json", 400), (b"[]", 400),
+                                              (json.dumps({"site_id": "../x", "name": "x"}).encode(), 422)])
+def test_bad_enrolments_are_refused_in_chinese(sqlite_db: HeadDatabase, body: bytes, status: int) -> None:
     from head_hospital.app import create_app
 
     with TestClient(create_app(sqlite_db)) as client:
         answer = client.post(f"{V1}/enrol", content=body)
-    assert answer.status_code == 422 and answer.json()["code"] == "rejected"
+    assert answer.status_code == status and answer.json()["code"] == "rejected", "a body that is no JSON object is 400"
     assert any("\u4e00" <= ch <= "\u9fff" for ch in answer.json()["message"])

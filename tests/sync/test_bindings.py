@@ -132,7 +132,7 @@ def test_a_new_area_model_binds_by_itself_after_its_parents() -> None:
         "from sqlalchemy.orm import Mapped, mapped_column\n"
         "from township_wire.types import RecordTypeSpec, register_type\n"
         "from desktop.models import Base, SyncMixin\n"
-        "register_type(RecordTypeSpec('visit_note', '随访便笺', required=('resident_uuid',)))\n"
+        "register_type(RecordTypeSpec('visit_note', '随访便笺', required=('resident_uuid',), optional=('text',)))\n"
         "class VisitNote(SyncMixin, Base):\n"
         "    __tablename__ = 'visit_note'\n"
         "    id: Mapped[int] = mapped_column(Integer, primary_key=True)\n"
