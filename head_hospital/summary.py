@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from head_hospital import reports
 from head_hospital.db import HeadDatabase
 from head_hospital.models import SITE_APPROVED, Record, Report, Site
+from township_wire.cells import append_row
 from township_wire.errors import UserFacingError
 from township_wire.types import type_label
 
@@ -80,7 +81,7 @@ _SHEETS = (
 
 
 def write_workbook(summary: dict[str, Any], path: Path) -> None:
-    """The summary as an .xlsx: one sheet per part, Chinese headers, numbers as numbers, rates as percentages."""
+    """The summary as an .xlsx: one sheet per part, Chinese headers, numbers as numbers, rates as percentages, text as text."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -88,11 +89,11 @@ def write_workbook(summary: dict[str, Any], path: Path) -> None:
     workbook.remove(workbook.active)
     for title, part, columns in _SHEETS:
         sheet = workbook.create_sheet(title)
-        sheet.append([header for header, _ in columns])
+        append_row(sheet, [header for header, _ in columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for item in summary[part]:
-            sheet.append([item.get(key) for _, key in columns])
+            append_row(sheet, [item.get(key) for _, key in columns])  # a site named "=..." stays text
         for index, (header, key) in enumerate(columns, start=1):
             letter = sheet.cell(row=1, column=index).column_letter
             sheet.column_dimensions[letter].width = max(10, len(header) * 2 + 4)

@@ -5,6 +5,10 @@ bidirectional controls (U+202A-U+202E, U+2066-U+2069, U+200E/U+200F, U+061C) mak
 display differently from what it is (`ABC\\u202Egpj.exe`). Both sides use this module: the head
 hospital for enrolments and the records of packages, the branch for its forms and imports.
 Free text (notes, addresses) may keep tab and line breaks; single-line values may not.
+
+`looks_like_formula(value)` is text a spreadsheet would take for a formula if it were typed in
+(it starts with = + - @, a tab or a carriage return). Workbooks store such text as text
+(`township_wire.cells`); where a name is expected it is refused.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BIDI_CONTROLS = frozenset({0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)})
 LINE_BREAKS = frozenset({0x09, 0x0A, 0x0D})
 _NAMES = {0x00: "空字符 NUL", 0x09: "制表符", 0x0A: "换行符", 0x0D: "回车符", 0x202E: "从右到左覆盖符 RLO",
@@ -86,3 +91,8 @@ def _value_problem(path: str, value: Any, *, multiline: bool) -> str | None:
             if found:
                 return found
     return None
+
+
+def looks_like_formula(value: object) -> bool:
+    """True for text a spreadsheet would read as a formula if typed in (= + - @, tab or CR first)."""
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)

@@ -49,7 +49,8 @@ def _period(args: argparse.Namespace):
 
 def _indicators(app, actor, args: argparse.Namespace) -> int:
     from desktop.errors import UserFacingError
-    from desktop.services.indicators import DEFINITIONS, indicator_report
+    from desktop.services.access_audit import refusals_audited
+    from desktop.services.indicators import DEFINITIONS, drill_down, indicator_report
 
     if args.code is not None and args.code not in DEFINITIONS:
         raise UserFacingError(f"没有指标“{args.code}”。可用的指标代码：{'、'.join(DEFINITIONS)}。")
@@ -57,12 +58,14 @@ def _indicators(app, actor, args: argparse.Namespace) -> int:
         with_people = "、".join(code for code, d in DEFINITIONS.items() if d.has_people)
         raise UserFacingError(f"--list 需要 --code，且该指标有人员明细（{with_people}）。")
     period = _period(args)
-    village_id = _village_id(app, actor, args.village)
     if args.out:
-        return _indicators_out(app, actor, args, period, village_id)
+        with refusals_audited(app.db, actor, f"导出管理指标《{Path(args.out).name}》"):
+            return _indicators_out(app, actor, args, period, _village_id(app, actor, args.village))
+    village_id = _village_id(app, actor, args.village)
     report = indicator_report(app.db, actor, period, village_id=village_id)
     if args.list:
-        _people(report, args.code, as_json=args.json)
+        _people(drill_down(app.db, actor, report, args.code, village_id=village_id,
+                           verdicts=report.people[args.code]), as_json=args.json)
     else:
         _figures(report, args.code, as_json=args.json)
     return EXIT_OK
@@ -95,13 +98,13 @@ def _figures(report, code: str | None, *, as_json: bool) -> None:
         say(f"统计口径：{report.rule_text}")
 
 
-def _people(report, code: str, *, as_json: bool) -> None:
-    for verdict in sorted(report.people[code], key=lambda v: v.record_no):
+def _people(people, *, as_json: bool) -> None:  # people: the drill-down's PersonVerdicts (audited when read)
+    for verdict in sorted(people, key=lambda v: v.record_no):
         if as_json:
             say(json.dumps({"record_no": verdict.record_no, "name": verdict.name, "counted": verdict.counts,
                             "reason": verdict.reason}, ensure_ascii=False))
         else:
             say(f"{verdict.record_no}  {verdict.name}  {'计入' if verdict.counts else '未计入：' + (verdict.reason or '')}")
     if not as_json:
-        counted = sum(v.counts for v in report.people[code])
-        say(f"共 {len(report.people[code])} 人，计入 {counted} 人。")
+        counted = sum(v.counts for v in people)
+        say(f"共 {len(people)} 人，计入 {counted} 人。")

@@ -98,11 +98,12 @@ def _search(app, actor, args: argparse.Namespace) -> int:
     from desktop.errors import UserFacingError
     from desktop.rules.idnumbers import mask_id
     from desktop.rules.population import SEX_LABELS
-    from desktop.services.resident_query import search
+    from desktop.services.resident_query import search, search_shown
 
     if not 1 <= args.limit <= 1000:
         raise UserFacingError("--limit 应在 1 到 1000 之间。")
     rows = search(app.db, actor, args.query, limit=args.limit)
+    search_shown(app.db, actor, args.query, count=len(rows))
     for row in rows:
         masked = mask_id(row.id_number) if row.id_number else ""
         if args.json:

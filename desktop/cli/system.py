@@ -47,7 +47,7 @@ def _add_check(commands) -> None:
 def _add_backup(commands) -> None:
     backup = commands.add_parser("backup", help="备份数据库")
     backup.add_argument("--out", help="备份文件路径（默认放在数据目录的 backups/ 下）")
-    backup.add_argument("--user", help="操作人用户名（密码取自 TOWNSHIP_DESK_PASSWORD），记入审计")
+    backup.add_argument("--user", help="操作人用户名（必需；密码取自 TOWNSHIP_DESK_PASSWORD），记入审计")
 
 
 def _add_restore(commands) -> None:
@@ -158,18 +158,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 @command("backup", add_parser=_add_backup, rank=SYSTEM_RANK + 4)
 def cmd_backup(args: argparse.Namespace) -> int:
-    """Back the database up (audited when `--user` is given)."""
+    """Back the database up as a signed-in person with the permission (a backup holds every record: audited)."""
     from desktop.backups import create_backup
     from desktop.services.backup import record_backup
     from desktop.services.permissions import Permission, require
 
     app = open_data(args)
-    actor = authenticate(app, args.user) if args.user else None
-    if actor is not None:
-        require(actor, Permission.BACKUP)
+    actor = authenticate(app, args.user)
+    require(actor, Permission.BACKUP)
     target = create_backup(app.paths, reason="manual", out=Path(args.out).resolve() if args.out else None)
-    if actor is not None:
-        record_backup(app.db, actor, target)
+    record_backup(app.db, actor, target)
     say(f"已备份并校验：{target}")
     return EXIT_OK
 

@@ -107,8 +107,9 @@ def run_export(spec: ExportSpec, args: argparse.Namespace) -> int:
     try:
         actor = authenticate(app, args.user)
         options = {option.name: getattr(args, option.name) for option in spec.options}
-        job = spec.job(app.db, actor, Path(args.out).resolve(), options)
-        say(job(abort=threading.Event(), progress=print_progress).message())
+        result = spec.run(app.db, actor, Path(args.out).resolve(), options, abort=threading.Event(),
+                          progress=print_progress)
+        say(result.message())
     finally:
         app.close()
     return EXIT_OK

@@ -3,7 +3,8 @@
 A form is registered once (`register_form`) by the module that loads its data; the command line
 (`township-desk print FORM KEY`), the window's preview and the tests all print through
 `PrintForm.build`, which checks the form's permission and the village scope of the person the
-paper is about, lays the form out, writes the PDF and audits the print (Action.PRINT).
+paper is about, lays the form out, writes the PDF and audits the print (Action.PRINT); a print
+refused for scope or role is audited too (Action.REFUSED, see services/access_audit.py).
 Importing `desktop.printing.catalogue` loads every form of the app.
 """
 
@@ -20,6 +21,7 @@ from desktop.errors import UserFacingError
 from desktop.printing.pdf import render_pdf
 from desktop.printing.sheet import PrintedPdf, Sheet
 from desktop.services import audit
+from desktop.services.access_audit import refusals_audited
 from desktop.services.audit import Action
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
 
@@ -74,13 +76,14 @@ class PrintForm:
     example: ExampleFinder | None = None  # a key and options that print from a given database
 
     def build(self, db: Database, actor: Actor, key: str, **options: Any) -> PrintedPdf:
-        """Check permission and scope, lay the form out, write the PDF and audit the print."""
-        require(actor, self.permission)
+        """Check permission and scope, lay the form out, write the PDF and audit the print (or its refusal)."""
         self._check_options(options)
-        with db.read() as session:
-            printout = self.load(session, actor, key, **options)
-        if printout.village_id is not None:
-            ensure_in_scope(actor, printout.village_id)
+        with refusals_audited(db, actor, f"打印{self.label}（{key}）"):
+            require(actor, self.permission)
+            with db.read() as session:
+                printout = self.load(session, actor, key, **options)
+            if printout.village_id is not None:
+                ensure_in_scope(actor, printout.village_id)
         pdf = render_pdf(printout.sheets, printout.title)
         with db.write() as session:
             audit.record(session, actor, Action.PRINT, entity_type=printout.entity_type,

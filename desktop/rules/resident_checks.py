@@ -24,7 +24,8 @@ from desktop.rules.population import (
     SEX_LABELS,
     KeyPopulation,
 )
-from desktop.rules.text import clean_name, squeeze
+from desktop.rules.text import clean_name, name_problem, squeeze
+from township_wire.text import looks_like_formula, safe_text_problem
 
 FIELD_LABELS = {
     "name": "姓名", "sex": "性别", "birth_date": "出生日期", "id_number": "身份证号", "ethnicity": "民族",
@@ -33,6 +34,14 @@ FIELD_LABELS = {
     "consent_given_by": "知情同意人", "consent_on": "知情同意日期", "consent_notice_version": "告知书版本",
     **PROFILE_LABELS,
 }
+
+# Typed text checked for control and bidirectional characters before cleaning (field -> where it is)
+_TEXT_FIELDS = ("name", "address", "ethnicity", "relation_to_head", "insurance_type", "consent_given_by",
+                "consent_notice_version")
+_PROFILE_TEXT_FIELDS = {"work_unit": "工作单位", "contact_name": "联系人姓名", "payment_other": "其他支付方式",
+                        "drug_allergy_other": "其他过敏药物", "family_other": "家族史·其他疾病",
+                        "genetic_disease": "遗传病史", "disability_other": "其他残疾"}
+_PERSON_FIELDS = ("consent_given_by", "contact_name")  # names of people besides the resident's own
 
 
 @dataclass(frozen=True)
@@ -181,14 +190,34 @@ def _check_consent(check: _Checker, data: ResidentInput) -> tuple[str | None, da
     return given_by, day, version
 
 
+def _typed_texts(data: ResidentInput) -> dict[str, tuple[str, str]]:
+    """field -> (label, text as typed) of every free-text field, the profile's included."""
+    texts = {name: (FIELD_LABELS[name], getattr(data, name)) for name in _TEXT_FIELDS}
+    if data.profile is not None:
+        texts |= {name: (label, getattr(data.profile, name)) for name, label in _PROFILE_TEXT_FIELDS.items()}
+    return {name: (label, value) for name, (label, value) in texts.items() if isinstance(value, str) and value}
+
+
+def _check_safe_texts(check: _Checker, data: ResidentInput) -> None:
+    """Refuse control and bidirectional characters anywhere, and formula-like text where a person's name goes."""
+    for name, (label, value) in _typed_texts(data).items():
+        if problem := safe_text_problem(value):
+            check.fail(name, f"{label}{problem}")
+        elif name in _PERSON_FIELDS and looks_like_formula(squeeze(value)):
+            check.fail(name, f"{label}“{value}”不像人名（不能以 = + - @ 开头）。")
+
+
 def check_resident(data: ResidentInput, *, villages: Mapping[str, int], today: date) -> CleanResident:
     """Clean and check every field; raise ValidationError naming each field that is wrong."""
     check = _Checker(today)
+    _check_safe_texts(check, data)
     name = clean_name(data.name)
     if not name:
         check.fail("name", "姓名不能为空。")
-    elif len(name) > 30 or any(c.isdigit() for c in name):
-        check.fail("name", f"姓名“{name}”不像人名（含数字或过长）。")
+    elif len(name) > 30:
+        check.fail("name", f"姓名“{name}”不像人名（过长）。")
+    elif problem := name_problem(name):
+        check.fail("name", problem)
     id_number, sex, birth = _check_identity(check, data)
     phone = normalise_phone(data.phone) if squeeze(str(data.phone or "")) else None
     if phone and (problem := phone_problem(phone)):

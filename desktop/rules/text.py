@@ -21,3 +21,15 @@ def clean_name(text: str) -> str:
     for dot in ("•", "‧", "∙", "・", "．", "."):
         name = name.replace(dot, "·")
     return name
+
+
+NAME_MARKS = frozenset("·〇")  # the middle dot of minority names; 〇 as written in some given names
+
+
+def name_problem(name: str) -> str | None:
+    """Why a cleaned person's name is not one (Chinese), or None: only Chinese characters, letters and ·."""
+    if any(c.isdigit() for c in name):
+        return f"姓名“{name}”不像人名（含数字）。"
+    if not all(c.isalpha() or c in NAME_MARKS for c in name):
+        return f"姓名“{name}”只能由汉字、字母和间隔号“·”组成。"
+    return None

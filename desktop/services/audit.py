@@ -50,6 +50,7 @@ class Action(StrEnum):
     BACKUP = "backup"
     RESTORE = "restore"
     VOID = "void"
+    REFUSED = "refused"
 
     @property
     def label(self) -> str:
@@ -78,6 +79,7 @@ ACTION_LABELS = {
     Action.BACKUP: "备份",
     Action.RESTORE: "恢复备份",
     Action.VOID: "作废",
+    Action.REFUSED: "拒绝越权操作",
 }
 
 

@@ -25,6 +25,7 @@ from desktop.services.audit import Action
 from desktop.services.audit_labels import register_entity_label
 from desktop.services.auth import check_new_password
 from desktop.services.permissions import SYSTEM, Actor, Permission, Role, require
+from township_wire.text import looks_like_formula, safe_text_problem
 
 register_entity_label("branch", "分院")
 register_entity_label("demo", "演示数据")
@@ -102,6 +103,9 @@ def _setup_errors(setup: BranchSetup) -> dict[str, str]:
         errors["name"] = "请填写分院（乡镇卫生院）名称。"
     if not setup.head_hospital_name.strip():
         errors["head_hospital_name"] = "请填写总院（牵头医院）名称。"
+    for key, label in (("name", "分院名称"), ("head_hospital_name", "总院名称")):
+        if key not in errors and (problem := name_text_problem(getattr(setup, key), label)):
+            errors[key] = problem
     if not USERNAME_PATTERN.fullmatch(setup.admin_username):
         errors["admin_username"] = "用户名须以字母开头，2–40 位字母、数字、下划线、点或连字符。"
     return errors
@@ -115,7 +119,19 @@ def validate_village(data: VillageInput) -> dict[str, str]:
         errors["code"] = problem
     if not data.name.strip():
         errors["name"] = "请填写村名。"
+    for key, label in (("name", "村名"), ("clinic_name", "村卫生室名称")):
+        if key not in errors and (problem := name_text_problem(getattr(data, key), label)):
+            errors[key] = problem
     return errors
+
+
+def name_text_problem(value: str, label: str) -> str | None:
+    """Why a place's name (a branch, a village, a clinic) may not be stored, naming the field; or None."""
+    if problem := safe_text_problem(value):
+        return f"{label}{problem}"
+    if looks_like_formula(value.strip()):
+        return f"{label}“{value.strip()}”不能以 = + - @ 开头。"
+    return None
 
 
 def _validate_villages(villages: tuple[VillageInput, ...]) -> dict[str, str]:
@@ -232,6 +248,8 @@ def rename_village(db: Database, actor: Actor, village_id: int, name: str) -> Ch
     require(actor, Permission.MANAGE_BRANCH)
     if not name.strip():
         raise ValidationError.single("name", "请填写村名。")
+    if problem := name_text_problem(name, "村名"):
+        raise ValidationError.single("name", problem)
     with db.write() as session:
         village = session.get(Village, village_id)
         if village is None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from desktop.db import Database
 from desktop.registry import Registry
+from desktop.services.access_audit import list_shown
 from desktop.services.chronic_due import CHRONIC_FOLLOWUPS, ELDERLY_CHECKS
 from desktop.services.contacts import contacts_for
 from desktop.services.due_base import DueItem, DueKind, DueList, DueQuery, DueScope, DueSource
@@ -37,11 +38,20 @@ def due_kinds() -> tuple[DueKind, ...]:
 
 
 def due_list(db: Database, actor: Actor, *, on: date, scope: DueScope = DueScope.BRANCH,
-             village_id: int | None = None, horizon_days: int = DEFAULT_HORIZON_DAYS) -> DueList:
-    """Everyone due by `on` + horizon from every registered source, most overdue first."""
+             village_id: int | None = None, horizon_days: int = DEFAULT_HORIZON_DAYS, audited: bool = True) -> DueList:
+    """Everyone due by `on` + horizon from every registered source, most overdue first.
+
+    The list shown is audited once (`access_audit.list_shown`: not again for the same list within
+    minutes); `audited=False` for callers that audit what they do with it (the workbook export).
+    """
     require(actor, Permission.VIEW_FOLLOWUPS)
     with db.read() as session:
-        return collect_due(session, actor, on=on, scope=scope, village_id=village_id, horizon_days=horizon_days)
+        due = collect_due(session, actor, on=on, scope=scope, village_id=village_id, horizon_days=horizon_days)
+    if audited:
+        people = len({item.resident_id for item in due.items})
+        list_shown(db, actor, kind="due", params=(scope.value, village_id, on, horizon_days), count=people,
+                   summary=f"查看待办名单（{scope.label}，截至 {on:%Y-%m-%d}）")
+    return due
 
 
 def collect_due(session: Session, actor: Actor, *, on: date, scope: DueScope, village_id: int | None,

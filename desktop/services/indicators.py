@@ -7,7 +7,7 @@ reports all read the report and `DEFINITIONS`, so a new source shows everywhere 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -31,11 +31,13 @@ from desktop.services.indicator_base import (
     definitions,
     figures_of,
 )
+from desktop.services.access_audit import list_shown
 from desktop.services.audit_labels import register_entity_label
+from desktop.services.contacts import verdicts_with_contacts
 from desktop.services.permissions import Actor, Permission, require
 
 __all__ = ["DEFINITIONS", "INDICATOR_SOURCES", "Figure", "IndicatorDef", "IndicatorReport", "IndicatorRequest",
-           "IndicatorSource", "Period", "PersonVerdict", "SourceResult", "definitions", "figures_of",
+           "IndicatorSource", "Period", "PersonVerdict", "SourceResult", "definitions", "drill_down", "figures_of",
            "indicator_report", "period_of"]
 
 register_entity_label("indicators", "管理指标")
@@ -111,3 +113,19 @@ def indicator_report(db: Database, actor: Actor, period: int | str | Period, *, 
             texts[source.key] = result.rule
         names = dict(session.execute(select(Village.id, Village.name)).all())
     return IndicatorReport(asked, tuple(figures), people, names, periods, texts)
+
+
+def drill_down(db: Database, actor: Actor, report: IndicatorReport, code: str, *, village_id: int | None,
+               verdicts: Sequence[PersonVerdict]) -> tuple[PersonVerdict, ...]:
+    """The people shown behind a figure, with phone (masked per role) and address; the list is audited once.
+
+    `verdicts` are the report's people for `code` as the caller shows them (one village, only
+    those not counted …); the audit entry names the indicator, the period and the village.
+    """
+    require(actor, Permission.VIEW_INDICATORS)
+    filled = verdicts_with_contacts(db, actor, verdicts)
+    where = report.village_names.get(village_id, str(village_id)) if village_id is not None else "全部"
+    name = DEFINITIONS[code].name if code in DEFINITIONS else code
+    list_shown(db, actor, kind="indicator", params=(code, report.period.name, village_id, len(filled)),
+               count=len(filled), summary=f"查看指标名单：{name}（{report.period.name}，{where}）")
+    return filled

@@ -24,6 +24,7 @@ from desktop.rules.phones import mask_phone
 from desktop.rules.population import KeyPopulation, ResidentStatus, birth_range_for_age_group
 from desktop.rules.profile import Profile, profile_of
 from desktop.rules.text import clean_name, squeeze
+from desktop.services.access_audit import list_shown, search_words
 from desktop.services.people_names import display_name
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, require, village_scope
 
@@ -247,6 +248,17 @@ def search(db: Database, actor: Actor, query: str, *, limit: int = 20) -> list[R
     require(actor, Permission.VIEW_RESIDENTS)
     with db.read() as session:
         return _rows(session, actor, ranked_ids(session, actor, query, limit=limit))
+
+
+def search_shown(db: Database, actor: Actor, query: str, *, count: int) -> bool:
+    """Audit a search's results as shown (one entry per search, see `access_audit`); True when written.
+
+    The window calls it when the search box settles or on Enter, never per letter typed; the
+    command line after each search. The same search within minutes is not audited again.
+    """
+    require(actor, Permission.VIEW_RESIDENTS)
+    return list_shown(db, actor, kind="search", params=squeeze(query).lower(), count=count,
+                      summary=f"查找居民“{search_words(query)}”")
 
 
 def count_residents(db: Database, actor: Actor, flt: ResidentFilter = ResidentFilter()) -> int:

@@ -6,7 +6,8 @@ audits in the same transaction. One person, one record: the ID number is the ide
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,7 +25,7 @@ from desktop.models.resident import resident_search_keys
 from desktop.rules.population import ResidentStatus
 from desktop.rules.profile import PROFILE_COLUMNS
 from desktop.rules.resident_checks import CleanResident, ResidentInput, check_resident
-from desktop.services import audit
+from desktop.services import access_audit, audit
 from desktop.services.audit import Action
 from desktop.services.life_events import apply_status
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, in_village_scope, require
@@ -39,9 +40,10 @@ class DuplicateResident(ValidationError):
 
 
 class DuplicateElsewhere(ValidationError):
-    """The ID number is registered in a village the actor does not serve: no name, no record number.
+    """The ID number is registered in a village the actor does not serve: no name, no record number, no village.
 
     The way forward is a request to move that record into the actor's village (services/record_moves.py).
+    The attempt is audited (`access_audit.duplicate_elsewhere`): trying ID numbers is how one would probe.
     """
 
     def __init__(self, id_number: str) -> None:
@@ -198,12 +200,22 @@ class Saved:
 def create_resident(db: Database, actor: Actor, data: ResidentInput, *, today: date | None = None) -> Saved:
     """Check and store a new resident; the record number is issued here."""
     require(actor, Permission.EDIT_RESIDENTS)
-    with db.write() as session:
+    with duplicates_elsewhere_audited(db, actor, "新建档案"), db.write() as session:
         clean = check_resident(data, villages=village_codes(session, actor), today=today or now().date())
         resident = add_resident(session, actor, clean, prefix9=branch_prefix(session))
         audit.record(session, actor, Action.CREATE, entity_type="resident", entity_id=resident.uuid,
                      summary=f"建档 {resident.record_no}", after=snapshot(resident))
         return Saved(resident.id, resident.record_no, resident.version, Changes(residents=True, audit=True))
+
+
+@contextmanager
+def duplicates_elsewhere_audited(db: Database, actor: Actor, attempt: str) -> Iterator[None]:
+    """Audit a DuplicateElsewhere raised inside (after its transaction rolled back), then let it go on up."""
+    try:
+        yield
+    except DuplicateElsewhere as refused:
+        access_audit.duplicate_elsewhere(db, actor, id_number=refused.id_number, attempt=attempt)
+        raise
 
 
 def mark_edited(resident: Resident, version_before: int) -> None:
@@ -232,7 +244,7 @@ def update_resident(
 ) -> Saved:
     """Check and store an edit; the record number never changes."""
     require(actor, Permission.EDIT_RESIDENTS)
-    with db.write() as session:
+    with duplicates_elsewhere_audited(db, actor, "修改档案"), db.write() as session:
         resident = load_for_write(session, actor, resident_id, expected_version=expected_version)
         clean = check_resident(data, villages=village_codes(session, actor), today=today or now().date())
         ensure_in_scope(actor, clean.village_id)

@@ -44,8 +44,10 @@ def find_people(session: Session, actor: Actor, rows: list[VisitRow]) -> RowPeop
     people = RowPeople()
     for row in rows:
         resident, field_name, problem = _match(row, by_id, by_record)
-        if resident is not None and not problem:
-            field_name, problem = _refusal(actor, row, resident)
+        if resident is not None and not in_village_scope(actor, resident.village_id):
+            field_name, problem = "id_number" if row.id_number else "record_no", OUT_OF_SCOPE  # naming no one
+        elif resident is not None and not problem:
+            field_name, problem = _refusal(row, resident)
         if problem:
             people.problems.append((row, field_name, problem))
         else:
@@ -60,7 +62,7 @@ def _match(row: VisitRow, by_id: dict[str, Resident],
         if resident is None:
             return None, "id_number", "本分院没有该身份证号的居民档案。"
         if row.record_no and row.record_no != resident.record_no:
-            return None, "record_no", f"与该身份证号的档案编号 {resident.record_no} 不一致。"
+            return resident, "record_no", f"与该身份证号的档案编号 {resident.record_no} 不一致。"
         return resident, "", ""
     resident = by_record.get(row.record_no)
     if resident is None:
@@ -68,11 +70,9 @@ def _match(row: VisitRow, by_id: dict[str, Resident],
     return resident, "", ""
 
 
-def _refusal(actor: Actor, row: VisitRow, resident: Resident) -> tuple[str, str]:
+def _refusal(row: VisitRow, resident: Resident) -> tuple[str, str]:
     if row.name and clean_name(row.name) != resident.name:
         return "name", f"“{row.name}”与档案（{resident.record_no}）中的姓名“{resident.name}”不一致。"
     if resident.deleted:
         return "id_number" if row.id_number else "record_no", f"该居民的档案（{resident.record_no}）已删除。"
-    if not in_village_scope(actor, resident.village_id):
-        return "id_number" if row.id_number else "record_no", OUT_OF_SCOPE
     return "", ""

@@ -8,6 +8,7 @@ from uuid import uuid4
 
 from desktop.rules.followup import SANITY_RANGES, Classification, VisitMethod
 from desktop.rules.visit_checks import ADHERENCE, DIABETES_SYMPTOMS, HYPERTENSION_SYMPTOMS, HYPOGLYCEMIA
+from township_wire.cells import append_row
 
 TEXT_ROWS = 2000  # rows pre-formatted as text for the ID columns
 # (header, width, note); an asterisk marks a required column.
@@ -65,7 +66,7 @@ def _fill_visits_sheet(sheet) -> None:
     from openpyxl.worksheet.datavalidation import DataValidation
 
     sheet.title = "随访记录"
-    sheet.append([header for header, _, _ in COLUMNS])
+    append_row(sheet, [header for header, _, _ in COLUMNS])
     for index, (header, width, _) in enumerate(COLUMNS, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = width
@@ -84,24 +85,24 @@ def _fill_notes_sheet(sheet) -> None:
     from openpyxl.styles import Font
 
     bold = Font(bold=True)
-    sheet.append(["填写说明"])
+    append_row(sheet, ["填写说明"])
     sheet["A1"].font = bold
     for rule in RULES:
-        sheet.append([rule])
-    sheet.append([])
-    sheet.append(["列", "说明", "合理范围"])
+        append_row(sheet, [rule])
+    append_row(sheet, [])
+    append_row(sheet, ["列", "说明", "合理范围"])
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     ranges = {label: f"{low:g}–{high:g} {unit}" for label, unit, low, high in SANITY_RANGES.values()}
     for header, _, note in COLUMNS:
         plain = header.split("(")[0].rstrip("*")
-        sheet.append([header, note, ranges.get(plain, "")])
-    sheet.append([])
-    sheet.append(["代码表", "编号", "名称"])
+        append_row(sheet, [header, note, ranges.get(plain, "")])
+    append_row(sheet, [])
+    append_row(sheet, ["代码表", "编号", "名称"])
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     for row in _code_rows():
-        sheet.append(list(row))
+        append_row(sheet, list(row))
     for letter, width in (("A", 18), ("B", 60), ("C", 18)):
         sheet.column_dimensions[letter].width = width
 

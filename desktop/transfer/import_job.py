@@ -30,6 +30,7 @@ from desktop.changes import Changes
 from desktop.db import Database
 from desktop.jobs import ProgressFn, raise_if_aborted
 from desktop.services import audit
+from desktop.services.access_audit import record_refusal
 from desktop.services.audit import Action
 from desktop.services.permissions import Actor, Permission, require
 from desktop.transfer.workbook import Roster, RosterPreview, SheetLayout, Vocabulary, display, read_preview
@@ -71,6 +72,7 @@ class ImportResult:
     headers: tuple[str, ...] = ()
     text_columns: tuple[int, ...] = ()
     changes: Changes = field(default_factory=Changes)
+    refusals: tuple[str, ...] = ()  # rows refused for another village's person (masked), audited even if rolled back
 
     @property
     def valid(self) -> int:
@@ -190,7 +192,9 @@ class ImportJob:
                     raise ImportRollback(result)
                 self._audit(session, result)
         except ImportRollback as rollback:
+            self._audit_refusals(rollback.result)
             return rollback.result.not_written()
+        self._audit_refusals(result)
         progress(1.0, "导入完成")
         return replace(result, written=True, changes=self.spec.changes(result))
 
@@ -226,6 +230,14 @@ class ImportJob:
         name = Path(self.path).name
         audit.record(session, self.actor, Action.IMPORT, entity_type=self.spec.entity_type, entity_id=name,
                      summary=self.spec.audit_summary(result, f"《{name}》（{self.mode.label}）"))
+
+    def _audit_refusals(self, result: ImportResult) -> None:
+        """One REFUSED entry for the rows naming people of villages outside the actor's (in its own transaction)."""
+        if result.refusals:
+            name = Path(self.path).name
+            record_refusal(self.db, self.actor, entity_type=self.spec.entity_type, entity_id=name,
+                           summary=f"导入《{name}》中 {len(result.refusals)} 行被拒绝（已在本院其他村登记）："
+                                   + "；".join(result.refusals[:50]))
 
 
 def write_error_workbook(result: ImportResult, path: Path) -> Path:

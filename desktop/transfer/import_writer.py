@@ -28,6 +28,7 @@ from desktop.transfer.roster_profile import PROFILE_COLUMNS, STORED_PROFILE_COLU
 from desktop.transfer.roster_rows import RowReading
 
 BATCH_SIZE = 1000
+DUPLICATE_ELSEWHERE = "该身份证号已在本院其他村登记，请联系卫生院核实。如该居民已住到本村，可在新建档案时申请迁入本村。"
 _COMPARED = ("id", "record_no", "name", "sex", "birth_date", "id_number", "ethnicity", "phone", "address",
              "village_id", "relation_to_head", "insurance_type", "registered_on", "deleted")
 # roster field -> the stored columns it sets on an existing record
@@ -70,6 +71,7 @@ class ImportWriter:
         with_profile = any(r.clean is not None and r.clean.profile is not None for r in readings)
         self.compared = _COMPARED + STORED_PROFILE_COLUMNS if with_profile else _COMPARED  # JSON costs to read
         self.imported = self.updated = self.unchanged = 0
+        self.refusals: list[str] = []  # rows refused because the person is registered in another village
 
     def write_batch(self, readings: list[RowReading]) -> list[RejectedRow]:
         """Write one batch; returns the rows refused because of what is already stored."""
@@ -116,31 +118,46 @@ class ImportWriter:
                        for e in found if not e.values["id_number"]},
         }
 
-    @staticmethod
-    def _match(clean: CleanResident, existing: dict[str, dict[Any, _Existing]]) -> tuple[_Existing | None, str]:
-        """The stored resident this row describes, or a reason the row contradicts what is stored."""
+    def _match(self, clean: CleanResident, existing: dict[str, dict[Any, _Existing]]) -> tuple[_Existing | None, str]:
+        """The stored resident this row describes, or a reason the row contradicts what is stored.
+
+        A match outside the actor's villages is returned as it is: `_refusal` refuses it without naming anyone.
+        """
         by_id = existing["id_number"].get(clean.id_number) if clean.id_number else None
         if by_id is not None:
-            if clean.record_no and clean.record_no != by_id.values["record_no"]:
+            if clean.record_no and clean.record_no != by_id.values["record_no"] and self._in_scope(by_id):
                 return None, (f"健康档案编号：与已有档案的编号 {by_id.values['record_no']} 不一致"
                               f"（该身份证号已为 {by_id.values['name']} 建档）。")
             return by_id, ""
         by_record = existing["record_no"].get(clean.record_no) if clean.record_no else None
         if by_record is not None:
-            if clean.id_number and by_record.values["id_number"]:
+            if clean.id_number and by_record.values["id_number"] and self._in_scope(by_record):
                 return None, (f"健康档案编号：{clean.record_no} 已是 {by_record.values['name']}"
                               f"（身份证号 {mask_id(by_record.values['id_number'])}）的档案。")
             return by_record, ""
         return existing["person"].get((clean.name, clean.birth_date, clean.village_id)), ""
 
+    def _in_scope(self, match: _Existing) -> bool:
+        return in_village_scope(self.actor, match.values["village_id"])
+
     def _refusal(self, match: _Existing, reading: RowReading) -> str | None:
+        if not self._in_scope(match):
+            return self._elsewhere(match, reading)
         if match.values["deleted"]:
             return f"该居民的档案（{match.values['record_no']}）已删除，不能通过导入恢复。"
-        if not in_village_scope(self.actor, match.values["village_id"]):
-            return "该居民已在其他村建档，不属于您负责的村。如已住到本村，可在新建档案时申请迁入本村。"
         if match.id in self.touched:
             return f"与第 {self.touched[match.id]} 行是同一位居民（档案编号 {match.values['record_no']}）。"
         return None
+
+    def _elsewhere(self, match: _Existing, reading: RowReading) -> str:
+        """The generic refusal of a person registered in another village; remembered for the audit (masked)."""
+        clean = reading.clean
+        assert clean is not None
+        if clean.id_number and clean.id_number == match.values["id_number"]:
+            self.refusals.append(f"第 {reading.row} 行身份证号 {mask_id(clean.id_number)}")
+            return DUPLICATE_ELSEWHERE
+        self.refusals.append(f"第 {reading.row} 行健康档案编号 {clean.record_no}")
+        return f"健康档案编号 {clean.record_no} 已在本院其他村使用，请联系卫生院核实。"
 
     def _add(self, clean: CleanResident, rows: list[dict], conditions: list[dict]) -> None:
         record_no = clean.record_no or self.numbers.next(self.prefix9 + clean.village_code, reserved=self.reserved)

@@ -116,7 +116,7 @@ def write_roster_rows(step: WriteStep) -> ImportResult:
     raise_if_aborted(step.abort)
     rejected.sort(key=lambda r: r.row)
     return replace(step.base, imported=writer.imported, updated=writer.updated, unchanged=writer.unchanged,
-                   rejected=tuple(rejected))
+                   rejected=tuple(rejected), refusals=tuple(writer.refusals))
 
 
 def _audit_summary(result: ImportResult, source: str) -> str:

@@ -23,6 +23,7 @@ from desktop.rules.profile import (
     RH_TYPES,
 )
 from desktop.transfer.roster_profile import PROFILE_COLUMNS
+from township_wire.cells import append_row
 
 TEXT_ROWS = 2000  # rows pre-formatted as text for the number columns
 BASE_COLUMNS: tuple[tuple[str, int, str], ...] = (
@@ -73,7 +74,7 @@ def _fill_rows_sheet(sheet) -> None:
     from openpyxl.utils import get_column_letter
 
     sheet.title = "居民档案"
-    sheet.append([title for title, _, _ in COLUMNS])
+    append_row(sheet, [title for title, _, _ in COLUMNS])
     for index, (title, width, _) in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
         sheet.cell(row=1, column=index).font = Font(bold=True)
@@ -88,23 +89,23 @@ def _fill_notes_sheet(sheet) -> None:
     from openpyxl.styles import Font
 
     bold = Font(bold=True)
-    sheet.append(["填写说明"])
+    append_row(sheet, ["填写说明"])
     sheet["A1"].font = bold
     for rule in RULES:
-        sheet.append([rule])
-    sheet.append([])
-    sheet.append(["列", "说明"])
+        append_row(sheet, [rule])
+    append_row(sheet, [])
+    append_row(sheet, ["列", "说明"])
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     for title, _, note in COLUMNS:
-        sheet.append([title, note])
-    sheet.append([])
-    sheet.append(["代码表", "编号", "名称"])
+        append_row(sheet, [title, note])
+    append_row(sheet, [])
+    append_row(sheet, ["代码表", "编号", "名称"])
     for cell in sheet[sheet.max_row]:
         cell.font = bold
     for label, table in CODE_TABLES:
         for code, name in table.items():
-            sheet.append([label, code, name])
+            append_row(sheet, [label, code, name])
     for letter, width in (("A", 18), ("B", 60), ("C", 30)):
         sheet.column_dimensions[letter].width = width
 

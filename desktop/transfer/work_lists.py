@@ -121,7 +121,7 @@ class DueListExport:
 
     def __call__(self, *, abort: threading.Event, progress: ProgressFn) -> ListExportResult:
         progress(0.0, "正在整理待办名单……")
-        due = due_list(self.db, self.actor, on=self.on, scope=self.scope, village_id=self.village_id)
+        due = due_list(self.db, self.actor, on=self.on, scope=self.scope, village_id=self.village_id, audited=False)
         raise_if_aborted(abort)
         items = [item for item in due.items if self.kind in (None, item.kind.value)]
         result = write_audited(self.db, self.actor, Path(self.path), what=DUE_SHEET, columns=DUE_COLUMNS,

@@ -4,6 +4,8 @@ openpyxl's write-only mode builds a cell object and an XML element per value, ab
 cell here: 100,000 rows x 18 columns took over 30 s. This writer streams the sheet XML as
 text (inline strings, dates as serial numbers with a date format, text cells formatted `@`)
 into the zip directly, so an export is bound by the database read and compression.
+Text is never a formula: strings are inline or shared strings, and text that a spreadsheet
+would read as a formula if typed (= + - @ first) is also marked "quote prefix" as Excel marks it.
 The files open in Excel, LibreOffice and openpyxl alike.
 """
 
@@ -16,9 +18,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO
 
+from township_wire.text import looks_like_formula
+
 MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of the 1900 date system (right from March 1900 on)
 STYLE_DEFAULT, STYLE_DATE, STYLE_TEXT, STYLE_HEADER, STYLE_PERCENT = 0, 1, 2, 3, 4
+QUOTED = {STYLE_DEFAULT: 5, STYLE_TEXT: 6}  # the same, marked "quote prefix": text that looks like a formula
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
@@ -50,12 +55,14 @@ STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills>
 <borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>
 <cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>
-<cellXfs count="5">
+<cellXfs count="7">
 <xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>
 <xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
 <xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
 <xf numFmtId="49" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" applyNumberFormat="1"/>
 <xf numFmtId="10" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>
+<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" quotePrefix="1"/>
+<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" quotePrefix="1"/>
 </cellXfs>
 <cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>
 </styleSheet>"""
@@ -149,6 +156,8 @@ class SheetWriter:
     def _cell(self, ref: str, value: object, as_text: bool) -> str:
         if as_text or isinstance(value, str):
             style = STYLE_TEXT if as_text else STYLE_DEFAULT
+            if looks_like_formula(value):
+                style = QUOTED[style]
             if self._shared is None:
                 return f'<c r="{ref}" t="inlineStr" s="{style}"><is><t>{_text(str(value))}</t></is></c>'
             index = self._shared.setdefault(str(value), len(self._shared))

@@ -139,8 +139,16 @@ def test_check_fails_without_a_database(cli, tmp_path: Path) -> None:
     assert code == 1 and "没有数据库" in out
 
 
-def test_check_fails_on_a_corrupt_database_and_suggests_the_newest_backup(cli, demo_dir: Path) -> None:
-    code, out, _ = cli("--data-dir", demo_dir, "backup")
+def _backup(cli, demo_dir: Path, monkeypatch: pytest.MonkeyPatch, *extra: object):
+    """`backup` as the clerk (the command needs a signed-in person)."""
+    monkeypatch.setenv(PASSWORD_ENV, DEMO_PASSWORD)
+    return cli("--data-dir", demo_dir, "backup", "--user", "luru1", *extra)
+
+
+def test_check_fails_on_a_corrupt_database_and_suggests_the_newest_backup(
+    cli, demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = _backup(cli, demo_dir, monkeypatch)
     assert code == 0
     backup = list_backups(DataPaths(demo_dir))[0].path
     corrupt_middle(demo_dir / DB_FILENAME)
@@ -151,8 +159,10 @@ def test_check_fails_on_a_corrupt_database_and_suggests_the_newest_backup(cli, d
     assert "可从最近的完好备份恢复" in err and str(backup) in err
 
 
-def test_check_fails_on_broken_foreign_keys_and_suggests_a_backup(cli, demo_dir: Path) -> None:
-    assert cli("--data-dir", demo_dir, "backup")[0] == 0
+def test_check_fails_on_broken_foreign_keys_and_suggests_a_backup(
+    cli, demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _backup(cli, demo_dir, monkeypatch)[0] == 0
     with closing(sqlite3.connect(demo_dir / DB_FILENAME, isolation_level=None)) as connection:
         connection.execute("PRAGMA foreign_keys = OFF")
         connection.execute("UPDATE staff SET clinic_id = 9999 WHERE clinic_id IS NOT NULL")
@@ -193,7 +203,7 @@ def test_backup_then_restore_needs_an_admin_when_the_database_is_sound(
     cli, demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out_file = tmp_path / "usb" / "copy.sqlite"
-    code, out, _ = cli("--data-dir", demo_dir, "backup", "--out", out_file)
+    code, out, _ = _backup(cli, demo_dir, monkeypatch, "--out", out_file)
     assert code == 0 and str(out_file) in out
     assert run_check(out_file, full=True) == []
     _add_village(demo_dir, "113")
@@ -223,8 +233,10 @@ def test_backup_then_restore_needs_an_admin_when_the_database_is_sound(
         app.close()
 
 
-def test_a_corrupt_database_is_restored_without_a_user_and_kept_aside(cli, demo_dir: Path) -> None:
-    assert cli("--data-dir", demo_dir, "backup")[0] == 0
+def test_a_corrupt_database_is_restored_without_a_user_and_kept_aside(
+    cli, demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _backup(cli, demo_dir, monkeypatch)[0] == 0
     backup = list_backups(DataPaths(demo_dir))[0].path
     database = demo_dir / DB_FILENAME
     corrupt_middle(database)
@@ -259,6 +271,16 @@ def test_backup_with_a_user_is_audited(cli, demo_dir: Path, monkeypatch: pytest.
     assert code == 0, err
     actor, action, _ = _last_audit(demo_dir)
     assert (actor, action) == ("luru1", Action.BACKUP.value)
+
+
+def test_backup_without_a_user_is_refused_and_makes_no_file(
+    cli, demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, DEMO_PASSWORD)
+    out_file = tmp_path / "copy.sqlite"
+    code, _, err = cli("--data-dir", demo_dir, "backup", "--out", out_file)
+    assert code == 1 and "--user" in err
+    assert not out_file.exists() and list_backups(DataPaths(demo_dir)) == []
 
 
 def test_backup_by_a_user_without_the_right_makes_no_file(

@@ -261,8 +261,11 @@ def test_printing_is_audited_and_scoped_like_viewing(registry_app: App) -> None:
         followup_sheets_pdf(db, actor_for(db, "cunyi102"), record_no, Disease.HYPERTENSION, YEAR)
     with pytest.raises(PermissionDenied):
         followup_sheets_pdf(db, actor_for(db, "admin"), record_no, Disease.HYPERTENSION, YEAR)
-    with db.read() as session:
-        assert session.scalar(select(func.max(AuditEntry.seq))) == seq
+    with db.read() as session:  # no print, but each refusal is audited with who and what
+        refusals = session.execute(select(AuditEntry.action, AuditEntry.actor, AuditEntry.summary)
+                                   .where(AuditEntry.seq > seq).order_by(AuditEntry.seq)).all()
+    assert [(action, actor) for action, actor, _ in refusals] == [("refused", "cunyi102"), ("refused", "admin")]
+    assert all(record_no in summary and "被拒绝" in summary for _, _, summary in refusals)
 
 
 def test_bad_requests_are_named(registry_app: App) -> None:

@@ -121,3 +121,28 @@ def test_an_empty_search_says_the_status_filter_hides_matches(qtbot, themed, dem
     page.status.setCurrentIndex(page.status.findText("全部"))
     qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=WAIT_MS)
     assert page.model.index(0, 0).data() == record_no and "共 1 人" in page.count_label.text()
+
+
+def _search_audits(app: App) -> list[str]:
+    return [row[0] for row in sql(app, "SELECT summary FROM audit_entry WHERE action = 'view' AND "
+                                       "entity_type = 'people_list' AND entity_id = 'search' ORDER BY seq")]
+
+
+def test_a_search_is_audited_once_when_the_box_settles_not_per_letter(qtbot, themed, demo_app, tasks) -> None:
+    page = open_page(qtbot, demo_app, tasks)
+    page.search_settled.setInterval(600_000)  # the pause is the test's to decide: no timing here
+    initials = sql(demo_app, "SELECT name_initials FROM resident WHERE deleted = 0 AND status = 'active' AND "
+                             "length(name_initials) = 3 GROUP BY name_initials ORDER BY count(*) DESC LIMIT 1")[0][0]
+    page.focus_search()
+    for letter in initials:
+        qtbot.keyClicks(page.search, letter)
+        qtbot.waitUntil(lambda: not page.is_loading(), timeout=WAIT_MS)
+        assert page.search_settled.isActive()  # each shown list restarts the wait
+    settle(qtbot, page.ctx)
+    assert _search_audits(demo_app) == []  # nothing for the letters typed on the way
+    page.search_settled.timeout.emit()  # the text stayed as it is
+    settle(qtbot, page.ctx)
+    assert len(_search_audits(demo_app)) == 1 and f"“{initials}”" in _search_audits(demo_app)[0]
+    page.audit_search()  # Enter after the pause: the same list, nothing more
+    settle(qtbot, page.ctx)
+    assert len(_search_audits(demo_app)) == 1

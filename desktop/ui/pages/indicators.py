@@ -32,9 +32,15 @@ from PySide6.QtWidgets import (
 from desktop.changes import Changes
 from desktop.clock import now
 from desktop.services.branch import VillageInfo, list_villages
-from desktop.services.contacts import verdicts_with_contacts
 from desktop.services.indicator_base import source_of
-from desktop.services.indicators import DEFINITIONS, Figure, IndicatorReport, PersonVerdict, indicator_report
+from desktop.services.indicators import (
+    DEFINITIONS,
+    Figure,
+    IndicatorReport,
+    PersonVerdict,
+    drill_down,
+    indicator_report,
+)
 from desktop.services.permissions import Permission, in_village_scope
 from desktop.ui.indicator_openers import PERSON_OPENERS
 from desktop.ui.context import UiContext
@@ -361,8 +367,9 @@ class IndicatorsPage(Page):
             self.people.set_rows([PersonRow(v, names.get(v.village_id, "")) for v in filled])
 
         if shown:
-            ctx.tasks.run_db(lambda: verdicts_with_contacts(ctx.db, ctx.actor, shown), on_success=shown_with_contacts,
-                             parent=self)
+            report, (code, village_id) = self.report, drill
+            ctx.tasks.run_db(lambda: drill_down(ctx.db, ctx.actor, report, code, village_id=village_id, verdicts=shown),
+                             on_success=shown_with_contacts, parent=self)
 
     def export_people(self, path: Path | None = None) -> None:
         """Write the shown people (with phone and address) to a workbook (a job with progress)."""

@@ -20,6 +20,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
 )
 from PySide6.QtGui import QAction, QColor, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QWidget
@@ -36,6 +37,7 @@ from desktop.services.resident_query import (
     ResidentRow,
     get_resident,
     rows_for,
+    search_shown,
 )
 from desktop.ui.context import UiContext
 from desktop.ui.errors import log_error
@@ -51,6 +53,7 @@ FIRST_ROWS = 60  # a search's rows fetched with its ids (a screenful); the rest 
 SEARCH_LIMIT = 1000  # ranked matches listed at most
 SHORT_SEARCH_LIMIT = PAGE_SIZE  # for one typed character, a step on the way to the name (5 % of a register match "z")
 MAX_CACHED_PAGES = 40
+SEARCH_SETTLE_MS = 2000  # a search's results are audited once the text has stayed this long (or on Enter)
 SEARCH_HINT = "姓名 / 拼音首字母 / 身份证号或电话后4位 / 档案编号 / 出生日期（Ctrl+F）"
 KEY_SHORT = {
     KeyPopulation.ELDERLY: "65岁+", KeyPopulation.CHILD: "0-6岁", KeyPopulation.PREGNANT: "孕产妇",
@@ -272,6 +275,11 @@ class ResidentsPage(Page):
         self._hint = ""
         self._search_limit = SEARCH_LIMIT
         self.can_edit = ctx.actor.can(Permission.EDIT_RESIDENTS)
+        self._shown_search: tuple[str, int] | None = None  # (text, matches) shown and not audited yet
+        self.search_settled = QTimer(self)
+        self.search_settled.setSingleShot(True)
+        self.search_settled.setInterval(SEARCH_SETTLE_MS)
+        self.search_settled.timeout.connect(self.audit_search)
         self._build_actions()
         self._build_filters()
         self.model = ResidentListModel(self._fetch_page, self)
@@ -406,11 +414,30 @@ class ResidentsPage(Page):
         self._loading = False
         self._reselect(selected)
         self._show_count(len(ids))
+        self._search_shown(len(ids))
         if self._open_top:
             self._open_top = False
+            self.audit_search()
             if ids:
                 self.view.selectRow(0)
                 self.open_selected()
+
+    def _search_shown(self, count: int) -> None:
+        """Remember the search now shown; it is audited when the text settles (each keystroke restarts the wait)."""
+        query = self.search.text().strip()
+        self._shown_search = (query, count) if query and count else None
+        if self._shown_search is None:
+            self.search_settled.stop()
+        else:
+            self.search_settled.start()
+
+    def audit_search(self) -> None:
+        """Audit the search results shown (after the pause or on Enter; once per search, see access_audit)."""
+        self.search_settled.stop()
+        shown, self._shown_search = self._shown_search, None
+        if shown is not None:
+            ctx, (query, count) = self.ctx, shown
+            ctx.tasks.run_db(lambda: search_shown(ctx.db, ctx.actor, query, count=count), parent=self)
 
     def _show_count(self, count: int) -> None:
         searching = bool(self.search.text().strip())
@@ -476,6 +503,7 @@ class ResidentsPage(Page):
         if self.is_loading():
             self._open_top = True
             return
+        self.audit_search()
         if self.model.rowCount():
             self.view.selectRow(0)
             self.open_selected()
