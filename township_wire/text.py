@@ -62,8 +62,28 @@ def single_line_field(name: str) -> bool:
     return name == "name" or name.endswith(("_name", "_no", "_number", "_uuid", "_code")) or name == "code"
 
 
+def _texts(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            out.append(str(key))
+            _texts(item, out)
+    elif isinstance(value, list):
+        for item in value:
+            _texts(item, out)
+
+
 def data_text_problem(data: Mapping[str, Any], *, single_line: Collection[str] = ()) -> str | None:
     """The first unsafe text anywhere in a record's data (nested lists and objects too), naming its path."""
+    texts = [str(key) for key in data]
+    for value in data.values():
+        if isinstance(value, str):
+            texts.append(value)
+        elif value is not None and not isinstance(value, int | float):
+            _texts(value, texts)
+    if _UNSAFE.search(" ".join(texts)) is None:  # the usual case: nothing to look for, one search
+        return None
     for key, value in data.items():
         key_text = str(key)
         problem = safe_text_problem(key_text)

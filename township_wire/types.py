@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from enum import StrEnum
 from typing import Any
 
@@ -33,7 +34,7 @@ class RecordTypeSpec:
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()  # with `required`, every field a record of this type may carry
 
-    @property
+    @cached_property
     def fields(self) -> frozenset[str]:
         return frozenset(self.required) | frozenset(self.optional)
 
@@ -75,7 +76,7 @@ def record_problem(record_type: str, uuid: str, version: int, data: dict[str, An
     missing = [name for name in spec.required if data.get(name) in (None, "")]
     if missing:
         return f"{spec.label}缺少必填项：{'、'.join(missing)}"
-    unknown = sorted(str(name) for name in data if name not in spec.fields)
+    unknown = sorted(str(name) for name in data.keys() - spec.fields)
     if unknown:
         return f"{spec.label}含有未知字段：{'、'.join(unknown[:5])}"
     problem = data_text_problem(data)
