@@ -31,6 +31,7 @@ from desktop.rules.followup import (
     suggest,
 )
 from desktop.rules.numbers import parse_decimal
+from township_wire.text import looks_like_formula, safe_text_problem
 
 VISIT_LABELS = {
     "visit_date": "随访日期", "method": "随访方式", "symptoms": "症状", "sbp": "收缩压", "dbp": "舒张压",
@@ -197,7 +198,9 @@ class _Cleaner:
         return number
 
     def text(self, name: str, value: object) -> str | None:
-        """Free text, trimmed; None when empty; an error naming the field when too long to store."""
+        """Free text, trimmed; None when empty; an error naming the field when too long to store or unsafe."""
+        if isinstance(value, str) and (problem := safe_text_problem(value, multiline=True)):
+            self.errors.setdefault(name, f"{VISIT_LABELS[name]}{problem}")
         text = " ".join(str(value or "").split())
         if len(text) > TEXT_LIMITS[name]:
             self.errors.setdefault(name, f"{VISIT_LABELS[name]}最多 {TEXT_LIMITS[name]} 字（现 {len(text)} 字），请精简。")
@@ -278,6 +281,10 @@ def check_visit(
     doctor = str(data.doctor_name or "").strip()
     if not doctor:
         check.errors.setdefault("doctor_name", "请填写随访医生。")
+    elif problem := safe_text_problem(doctor):
+        check.errors.setdefault("doctor_name", f"随访医生{problem}")
+    elif looks_like_formula(doctor):
+        check.errors.setdefault("doctor_name", f"随访医生“{doctor}”不像人名（不能以 = + - @ 开头）。")
     texts = {name: check.text(name, getattr(data, name)) for name in TEXT_LIMITS}
     _require_referral(check, data, step, texts)
     pulse = check.code("foot_pulse", data.foot_pulse, FOOT_PULSE)

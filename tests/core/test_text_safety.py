@@ -126,3 +126,22 @@ def test_streamed_sheets_keep_numbers_and_negative_numbers_as_numbers(tmp_path: 
 def test_templates_hold_no_formula(tmp_path: Path) -> None:
     assert _no_formulas(resident_template(tmp_path / "residents.xlsx")) == []
     assert _no_formulas(followup_template(tmp_path / "followups.xlsx")) == []
+
+
+def test_the_visit_form_refuses_bidi_marks_and_formula_like_doctor_names() -> None:
+    from dataclasses import replace
+    from datetime import date
+
+    from desktop.rules.followup import Disease
+    from desktop.rules.visit_checks import PatientFacts, VisitInput, check_visit
+
+    patient = PatientFacts(birth_date=date(1958, 6, 1), diagnosed_on=date(2018, 3, 1), managed_from=date(2018, 4, 1))
+    good = VisitInput(visit_date="2026-03-10", method="门诊", sbp="128", dbp="82", doctor_name="刘晓梅",
+                      classification="控制满意", symptoms_other="第一行\n第二行")
+    check_visit(Disease.HYPERTENSION, good, patient, today=date(2026, 11, 23))  # line breaks in free text are fine
+    for changed, field, words in (({"doctor_name": "刘\u202e晓梅"}, "doctor_name", "随访医生含有不可见的文字方向控制符"),
+                                  ({"doctor_name": "=1+1"}, "doctor_name", "不像人名"),
+                                  ({"symptoms_other": "头晕\x00"}, "symptoms_other", "其他症状含有不可见的空字符")):
+        with pytest.raises(ValidationError) as refused:
+            check_visit(Disease.HYPERTENSION, replace(good, **changed), patient, today=date(2026, 11, 23))
+        assert words in refused.value.errors[field]
