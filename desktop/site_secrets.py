@@ -63,14 +63,17 @@ def new_key() -> bytes:
 def write_private(path: Path, data: bytes) -> None:
     """Write a file only this account can read (0600 where permissions mean that), replacing atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".part")
-    partial.unlink(missing_ok=True)
+    partial = path.with_name(f"{path.name}.{random_bytes.token_hex(6)}.part")  # unique: two writers never share it
     descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(data)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(partial, path)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def _protect(data: bytes) -> tuple[str, bytes]:
