@@ -151,18 +151,19 @@ def test_idle_lock_needs_the_same_password(qtbot, themed, demo_app, tasks):
     qtbot.addWidget(window)
     window.show()
     window.idle.set_timeout(50)
-    qtbot.waitUntil(lambda: getattr(window, "lock_dialog", None) is not None, timeout=3000)
-    dialog = window.lock_dialog
-    screenshot(dialog, "idle-lock")
-    dialog.password.setText("Wrong#pass1")
-    dialog.unlock()
-    qtbot.waitUntil(lambda: dialog.message.text() != "")
-    assert dialog.message.text() == "用户名或密码错误，或账户已停用。"
-    assert dialog.isVisible()
-    dialog.password.setText(DEMO_PASSWORD)
-    with qtbot.waitSignal(dialog.accepted, timeout=5000):
-        dialog.unlock()
-    assert not window.idle.paused
+    qtbot.waitUntil(lambda: window.locked, timeout=3000)
+    screen = window.lock_screen
+    assert window.centralWidget().currentWidget() is screen and screen.isVisible()
+    screenshot(window, "idle-lock")
+    screen.password.setText("Wrong#pass1")
+    screen.unlock()
+    qtbot.waitUntil(lambda: screen.message.text() != "")
+    assert screen.message.text() == "用户名或密码错误，或账户已停用。"
+    assert screen.isVisible() and window.locked
+    screen.password.setText(DEMO_PASSWORD)
+    with qtbot.waitSignal(screen.unlocked, timeout=5000):
+        screen.unlock()
+    assert not window.locked and not window.idle.paused
     qtbot.waitUntil(lambda: tasks.pending_count == 0)
     actions = [row.action for row in list_entries(demo_app.db, make_context(demo_app, tasks, "admin").actor)]
     assert Action.SCREEN_LOCK.value in actions

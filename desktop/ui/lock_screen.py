@@ -1,0 +1,198 @@
+"""What a locked or signed-out window shows instead of its pages, and the session's other windows.
+
+Locking swaps the whole window for `LockScreen` (the unlock form on a plain page) and hides
+every other window of the session, so that nothing a person was looking at stays readable;
+unlocking shows them again as they were. Dialogs run with `exec()` cannot wait hidden (hiding
+ends their loop), so they are cancelled instead.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressDialog,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from shiboken6 import isValid
+
+from desktop import APP_TITLE
+from desktop.db import Database
+from desktop.errors import UserFacingError
+from desktop.services.auth import confirm_identity
+from desktop.services.permissions import Actor
+from desktop.ui.errors import show_error
+from desktop.ui.tasks import TaskManager
+
+LOCKED_TITLE = f"{APP_TITLE} — 已锁定"
+PANEL_WIDTH = 420
+
+
+def _centred(panel: QWidget, parent: QWidget, *, below: int = 2) -> None:
+    """Centre `panel` across `parent`, with `below` times as much room under it as above."""
+    outer = QVBoxLayout(parent)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(panel)
+    row.addStretch(1)
+    outer.addStretch(1)
+    outer.addLayout(row)
+    outer.addStretch(below)
+
+
+def _title(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setObjectName("pageTitle")
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    return label
+
+
+class LockScreen(QWidget):
+    """The locked window: the same person's password unlocks, or they sign out."""
+
+    unlocked = Signal()
+    sign_out_requested = Signal()
+
+    def __init__(self, db: Database, tasks: TaskManager, actor: Actor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db, self.tasks, self.actor = db, tasks, actor
+        self.setObjectName("lockScreen")
+        self.setAutoFillBackground(True)
+        panel = QFrame()
+        panel.setFrameShape(QFrame.Shape.StyledPanel)
+        panel.setFixedWidth(PANEL_WIDTH)
+        layout = QVBoxLayout(panel)
+        layout.addWidget(_title("工作台已锁定"))
+        hint = QLabel(f"请 {actor.display_name}（{actor.username}）输入密码解锁。")
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        form = QFormLayout()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("密码", self.password)
+        layout.addLayout(form)
+        self.message = QLabel()
+        self.message.setObjectName("fieldError")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.unlock_button = QPushButton("解锁")
+        self.unlock_button.setDefault(True)
+        self.sign_out_button = QPushButton("退出登录")
+        buttons.addWidget(self.unlock_button)
+        buttons.addWidget(self.sign_out_button)
+        layout.addLayout(buttons)
+        _centred(panel, self)
+        self.unlock_button.clicked.connect(self.unlock)
+        self.sign_out_button.clicked.connect(self.sign_out_requested)
+        self.password.returnPressed.connect(self.unlock)
+
+    def unlock(self) -> None:
+        """Check the password on the database thread (with the same lockout as signing in)."""
+        password = self.password.text()
+        self.unlock_button.setEnabled(False)
+        self.tasks.run_db(lambda: confirm_identity(self.db, self.actor, password),
+                          on_success=lambda _: self._unlocked(), on_failure=self._failed, parent=self)
+
+    def _unlocked(self) -> None:
+        self.password.clear()
+        self.unlocked.emit()
+
+    def _failed(self, error: BaseException) -> None:
+        self.unlock_button.setEnabled(True)
+        self.password.clear()
+        if isinstance(error, UserFacingError):
+            self.message.setText(error.message)
+        else:
+            show_error(self, error)
+
+
+class SignedOutScreen(QWidget):
+    """An emptied window after sign-out, behind the sign-in box."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("signedOutScreen")
+        self.setAutoFillBackground(True)
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        layout.addWidget(_title(APP_TITLE))
+        layout.addWidget(QLabel("已退出登录。"), 0, Qt.AlignmentFlag.AlignHCenter)
+        _centred(panel, self, below=8)  # above the sign-in box, which opens in the middle
+
+
+def _depth(widget: QWidget) -> int:
+    depth, parent = 0, widget.parentWidget()
+    while parent is not None:
+        depth, parent = depth + 1, parent.parentWidget()
+    return depth
+
+
+def session_windows(main: QWidget) -> list[QWidget]:
+    """The visible windows (dialogs, message boxes) that belong to `main`, outermost first."""
+    owned = []
+    for widget in QApplication.topLevelWidgets():
+        if widget is main or not widget.isVisible():
+            continue
+        parent = widget.parentWidget()
+        while parent is not None and parent is not main:
+            parent = parent.parentWidget()
+        if parent is main:
+            owned.append(widget)
+    return sorted(owned, key=_depth)
+
+
+def _runs_its_own_loop(widget: QWidget) -> bool:
+    return isinstance(widget, QDialog) and widget.windowModality() == Qt.WindowModality.ApplicationModal
+
+
+class HiddenWindows:
+    """The session's other windows, hidden while the window is locked and shown again after."""
+
+    def __init__(self, main: QWidget) -> None:
+        self._windows: list[QWidget] = []
+        self._finished: set[int] = set()
+        for widget in session_windows(main):
+            if isinstance(widget, QProgressDialog):
+                continue  # says only what is being done, and goes by itself
+            if _runs_its_own_loop(widget):
+                widget.reject()
+                continue
+            if isinstance(widget, QDialog):
+                widget.finished.connect(lambda _=0, key=id(widget): self._finished.add(key))
+            widget.hide()
+            self._windows.append(widget)
+
+    def restore(self) -> None:
+        """Show again, outermost first, the windows that are still there and were not closed meanwhile."""
+        for widget in self._windows:
+            if isValid(widget) and id(widget) not in self._finished:
+                widget.show()
+        self._windows.clear()
+
+    def close(self) -> None:
+        """Sign-out: close them for good."""
+        for widget in reversed(self._windows):
+            if isValid(widget):
+                widget.close()
+                widget.deleteLater()
+        self._windows.clear()
+
+
+def close_session_windows(main: QWidget) -> None:
+    """Close every other window of the session (sign-out)."""
+    for widget in reversed(session_windows(main)):
+        if _runs_its_own_loop(widget):
+            widget.reject()
+        else:
+            widget.close()
+            widget.deleteLater()
