@@ -107,6 +107,12 @@ def test_setup_wizard_creates_branch_and_marks_bad_code(qtbot, themed, tmp_path,
     wizard.next()
     admin = wizard.admin_page
     admin.display_name.setText("赵磊")
+    admin.password.setText("Qingshan#2026")  # the township's pinyin
+    admin.confirm.setText("Qingshan#2026")
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    assert wizard.branch is None and "拼音" in admin.errors.message("admin_password")
+    assert "Qingshan" not in admin.errors.message("admin_password")
+    screenshot(wizard, "setup-wizard-admin-weak")
     admin.password.setText("Kestrel#2026")
     admin.confirm.setText("Kestrel#2026")
     screenshot(wizard, "setup-wizard-admin")
