@@ -3,20 +3,26 @@
 Locking swaps the whole window for `LockScreen` (the unlock form on a plain page) and hides
 every other window of the session, so that nothing a person was looking at stays readable;
 unlocking shows them again as they were. Dialogs run with `exec()` cannot wait hidden (hiding
-ends their loop), so they are cancelled instead.
+ends their loop): see `HiddenWindows`.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtPrintSupport import QAbstractPrintDialog
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
+    QFileDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressDialog,
     QPushButton,
     QVBoxLayout,
@@ -155,22 +161,66 @@ def _runs_its_own_loop(widget: QWidget) -> bool:
     return isinstance(widget, QDialog) and widget.windowModality() == Qt.WindowModality.ApplicationModal
 
 
-class HiddenWindows:
-    """The session's other windows, hidden while the window is locked and shown again after."""
+def _worth_keeping(widget: QWidget) -> bool:
+    """A dialog of this app's own (an import under way, say), not a message or a file or printer choice."""
+    return not isinstance(widget, QMessageBox | QFileDialog | QAbstractPrintDialog | QProgressDialog)
 
-    def __init__(self, main: QWidget) -> None:
+
+class _FollowSize(QObject):
+    """Keeps a curtain the size of the window it covers."""
+
+    def __init__(self, window: QWidget, curtain: QWidget) -> None:
+        super().__init__(curtain)
+        self.curtain = curtain
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Resize and isinstance(watched, QWidget):
+            self.curtain.setGeometry(watched.rect())
+        return False
+
+
+@dataclass
+class _Curtain:
+    """A dialog running its own loop (it cannot be hidden without ending it): contents hidden, form on top."""
+
+    window: QWidget
+    screen: LockScreen
+    children: list[QWidget]
+    size: QSize
+
+
+class HiddenWindows:
+    """The session's other windows, hidden while the window is locked and shown again after.
+
+    A dialog that runs its own loop (`exec()`) would end if hidden: an app's own one keeps running
+    with its contents hidden behind another lock screen made by `make_screen(parent)`, whose form
+    unlocks as well (the main window cannot take input while such a dialog is up); a message,
+    file or printer choice is cancelled.
+    """
+
+    def __init__(self, main: QWidget, make_screen: Callable[[QWidget], LockScreen]) -> None:
         self._windows: list[QWidget] = []
+        self._curtains: list[_Curtain] = []
         self._finished: set[int] = set()
         for widget in session_windows(main):
             if isinstance(widget, QProgressDialog):
                 continue  # says only what is being done, and goes by itself
             if _runs_its_own_loop(widget):
-                widget.reject()
+                if _worth_keeping(widget):
+                    self._curtains.append(_cover_dialog(widget, make_screen))
+                else:
+                    widget.reject()
                 continue
             if isinstance(widget, QDialog):
                 widget.finished.connect(lambda _=0, key=id(widget): self._finished.add(key))
             widget.hide()
             self._windows.append(widget)
+
+    @property
+    def screens(self) -> list[LockScreen]:
+        """The lock screens put over dialogs; the innermost one is where the password is typed."""
+        return [curtain.screen for curtain in self._curtains]
 
     def restore(self) -> None:
         """Show again, outermost first, the windows that are still there and were not closed meanwhile."""
@@ -178,6 +228,15 @@ class HiddenWindows:
             if isValid(widget) and id(widget) not in self._finished:
                 widget.show()
         self._windows.clear()
+        for curtain in self._curtains:
+            if isValid(curtain.window) and isValid(curtain.screen):
+                curtain.screen.hide()
+                curtain.screen.deleteLater()
+                for child in curtain.children:
+                    if isValid(child):
+                        child.show()
+                curtain.window.resize(curtain.size)
+        self._curtains.clear()
 
     def close(self) -> None:
         """Sign-out: close them for good."""
@@ -186,6 +245,26 @@ class HiddenWindows:
                 widget.close()
                 widget.deleteLater()
         self._windows.clear()
+        for curtain in reversed(self._curtains):
+            if isValid(curtain.window):
+                curtain.window.reject()
+        self._curtains.clear()
+
+
+def _cover_dialog(window: QDialog, make_screen: Callable[[QWidget], LockScreen]) -> _Curtain:
+    children = [child for child in window.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly)
+                if child.isVisibleTo(window) and not child.isWindow()]
+    for child in children:
+        child.hide()
+    size = window.size()
+    screen = make_screen(window)
+    window.resize(size.expandedTo(screen.minimumSizeHint()))
+    screen.setGeometry(window.rect())
+    _FollowSize(window, screen)
+    screen.show()
+    screen.raise_()
+    screen.password.setFocus()
+    return _Curtain(window, screen, children, size)
 
 
 def close_session_windows(main: QWidget) -> None:

@@ -191,13 +191,18 @@ class MainWindow(QMainWindow):
             return
         self.idle.pause()
         self.ctx.tasks.run_db(lambda: record_sign_out(self.ctx.db, self.ctx.actor, reason="idle"), parent=self)
-        self._hidden = HiddenWindows(self)
-        screen = LockScreen(self.ctx.db, self.ctx.tasks, self.ctx.actor)
-        screen.unlocked.connect(self._unlock)
-        screen.sign_out_requested.connect(self._end_session)
+        self._hidden = HiddenWindows(self, self._lock_screen)
+        screen = self._lock_screen()
         self.lock_screen = screen
         self._cover(screen, title=LOCKED_TITLE)
-        screen.password.setFocus()
+        if not self._hidden.screens:
+            screen.password.setFocus()
+
+    def _lock_screen(self, parent: QWidget | None = None) -> LockScreen:
+        screen = LockScreen(self.ctx.db, self.ctx.tasks, self.ctx.actor, parent)
+        screen.unlocked.connect(self._unlock)
+        screen.sign_out_requested.connect(self._end_session)
+        return screen
 
     def _cover(self, screen: QWidget, *, title: str) -> None:
         """Put `screen` in place of the pages, menus and status bar, and switch the shortcuts off."""
@@ -211,6 +216,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(title)
 
     def _unlock(self) -> None:
+        if not self.locked:
+            return
         screen, self.lock_screen = self.lock_screen, None
         self.screens.setCurrentWidget(self.work)
         if screen is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QApplication, QLabel, QLineEdit, QWidget
 from shiboken6 import isValid
@@ -10,7 +10,7 @@ from shiboken6 import isValid
 from desktop import APP_TITLE
 from desktop.demo import DEMO_PASSWORD
 from desktop.services.auth import sign_in
-from desktop.ui.lock_screen import LOCKED_TITLE
+from desktop.ui.lock_screen import LOCKED_TITLE, LockScreen
 from desktop.ui.main_window import MainWindow
 from desktop.ui.pages.base import Page
 from desktop.ui.resident_form import ResidentForm
@@ -105,6 +105,33 @@ def test_an_open_form_is_hidden_while_locked_and_comes_back_as_it_was(qtbot, the
         window.lock_screen.unlock()
     assert form.isVisible() and form.name.text() == "试锁屏"
     form.done(0)
+    window.idle.stop()
+
+
+def test_a_dialog_running_its_own_loop_is_covered_and_its_lock_form_unlocks(qtbot, themed, demo_app, tasks) -> None:
+    window = _window(qtbot, demo_app, tasks, "luru1")
+    seen: dict[str, object] = {}
+
+    def while_the_dialog_runs() -> None:
+        dialog = QApplication.activeModalWidget()
+        try:
+            dialog.old_password.setText("typed#1Aa")
+            window.lock()
+            curtain = dialog.findChild(LockScreen)
+            seen["covered"] = curtain is not None and curtain.isVisible() and not dialog.old_password.isVisible()
+            seen["main locked"] = window.locked and window.lock_screen.isVisible()
+            screenshot(dialog, "lock-over-dialog")
+            curtain.password.setText(DEMO_PASSWORD)
+            with qtbot.waitSignal(curtain.unlocked, timeout=WAIT_MS):
+                curtain.unlock()
+            seen["unlocked"] = not window.locked and dialog.isVisible()
+            seen["kept"] = dialog.old_password.isVisible() and dialog.old_password.text() == "typed#1Aa"
+        finally:
+            dialog.reject()
+
+    QTimer.singleShot(100, while_the_dialog_runs)
+    window.change_password()  # runs its own loop until the function above closes it
+    assert seen == {"covered": True, "main locked": True, "unlocked": True, "kept": True}
     window.idle.stop()
 
 
