@@ -35,10 +35,11 @@ KEYBOARD_WALKS = (
     "0987654321",
 )
 SHIFTED_DIGITS = str.maketrans("!@#$%^&*()", "1234567890")
+LOOK_ALIKE_LETTERS = {"@": "a", "4": "a", "0": "o", "!": "i", "3": "e", "$": "s", "5": "s", "7": "t", "+": "t",
+                      "9": "g", "8": "b", "|": "l"}
 LOOK_ALIKES = (  # 1 is read both as i and as l
-    str.maketrans({"@": "a", "4": "a", "0": "o", "1": "i", "!": "i", "3": "e", "$": "s", "5": "s",
-                   "7": "t", "+": "t", "9": "g", "8": "b"}),
-    str.maketrans({"1": "l", "|": "l"}),
+    str.maketrans(LOOK_ALIKE_LETTERS | {"1": "i"}),
+    str.maketrans(LOOK_ALIKE_LETTERS | {"1": "l"}),
 )
 PLACE_SUFFIXES = ("中心卫生院", "卫生院", "卫生所", "卫生室", "人民医院", "中医院", "医院",
                   "社区", "居委会", "村委会", "街道", "村", "镇", "乡", "县", "市", "区")
@@ -98,7 +99,6 @@ def guessable_forms(password: str) -> set[str]:
     for core in _cores(lowered):
         forms.add(core)
         forms.update(core.translate(table) for table in LOOK_ALIKES)
-        forms.add(core.translate(LOOK_ALIKES[0]).translate(LOOK_ALIKES[1]))
     return forms
 
 
