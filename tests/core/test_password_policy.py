@@ -19,7 +19,8 @@ DEMO_NAMES = ("青山镇卫生院", "青山县人民医院", *(name for _, name 
 WEAK = [
     "Password1", "P@ssw0rd", "Qwer1234", "Passw0rd!", "Admin@123", "Abcd@1234", "Aa123456", "Woaini@1314",
     "Woaini1314!", "Iloveyou#1", "Summer#2026", "Monkey!23", "Dr@gon2026", "Zhangwei@1990", "Qq123456!",
-    "Asdf#2026", "!QAZ2wsx", "1Qaz2wsx!", "Zaq1@WSX", "1q2w3e4R!", "Qwerty!2026", "Zxcvbnm#1",
+    "Asdf#2026", "!QAZ2wsx", "1Qaz2wsx!", "Zaq1@WSX", "1q2w3e4R!", "Qwerty!2026", "Zxcvbnm#1", "P@55w0rd!",
+    "5unsh1ne#2026",
 ]
 
 
