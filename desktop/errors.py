@@ -30,10 +30,10 @@ class PermissionDenied(UserFacingError):
 
 
 class AuthenticationFailed(UserFacingError):
-    """Wrong user name or password; deliberately does not say which."""
+    """Wrong user name or password, or a disabled account; deliberately does not say which."""
 
     def __init__(self) -> None:
-        super().__init__("用户名或密码错误。")
+        super().__init__("用户名或密码错误，或账户已停用。")
 
 
 class AccountLocked(UserFacingError):
@@ -42,13 +42,6 @@ class AccountLocked(UserFacingError):
     def __init__(self, until: datetime) -> None:
         self.until = until
         super().__init__(f"账户因多次密码错误已锁定，请于 {until:%Y-%m-%d %H:%M} 后再试，或请管理员解锁。")
-
-
-class AccountDisabled(UserFacingError):
-    """The account has been switched off by an administrator."""
-
-    def __init__(self) -> None:
-        super().__init__("该账户已停用，请联系系统管理员。")
 
 
 class NotSetUp(UserFacingError):

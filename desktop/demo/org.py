@@ -13,8 +13,8 @@ from desktop.models import Account, Staff, Village, VillageClinic
 from desktop.services import audit
 from desktop.services.accounts import AccountInput, add_account
 from desktop.services.audit import Action
-from desktop.services.auth import hash_password
-from desktop.services.branch import BranchSetup, VillageInput, setup_branch
+from desktop.services.auth import check_new_password, hash_password
+from desktop.services.branch import BranchSetup, VillageInput, setup_branch, setup_names
 from desktop.services.permissions import SYSTEM, Role
 
 DEMO_PASSWORD = "Demo#2026"
@@ -59,6 +59,7 @@ VILLAGE_DOCTOR_NAMES = (
 def build_demo_org(db: Database, rng: random.Random) -> tuple[tuple[str, str], ...]:
     """Create the demo branch with every role; returns (username, description) pairs."""
     setup_branch(db, _demo_setup(), is_demo=True)
+    _check_demo_password()
     shared_hash = hash_password(DEMO_PASSWORD)
     with db.write() as session:
         villages = list(session.scalars(select(Village).order_by(Village.code)))
@@ -81,6 +82,15 @@ def _demo_setup() -> BranchSetup:
         admin_password=DEMO_PASSWORD,
         villages=tuple(VillageInput(code, name, f"{name}卫生室") for code, name in DEMO_VILLAGES),
     )
+
+
+def _check_demo_password() -> None:
+    """The one demo password obeys the rule every password does, for each demo account's names."""
+    branch_names = setup_names(_demo_setup())
+    people = [(username, name) for username, name, *_ in DEMO_STAFF]
+    people += [(f"cunyi{code}", name) for (code, _), name in zip(DEMO_VILLAGES, VILLAGE_DOCTOR_NAMES, strict=True)]
+    for username, name in people:
+        check_new_password(DEMO_PASSWORD, username=username, names=(*branch_names, name))
 
 
 def _add_branch_staff(session: Session, rng: random.Random, password_hash: str) -> None:

@@ -17,7 +17,7 @@ from desktop.models import Account, Village
 from desktop.services import audit
 from desktop.services.audit import Action
 from desktop.services.audit_labels import register_entity_label
-from desktop.services.auth import check_new_password, hash_password
+from desktop.services.auth import branch_names, check_new_password, hash_password
 from desktop.services.permissions import Actor, Permission, Role, require
 
 register_entity_label("account", "账户")
@@ -121,8 +121,9 @@ def create_account(
 ) -> tuple[AccountInfo, Changes]:
     """A new account that must change its initial password at first sign-in."""
     require(actor, Permission.MANAGE_ACCOUNTS)
-    check_new_password(initial_password, username=data.username, field="initial_password")
     with db.write() as session:
+        check_new_password(initial_password, username=data.username, field="initial_password",
+                           names=(*branch_names(session), data.display_name))
         account = add_account(session, data, initial_password=initial_password)
         audit.record(session, actor, Action.ACCOUNT_CREATE, entity_type="account", entity_id=account.id,
                      summary=f"新建账户 {account.username}（{data.role.label}）", after=_snapshot(account))
@@ -191,7 +192,8 @@ def reset_password(db: Database, actor: Actor, account_id: int, initial_password
     require(actor, Permission.MANAGE_ACCOUNTS)
     with db.write() as session:
         account = _load(session, account_id)
-        check_new_password(initial_password, username=account.username, field="initial_password")
+        check_new_password(initial_password, username=account.username, field="initial_password",
+                           names=(*branch_names(session), account.display_name))
         account.password_hash = hash_password(initial_password)
         account.must_change_password = True
         account.failed_attempts, account.locked_until = 0, None

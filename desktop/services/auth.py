@@ -1,7 +1,8 @@
 """Signing in, lockout, password changes and the idle-lock check.
 
-Wrong user name and wrong password give the same message; an unknown name still costs
-one hash so that timing does not tell the two apart.
+Nothing a sign-in answers tells whether a name exists or a password was right: a wrong
+password, an unknown name and a disabled account (whatever password is typed) give the same
+message, count towards the same lockout, and cost the same one argon2 hash.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,15 +18,14 @@ from sqlalchemy.orm import Session
 from desktop.clock import now
 from desktop.db import Database
 from desktop.errors import (
-    AccountDisabled,
     AccountLocked,
     AuthenticationFailed,
     UserFacingError,
     ValidationError,
 )
-from desktop.models import Account
+from desktop.models import Account, Branch, Village
 from desktop.rules.passwords import password_problem
-from desktop.services import audit
+from desktop.services import audit, unknown_names
 from desktop.services.audit import Action
 from desktop.services.permissions import Actor, Role
 
@@ -62,11 +62,23 @@ def _password_matches(stored_hash: str, password: str) -> bool:
         return False
 
 
-def check_new_password(password: str, *, username: str, field: str = "new_password") -> None:
-    """Raise ValidationError naming `field` if the password breaks the policy."""
-    problem = password_problem(password, username=username)
+def check_new_password(
+    password: str, *, username: str, names: tuple[str, ...] = (), field: str = "new_password"
+) -> None:
+    """Raise ValidationError naming `field` if the password breaks the policy.
+
+    `names` are the branch's and the person's names whose pinyin a password may not use.
+    """
+    problem = password_problem(password, username=username, names=names)
     if problem:
         raise ValidationError.single(field, problem)
+
+
+def branch_names(session: Session) -> tuple[str, ...]:
+    """The branch's own names (branch, head hospital, every village) that passwords may not spell."""
+    branch = session.get(Branch, 1)
+    own = (branch.name, branch.head_hospital_name) if branch else ()
+    return (*own, *session.scalars(select(Village.name).order_by(Village.code)))
 
 
 def actor_of(account: Account) -> Actor:
@@ -99,35 +111,53 @@ def _next_full_minute(moment: datetime) -> datetime:
     return floor if floor == moment else floor + timedelta(minutes=1)
 
 
-def _register_failure(session: Session, account: Account, at: datetime) -> UserFacingError:
-    account.failed_attempts += 1
-    if account.failed_attempts >= MAX_FAILED_ATTEMPTS:
-        account.locked_until = _next_full_minute(at + LOCKOUT)
-        account.failed_attempts = 0
-        audit.record(session, account.username, Action.SIGN_IN_FAILED, entity_type="account",
-                     entity_id=account.id, summary=f"密码错误，连续 {MAX_FAILED_ATTEMPTS} 次，账户锁定至 {account.locked_until:%H:%M}")
-        return AccountLocked(account.locked_until)
-    audit.record(session, account.username, Action.SIGN_IN_FAILED, entity_type="account",
-                 entity_id=account.id, summary=f"密码错误（第 {account.failed_attempts} 次）")
+class FailureCount(Protocol):
+    """An account, or a name without one: what lockout counts."""
+
+    failed_attempts: int
+    locked_until: datetime | None
+
+
+def _audit_failure(session: Session, name: str, account: Account | None, summary: str) -> None:
+    audit.record(session, name, Action.SIGN_IN_FAILED, entity_type="account" if account else "",
+                 entity_id=account.id if account else "", summary=summary)
+
+
+def _register_failure(
+    session: Session, record: FailureCount, at: datetime, *, name: str, account: Account | None
+) -> UserFacingError:
+    reason = _failure_reason(account)
+    record.failed_attempts += 1
+    if record.failed_attempts >= MAX_FAILED_ATTEMPTS:
+        record.locked_until = _next_full_minute(at + LOCKOUT)
+        record.failed_attempts = 0
+        _audit_failure(session, name, account,
+                       f"{reason}，连续 {MAX_FAILED_ATTEMPTS} 次，锁定至 {record.locked_until:%H:%M}")
+        return AccountLocked(record.locked_until)
+    _audit_failure(session, name, account, f"{reason}（第 {record.failed_attempts} 次）")
     return AuthenticationFailed()
+
+
+def _failure_reason(account: Account | None) -> str:
+    if account is None:
+        return "用户名不存在"
+    return "账户已停用" if not account.active else "密码错误"
 
 
 def _attempt(session: Session, username: str, password: str, at: datetime) -> SignIn | UserFacingError:
     account = _find_account(session, username)
-    if account is None:
-        _password_matches(_dummy_hash(), password)
-        audit.record(session, username.strip()[:40] or "?", Action.SIGN_IN_FAILED, summary="用户名不存在")
-        return AuthenticationFailed()
-    if account.locked_until and account.locked_until > at:
-        audit.record(session, account.username, Action.SIGN_IN_FAILED, entity_type="account",
-                     entity_id=account.id, summary="账户锁定期间尝试登录")
-        return AccountLocked(account.locked_until)
-    if not _password_matches(account.password_hash, password):
-        return _register_failure(session, account, at)
-    if not account.active:
-        audit.record(session, account.username, Action.SIGN_IN_FAILED, entity_type="account",
-                     entity_id=account.id, summary="账户已停用")
-        return AccountDisabled()
+    # One hash whatever follows, so that the time taken tells nothing either.
+    password_right = _password_matches(account.password_hash if account else _dummy_hash(), password)
+    record: FailureCount = account if account is not None else unknown_names.load(session, username)
+    name = account.username if account is not None else username.strip()[:40] or "?"
+    if record.locked_until and record.locked_until > at:
+        _audit_failure(session, name, account, "锁定期间尝试登录")
+        return AccountLocked(record.locked_until)
+    if account is None or not account.active or not password_right:
+        outcome = _register_failure(session, record, at, name=name, account=account)
+        if isinstance(record, unknown_names.UnknownName):
+            unknown_names.save(session, record)
+        return outcome
     if _hasher().check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     account.failed_attempts, account.locked_until, account.last_sign_in_at = 0, None, at
@@ -154,7 +184,9 @@ def confirm_identity(db: Database, actor: Actor, password: str) -> None:
 
 def change_password(db: Database, actor: Actor, old_password: str, new_password: str) -> None:
     """The account holder changes their own password (required after the initial one)."""
-    check_new_password(new_password, username=actor.username)
+    with db.read() as session:
+        names = (*branch_names(session), actor.display_name)
+    check_new_password(new_password, username=actor.username, names=names)
     if new_password == old_password:
         raise ValidationError.single("new_password", "新密码不能与原密码相同。")
     with db.write() as session:

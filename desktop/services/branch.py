@@ -147,12 +147,19 @@ def _validate_villages(villages: tuple[VillageInput, ...]) -> dict[str, str]:
     return {}
 
 
+def setup_names(setup: BranchSetup) -> tuple[str, ...]:
+    """The names a password set up with this branch may not spell: branch, head hospital, villages, admin."""
+    villages = tuple(village.name for village in setup.villages)
+    return (setup.name, setup.head_hospital_name, *villages, setup.admin_display_name)
+
+
 def setup_branch(db: Database, setup: BranchSetup, *, is_demo: bool = False) -> BranchInfo:
     """Create the branch, its villages and the first admin account. Refuses to overwrite."""
     setup = _normalised(setup)
     errors = _setup_errors(setup) | _validate_villages(setup.villages)
     try:
-        check_new_password(setup.admin_password, username=setup.admin_username, field="admin_password")
+        check_new_password(setup.admin_password, username=setup.admin_username, field="admin_password",
+                           names=setup_names(setup))
     except ValidationError as error:
         errors |= error.errors
     if errors:

@@ -1,4 +1,9 @@
-"""The main window: left navigation, the page stack, the status bar, the idle lock."""
+"""The main window: left navigation, the page stack, the status bar, the lock screen.
+
+Locked, the window shows only the lock screen (menus and status bar hidden, the session's
+dialogs hidden); signed out, it is emptied (every page and its models deleted) before the
+sign-in box appears over it.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +24,14 @@ from desktop.changes import Changes
 from desktop.services.auth import record_sign_out
 from desktop.services.settings import IDLE_LOCK_MINUTES, get_setting
 from desktop.ui.context import UiContext
-from desktop.ui.idle import IdleWatcher, LockDialog
+from desktop.ui.idle import IdleWatcher
+from desktop.ui.lock_screen import (
+    LOCKED_TITLE,
+    HiddenWindows,
+    LockScreen,
+    SignedOutScreen,
+    close_session_windows,
+)
 from desktop.ui.pages.base import Page, PageSpec
 from desktop.ui.pages.registry import SYNC_PAGE, all_pages
 from desktop.ui.sign_in import ChangePasswordDialog
@@ -54,9 +66,13 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: UiContext, pages: list[PageSpec] | None = None) -> None:
         super().__init__()
         self.ctx = ctx
-        self.setWindowTitle(f"{APP_TITLE} — {ctx.branch.name}")
+        self.title = f"{APP_TITLE} — {ctx.branch.name}"
+        self.setWindowTitle(self.title)
         self.specs = [spec for spec in (pages or all_pages()) if spec.allowed(ctx.actor)]
         self.pages: dict[str, Page] = {}
+        self.lock_screen: LockScreen | None = None
+        self._hidden: HiddenWindows | None = None
+        self._session_actions: list[QAction] = []
         self.sync = sync_controller(ctx, self)
         self._build_frame()
         self._build_status_bar()
@@ -69,8 +85,8 @@ class MainWindow(QMainWindow):
         self.sync.start()
 
     def _build_frame(self) -> None:
-        central = QWidget()
-        layout = QHBoxLayout(central)
+        self.work = QWidget()
+        layout = QHBoxLayout(self.work)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         self.navigation = QListWidget()
@@ -87,7 +103,9 @@ class MainWindow(QMainWindow):
         self.navigation.currentRowChanged.connect(self.show_page)
         layout.addWidget(self.navigation)
         layout.addWidget(self.stack, 1)
-        self.setCentralWidget(central)
+        self.screens = QStackedWidget()  # the work area, or the lock / signed-out screen in its place
+        self.screens.addWidget(self.work)
+        self.setCentralWidget(self.screens)
 
     def _build_status_bar(self) -> None:
         actor, branch = self.ctx.actor, self.ctx.branch
@@ -107,6 +125,7 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
             action.triggered.connect(lambda _=False, row=index: self.navigation.setCurrentRow(row))
             self.addAction(action)
+            self._session_actions.append(action)
         menu = self.menuBar().addMenu("账户(&A)")
         for text, shortcut, slot in (
             ("修改密码…", "", self.change_password),
@@ -118,6 +137,7 @@ class MainWindow(QMainWindow):
             if shortcut:
                 action.setShortcut(QKeySequence(shortcut))
             action.triggered.connect(slot)
+            self._session_actions.append(action)
 
     def page(self, key: str) -> Page:
         """The page for `key`, built on first use."""
@@ -160,23 +180,59 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.show_message("密码已修改。")
 
+    @property
+    def locked(self) -> bool:
+        """Whether the lock screen is up."""
+        return self.lock_screen is not None
+
     def lock(self) -> None:
-        """Lock the window until the same person's password is given again."""
-        if self.idle.paused:
+        """Hide everything the window and its dialogs show, then ask for the same person's password."""
+        if self.locked or self.idle.paused:
             return
         self.idle.pause()
         self.ctx.tasks.run_db(lambda: record_sign_out(self.ctx.db, self.ctx.actor, reason="idle"), parent=self)
-        dialog = LockDialog(self.ctx.db, self.ctx.tasks, self.ctx.actor, parent=self)
-        self.lock_dialog = dialog
-        dialog.finished.connect(self._lock_finished)
-        dialog.open()
+        self._hidden = HiddenWindows(self, self._lock_screen)
+        screen = self._lock_screen()
+        self.lock_screen = screen
+        self._cover(screen, title=LOCKED_TITLE)
+        if not self._hidden.screens:
+            screen.password.setFocus()
 
-    def _lock_finished(self, result: int) -> None:
-        self.lock_dialog = None
-        if result == LockDialog.SIGN_OUT:
-            self._end_session()
-        else:
-            self.idle.resume()
+    def _lock_screen(self, parent: QWidget | None = None) -> LockScreen:
+        screen = LockScreen(self.ctx.db, self.ctx.tasks, self.ctx.actor, parent)
+        screen.unlocked.connect(self._unlock)
+        screen.sign_out_requested.connect(self._end_session)
+        return screen
+
+    def _cover(self, screen: QWidget, *, title: str) -> None:
+        """Put `screen` in place of the pages, menus and status bar, and switch the shortcuts off."""
+        self.screens.addWidget(screen)
+        self.screens.setCurrentWidget(screen)
+        self.work.setEnabled(False)
+        self.menuBar().hide()
+        self.statusBar().hide()
+        for action in self._session_actions:
+            action.setEnabled(False)
+        self.setWindowTitle(title)
+
+    def _unlock(self) -> None:
+        if not self.locked:
+            return
+        screen, self.lock_screen = self.lock_screen, None
+        self.screens.setCurrentWidget(self.work)
+        if screen is not None:
+            self.screens.removeWidget(screen)
+            screen.deleteLater()
+        self.work.setEnabled(True)
+        self.menuBar().show()
+        self.statusBar().show()
+        for action in self._session_actions:
+            action.setEnabled(True)
+        self.setWindowTitle(self.title)
+        if self._hidden is not None:
+            self._hidden.restore()
+            self._hidden = None
+        self.idle.resume()
 
     def sign_out(self) -> None:
         self.ctx.tasks.run_db(lambda: record_sign_out(self.ctx.db, self.ctx.actor), parent=self)
@@ -185,6 +241,26 @@ class MainWindow(QMainWindow):
     def _end_session(self) -> None:
         self.idle.stop()
         self.sync.stop()
+        self.clear()
         self.signed_out.emit()
         self.hide()
         self.deleteLater()
+
+    def clear(self) -> None:
+        """Empty the window: every dialog, page and model of this session goes; only a blank screen stays."""
+        if self._hidden is not None:
+            self._hidden.close()
+            self._hidden = None
+        close_session_windows(self)
+        self._cover(SignedOutScreen(), title=APP_TITLE)
+        self.navigation.clear()
+        for page in [self.stack.widget(index) for index in range(self.stack.count())]:
+            self.stack.removeWidget(page)
+            page.deleteLater()
+        self.pages.clear()
+        if self.lock_screen is not None:
+            self.screens.removeWidget(self.lock_screen)
+            self.lock_screen.deleteLater()
+            self.lock_screen = None
+        self.menuBar().clear()
+        self.setStatusBar(None)

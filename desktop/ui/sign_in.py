@@ -30,7 +30,8 @@ if TYPE_CHECKING:  # the ORM is imported only once the database opens, after thi
 
 Authenticate = Callable[[str, str], "SignIn"]
 
-POLICY_HINT = "至少 8 位，含大写字母、小写字母、数字、符号中的三类，且不含用户名。"
+POLICY_HINT = ("至少 8 位，含大写字母、小写字母、数字、符号中的三类，且不含用户名；\n"
+               "不能是常见密码、键盘连续按键，或分院、村、本人姓名的拼音。")
 
 
 def _password_edit() -> QLineEdit:

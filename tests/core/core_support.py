@@ -22,7 +22,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 FIXTURE_DB = FIXTURES / "db" / "schema-0001-demo.sqlite"
 
 DEMO_PASSWORD = "Demo#2026"
-ADMIN_PASSWORD = "Qingshan#2026"
+ADMIN_PASSWORD = "Kestrel#2026"
 
 REAL_SETUP = BranchSetup(
     county_code="513422",

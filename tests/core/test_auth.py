@@ -9,7 +9,7 @@ from core_support import ADMIN_PASSWORD, DEMO_PASSWORD, actor_for
 from sqlalchemy import select
 
 from desktop.app import App
-from desktop.errors import AccountDisabled, AccountLocked, AuthenticationFailed, ValidationError
+from desktop.errors import AccountLocked, AuthenticationFailed, ValidationError
 from desktop.models import Account, AuditEntry
 from desktop.services.accounts import AccountInput, create_account, update_account
 from desktop.services.audit import Action, verify_chain
@@ -62,7 +62,7 @@ def test_wrong_password_and_unknown_user_fail_identically(demo_app: App) -> None
         sign_in(demo_app.db, "yuanzhang", "Wrong#2026")
     with pytest.raises(AuthenticationFailed) as unknown_user:
         sign_in(demo_app.db, "nobody", DEMO_PASSWORD)
-    assert wrong_password.value.message == unknown_user.value.message == "用户名或密码错误。"
+    assert wrong_password.value.message == unknown_user.value.message == "用户名或密码错误，或账户已停用。"
     assert str(wrong_password.value) == str(unknown_user.value)
     assert type(wrong_password.value) is type(unknown_user.value)
 
@@ -163,9 +163,10 @@ def test_a_disabled_account_is_refused(demo_app: App) -> None:
     target = actor_for(demo_app.db, "jiating1")
     update_account(demo_app.db, admin, target.account_id,
                    AccountInput("jiating1", target.display_name, Role.FAMILY_DOCTOR, active=False))
-    with pytest.raises(AccountDisabled, match="停用"):
+    with pytest.raises(AuthenticationFailed, match="停用"):
         sign_in(demo_app.db, "jiating1", DEMO_PASSWORD)
     assert _audit(demo_app)[-1][:2] == ("jiating1", Action.SIGN_IN_FAILED.value)
+    assert "账户已停用" in _audit(demo_app)[-1][2]
 
 
 def test_confirm_identity_for_the_same_actor(demo_app: App) -> None:

@@ -89,6 +89,10 @@ def test_setup_creates_branch_villages_admin_and_audit(empty_app: App) -> None:
         ({"admin_username": "9admin"}, "admin_username", "字母开头"),
         ({"admin_password": "password"}, "admin_password", "至少三类"),
         ({"admin_password": "Admin#2026"}, "admin_password", "用户名"),
+        ({"admin_password": "P@ssw0rd2026"}, "admin_password", "过于常见"),
+        ({"admin_password": "Baishui#2026"}, "admin_password", "拼音"),  # 白水乡卫生院
+        ({"admin_password": "Shangba@2026"}, "admin_password", "拼音"),  # 上坝村
+        ({"admin_password": "LiQiang2Go!"}, "admin_password", "拼音"),  # the admin, 李强
         ({"villages": (VillageInput("100", "某村"),)}, "villages", "第 1 个村"),
         ({"villages": (VillageInput("101", "甲村"), VillageInput("200", "乙村"))}, "villages", "第 2 个村"),
         ({"villages": (VillageInput("901", "  "),)}, "villages", "村名"),

@@ -32,7 +32,7 @@ from desktop.ui.tasks import TaskManager
 from desktop.ui.theme import apply_theme
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots" / "tmp"
-GOOD_PASSWORD = "Qingshan#2026"
+GOOD_PASSWORD = "Kestrel#2026"
 DEMO_ACCOUNTS = 1 + 9 + 13  # admin, branch staff, village doctors
 WAIT_MS = 10_000
 

@@ -25,13 +25,13 @@ def test_wrong_password_stays_on_dialog_with_one_message(qtbot, themed, demo_app
     dialog.password.setText("wrong-Pass1")
     dialog.submit()
     qtbot.waitUntil(lambda: not dialog.errors.general.isHidden())
-    assert dialog.errors.general.text() == "用户名或密码错误。"
+    assert dialog.errors.general.text() == "用户名或密码错误，或账户已停用。"
     assert dialog.password.text() == ""
     dialog.username.setText("nobody")
     dialog.password.setText("wrong-Pass1")
     dialog.submit()
     qtbot.waitUntil(lambda: dialog.sign_in_button.isEnabled())
-    assert dialog.errors.general.text() == "用户名或密码错误。"
+    assert dialog.errors.general.text() == "用户名或密码错误，或账户已停用。"
     screenshot(dialog, "sign-in-error")
     assert dialog.result() == 0
 
@@ -107,8 +107,14 @@ def test_setup_wizard_creates_branch_and_marks_bad_code(qtbot, themed, tmp_path,
     wizard.next()
     admin = wizard.admin_page
     admin.display_name.setText("赵磊")
-    admin.password.setText("Qingshan#2026")
+    admin.password.setText("Qingshan#2026")  # the township's pinyin
     admin.confirm.setText("Qingshan#2026")
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    assert wizard.branch is None and "拼音" in admin.errors.message("admin_password")
+    assert "Qingshan" not in admin.errors.message("admin_password")
+    screenshot(wizard, "setup-wizard-admin-weak")
+    admin.password.setText("Kestrel#2026")
+    admin.confirm.setText("Kestrel#2026")
     screenshot(wizard, "setup-wizard-admin")
     wizard.button(QWizard.WizardButton.FinishButton).click()
     assert wizard.branch is not None and wizard.branch.record_prefix == "341522106"
@@ -151,18 +157,19 @@ def test_idle_lock_needs_the_same_password(qtbot, themed, demo_app, tasks):
     qtbot.addWidget(window)
     window.show()
     window.idle.set_timeout(50)
-    qtbot.waitUntil(lambda: getattr(window, "lock_dialog", None) is not None, timeout=3000)
-    dialog = window.lock_dialog
-    screenshot(dialog, "idle-lock")
-    dialog.password.setText("Wrong#pass1")
-    dialog.unlock()
-    qtbot.waitUntil(lambda: dialog.message.text() != "")
-    assert dialog.message.text() == "用户名或密码错误。"
-    assert dialog.isVisible()
-    dialog.password.setText(DEMO_PASSWORD)
-    with qtbot.waitSignal(dialog.accepted, timeout=5000):
-        dialog.unlock()
-    assert not window.idle.paused
+    qtbot.waitUntil(lambda: window.locked, timeout=3000)
+    screen = window.lock_screen
+    assert window.centralWidget().currentWidget() is screen and screen.isVisible()
+    screenshot(window, "idle-lock")
+    screen.password.setText("Wrong#pass1")
+    screen.unlock()
+    qtbot.waitUntil(lambda: screen.message.text() != "")
+    assert screen.message.text() == "用户名或密码错误，或账户已停用。"
+    assert screen.isVisible() and window.locked
+    screen.password.setText(DEMO_PASSWORD)
+    with qtbot.waitSignal(screen.unlocked, timeout=5000):
+        screen.unlock()
+    assert not window.locked and not window.idle.paused
     qtbot.waitUntil(lambda: tasks.pending_count == 0)
     actions = [row.action for row in list_entries(demo_app.db, make_context(demo_app, tasks, "admin").actor)]
     assert Action.SCREEN_LOCK.value in actions

@@ -28,7 +28,7 @@ from desktop.ui.tables import (
 )
 from desktop.ui.theme import ERROR, MUTED_TEXT
 
-PASSWORD_HINT = "至少 8 位，含大写字母、小写字母、数字、符号中的三类，不含用户名"
+PASSWORD_HINT = "至少 8 位，含大写字母、小写字母、数字、符号中的三类，不含用户名，不用常见密码、键盘连续按键或分院、村、本人姓名的拼音"
 MISMATCH = "两次输入的密码不一致。"
 
 
