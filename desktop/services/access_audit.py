@@ -81,7 +81,9 @@ def refusals_audited(db: Database, actor: Actor, what: str) -> Iterator[None]:
     try:
         yield
     except PermissionDenied as refused:
-        record_refusal(db, actor, summary=f"{what}被拒绝：{refused.message}")
+        if not getattr(refused, "audited", False):  # nested: the innermost names it once
+            record_refusal(db, actor, summary=f"{what}被拒绝：{refused.message}")
+            refused.audited = True
         raise
 
 

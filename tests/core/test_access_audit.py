@@ -174,3 +174,14 @@ def test_opening_another_villages_record_is_refused_and_audited(registry_app: Ap
     [(action, actor, _, _, summary)] = _entries_after(registry_app, seq)
     assert (action, actor) == (Action.REFUSED.value, "cunyi102") and summary.startswith("查看档案被拒绝")
     assert NAME not in summary and saved.record_no not in summary
+
+
+def test_an_export_refused_in_the_window_is_audited_once(demo_app: App, tmp_path: Path) -> None:
+    from desktop.transfer.work_lists import DueListExport
+
+    seq = _last_seq(demo_app)
+    with pytest.raises(PermissionDenied):  # the job the window runs directly (no registry around it)
+        DueListExport(demo_app.db, actor_for(demo_app.db, "kaohe1"), tmp_path / "x.xlsx", on=now().date())(
+            **CONTROLS)
+    [(action, actor, _, _, summary)] = _entries_after(demo_app, seq)
+    assert (action, actor) == (Action.REFUSED.value, "kaohe1") and "《x.xlsx》被拒绝" in summary
