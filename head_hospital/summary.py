@@ -81,7 +81,7 @@ _SHEETS = (
 
 
 def write_workbook(summary: dict[str, Any], path: Path) -> None:
-    """The summary as an .xlsx: one sheet per part, Chinese headers, numbers as numbers, rates as percentages, text as text."""
+    """The summary as an .xlsx: a sheet per part, numbers as numbers, rates as percentages, text as text."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

@@ -34,6 +34,7 @@ from desktop.services.audit_labels import register_entity_label
 from desktop.services.permissions import Actor
 
 REPEAT_MINUTES = 10
+REMEMBERED_LISTS = 1000
 PEOPLE_LIST = register_entity_label("people_list", "人员名单")
 
 _lock = threading.Lock()
@@ -47,6 +48,9 @@ def _first_time_in_a_while(db: Database, key: tuple[str, Hashable], at: datetime
         last = shown.get(key)
         if last is not None and at - last < timedelta(minutes=REPEAT_MINUTES):
             return False
+        if len(shown) >= REMEMBERED_LISTS:  # forget the lists shown longer ago than the window
+            for old in [k for k, when in shown.items() if at - when >= timedelta(minutes=REPEAT_MINUTES)]:
+                del shown[old]
         shown[key] = at
         return True
 
@@ -77,7 +81,9 @@ def refusals_audited(db: Database, actor: Actor, what: str) -> Iterator[None]:
     try:
         yield
     except PermissionDenied as refused:
-        record_refusal(db, actor, summary=f"{what}被拒绝：{refused.message}")
+        if not getattr(refused, "audited", False):  # nested: the innermost names it once
+            record_refusal(db, actor, summary=f"{what}被拒绝：{refused.message}")
+            refused.audited = True
         raise
 
 

@@ -24,7 +24,7 @@ from desktop.rules.phones import mask_phone
 from desktop.rules.population import KeyPopulation, ResidentStatus, birth_range_for_age_group
 from desktop.rules.profile import Profile, profile_of
 from desktop.rules.text import clean_name, squeeze
-from desktop.services.access_audit import list_shown, search_words
+from desktop.services.access_audit import list_shown, refusals_audited, search_words
 from desktop.services.people_names import display_name
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, require, village_scope
 
@@ -314,13 +314,13 @@ class ResidentDetail:
 
 
 def get_resident(db: Database, actor: Actor, resident_id: int) -> ResidentDetail:
-    """One resident's record; opening it is audited (health information is sensitive)."""
+    """One resident's record; opening it is audited (health information is sensitive), and so is a refusal."""
     from desktop.services import audit
     from desktop.services.audit import Action
 
     require(actor, Permission.VIEW_RESIDENTS)
     full = actor.can(Permission.VIEW_IDENTITY)
-    with db.write() as session:
+    with refusals_audited(db, actor, "查看档案"), db.write() as session:
         resident = session.get(Resident, resident_id)
         if resident is None or resident.deleted:
             raise UserFacingError("该档案不存在，请刷新后重试。")

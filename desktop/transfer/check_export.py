@@ -29,6 +29,7 @@ from desktop.rules.dates import age_on
 from desktop.rules.health_check_completeness import COMPLETENESS_COLUMNS, EXAMINATION_PARTS, TEST_PARTS, missing_parts
 from desktop.rules.population import ELDERLY_AGE, SEX_LABELS
 from desktop.services import audit
+from desktop.services.access_audit import refusals_audited
 from desktop.services.audit import Action
 from desktop.services.health_checks import GUIDANCE
 from desktop.services.indicators import Period
@@ -110,7 +111,8 @@ class CheckExport:
                        HealthCheck.check_date >= period.start, HealthCheck.check_date <= period.end, *scope))
 
     def __call__(self, *, abort: threading.Event, progress: ProgressFn) -> CheckExportResult:
-        require(self.actor, Permission.EXPORT_FOLLOWUPS)
+        with refusals_audited(self.db, self.actor, f"导出体检记录《{Path(self.path).name}》"):
+            require(self.actor, Permission.EXPORT_FOLLOWUPS)
         period = Period.for_year(self.year, now().date())
         target = Path(self.path)
         temporary = target.with_name(f".{target.stem}.{uuid4().hex[:8]}.part.xlsx")

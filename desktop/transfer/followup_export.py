@@ -29,6 +29,7 @@ from desktop.models import ChronicEnrolment, FollowupVisit, Resident, Staff, Vil
 from desktop.rules.followup import Disease
 from desktop.rules.population import SEX_LABELS
 from desktop.services import audit
+from desktop.services.access_audit import refusals_audited
 from desktop.services.audit import Action
 from desktop.services.indicators import Period
 from desktop.services.permissions import Actor, Permission, require, village_scope
@@ -126,7 +127,8 @@ class FollowupExport:
     village_id: int | None = None
 
     def __call__(self, *, abort: threading.Event, progress: ProgressFn) -> FollowupExportResult:
-        require(self.actor, Permission.EXPORT_FOLLOWUPS)
+        with refusals_audited(self.db, self.actor, f"导出随访记录《{Path(self.path).name}》"):
+            require(self.actor, Permission.EXPORT_FOLLOWUPS)
         period = Period.for_year(self.year, now().date())
         target = Path(self.path)
         temporary = target.with_name(f".{target.stem}.{uuid4().hex[:8]}.part.xlsx")

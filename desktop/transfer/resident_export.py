@@ -27,6 +27,7 @@ from desktop.rules.phones import mask_phone
 from desktop.rules.population import RECORDED_CONDITIONS, RELATIONS, SEX_LABELS, ResidentStatus
 from desktop.rules.profile import profile_from_columns
 from desktop.services import audit
+from desktop.services.access_audit import refusals_audited
 from desktop.services.audit import Action
 from desktop.services.people_names import display_names
 from desktop.services.permissions import Actor, Permission, ensure_in_scope, require
@@ -88,7 +89,8 @@ class ResidentExport:
     query: str = ""
 
     def __call__(self, *, abort: threading.Event, progress: ProgressFn) -> ExportResult:
-        require(self.actor, Permission.EXPORT_RESIDENTS)
+        with refusals_audited(self.db, self.actor, f"导出居民名单《{Path(self.path).name}》"):
+            require(self.actor, Permission.EXPORT_RESIDENTS)
         progress(0.0, "正在查找居民……")
         flt = replace(self.flt, query=self.query or self.flt.query)
         ids = list_ids(self.db, self.actor, flt, search_limit=EXPORT_LIMIT)

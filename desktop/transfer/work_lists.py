@@ -23,6 +23,7 @@ from desktop.jobs import ProgressFn, raise_if_aborted
 from desktop.rules.dates import age_on, parse_date
 from desktop.rules.population import SEX_LABELS
 from desktop.services import audit
+from desktop.services.access_audit import refusals_audited
 from desktop.services.audit import Action
 from desktop.services.audit_labels import register_entity_label
 from desktop.services.contacts import Contact, lookup_contacts
@@ -94,7 +95,8 @@ def write_list(path: Path, *, sheet: str, columns: Sequence[tuple[str, int]], ro
 def write_audited(db: Database, actor: Actor, target: Path, *, what: str, columns: Sequence[tuple[str, int]],
                   rows: Sequence[Sequence[object]]) -> ListExportResult:
     """Write the list through a temporary file, audit the export, rename it into place."""
-    require(actor, Permission.EXPORT_FOLLOWUPS)
+    with refusals_audited(db, actor, f"导出{what}《{target.name}》"):
+        require(actor, Permission.EXPORT_FOLLOWUPS)
     temporary = target.with_name(f".{target.stem}.{uuid4().hex[:8]}.part.xlsx")
     try:
         write_list(temporary, sheet=what[:31], columns=columns, rows=rows)

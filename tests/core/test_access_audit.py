@@ -21,7 +21,7 @@ from desktop.services import access_audit
 from desktop.services.audit import Action
 from desktop.services.due import DueScope, due_list
 from desktop.services.indicators import drill_down, indicator_report
-from desktop.services.resident_query import search, search_shown
+from desktop.services.resident_query import get_resident, search, search_shown
 from desktop.services.residents import DuplicateElsewhere, DuplicateResident, create_resident, update_resident
 from desktop.transfer.registry import export_spec
 
@@ -163,3 +163,25 @@ def test_a_refusal_inside_refusals_audited_goes_on_up_after_its_entry(registry_a
         raise PermissionDenied("该居民不属于您负责的村。")
     [(action, actor, _, _, summary)] = _entries_after(registry_app, seq)
     assert (action, actor, summary) == (Action.REFUSED.value, "cunyi102", "打印测试被拒绝：该居民不属于您负责的村。")
+
+
+def test_opening_another_villages_record_is_refused_and_audited(registry_app: App) -> None:
+    db = registry_app.db
+    saved = create_resident(db, actor_for(db, "luru1"), person(NAME, "1970-05-06", sequence=13, village="101"))
+    seq = _last_seq(registry_app)
+    with pytest.raises(PermissionDenied):
+        get_resident(db, actor_for(db, "cunyi102"), saved.resident_id)
+    [(action, actor, _, _, summary)] = _entries_after(registry_app, seq)
+    assert (action, actor) == (Action.REFUSED.value, "cunyi102") and summary.startswith("查看档案被拒绝")
+    assert NAME not in summary and saved.record_no not in summary
+
+
+def test_an_export_refused_in_the_window_is_audited_once(demo_app: App, tmp_path: Path) -> None:
+    from desktop.transfer.work_lists import DueListExport
+
+    seq = _last_seq(demo_app)
+    with pytest.raises(PermissionDenied):  # the job the window runs directly (no registry around it)
+        DueListExport(demo_app.db, actor_for(demo_app.db, "kaohe1"), tmp_path / "x.xlsx", on=now().date())(
+            **CONTROLS)
+    [(action, actor, _, _, summary)] = _entries_after(demo_app, seq)
+    assert (action, actor) == (Action.REFUSED.value, "kaohe1") and "《x.xlsx》被拒绝" in summary

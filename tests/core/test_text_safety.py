@@ -1,4 +1,4 @@
-"""Text that could act: formula-like cells stay text in every workbook; names with control or bidi characters are refused."""
+"""Text that could act: formula-like cells stay text in every workbook; control or bidi characters are refused."""
 
 from __future__ import annotations
 

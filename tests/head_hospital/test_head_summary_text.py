@@ -60,7 +60,8 @@ def test_a_site_named_like_a_formula_stays_text_in_the_summary(sqlite_db: HeadDa
 def test_numbers_stay_numbers_and_negative_ones_too(tmp_path: Path) -> None:
     summary = {"period": "2026-Q3", "indicators": [
         {"code": "-x", "name": "+1", "numerator": -3, "denominator": 10, "rate": -0.3, "sites": 1}],
-        "sites": [], "missing": [], "records": [{"site_id": "s", "name": "@a", "type": "t", "label": "\tq", "count": 2}]}
+        "sites": [], "missing": [],
+        "records": [{"site_id": "s", "name": "@a", "type": "t", "label": "\tq", "count": 2}]}
     path = tmp_path / "numbers.xlsx"
     write_workbook(summary, path)
     book = load_workbook(path)
