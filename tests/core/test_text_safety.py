@@ -60,7 +60,7 @@ def test_safe_text_names_nul_controls_and_bidi_marks() -> None:
 
 def test_the_form_refuses_nul_and_bidi_in_a_name_and_formula_like_names(registry_app: App) -> None:
     clerk = actor_for(registry_app.db, "luru1")
-    for name, field, words in (("张\u202e三", "name", "文字方向控制符（U+202E）"), ("张\x00三", "name", "空字符"),
+    for name, field, words in (("张\u202e三", "name", "从右到左覆盖符 RLO（U+202E）"), ("张\x00三", "name", "空字符"),
                                (CALC, "name", "只能由汉字、字母和间隔号"), ("+张三", "name", "只能由汉字")):
         with pytest.raises(ValidationError) as refused:
             create_resident(registry_app.db, clerk, person(name, "1950-01-01"))
@@ -86,7 +86,7 @@ def test_an_import_refuses_formula_and_bidi_names_naming_row_and_field(registry_
     reasons = {rejected.row: rejected.reason for rejected in result.rejected}
     assert sorted(reasons) == [2, 3] and result.imported == 1
     assert reasons[2].startswith("第 2 行，姓名：") and "只能由汉字" in reasons[2]
-    assert reasons[3].startswith("第 3 行，姓名：") and "文字方向控制符（U+202E）" in reasons[3]
+    assert reasons[3].startswith("第 3 行，姓名：") and "从右到左覆盖符 RLO（U+202E）" in reasons[3]
     with registry_app.db.read() as session:
         assert list(session.execute(select(Resident.name, Resident.address))) == [("王五", "=SUM(1,2)")]
 
@@ -139,7 +139,7 @@ def test_the_visit_form_refuses_bidi_marks_and_formula_like_doctor_names() -> No
     good = VisitInput(visit_date="2026-03-10", method="门诊", sbp="128", dbp="82", doctor_name="刘晓梅",
                       classification="控制满意", symptoms_other="第一行\n第二行")
     check_visit(Disease.HYPERTENSION, good, patient, today=date(2026, 11, 23))  # line breaks in free text are fine
-    for changed, field, words in (({"doctor_name": "刘\u202e晓梅"}, "doctor_name", "随访医生含有不可见的文字方向控制符"),
+    for changed, field, words in (({"doctor_name": "刘\u202e晓梅"}, "doctor_name", "随访医生含有不可见的从右到左覆盖符"),
                                   ({"doctor_name": "=1+1"}, "doctor_name", "不像人名"),
                                   ({"symptoms_other": "头晕\x00"}, "symptoms_other", "其他症状含有不可见的空字符")):
         with pytest.raises(ValidationError) as refused:
