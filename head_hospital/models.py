@@ -196,3 +196,12 @@ class EventLog(Base):
     event: Mapped[str] = mapped_column(String(40))
     package_id: Mapped[str | None] = mapped_column(String(64))
     message: Mapped[str] = mapped_column(Text, default="")
+
+
+class RequestNonce(Base):
+    """The one-time value of a signed request, kept until the request's timestamp can no longer pass."""
+
+    __tablename__ = "request_nonce"
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(Stamp, index=True)

@@ -20,6 +20,7 @@ from desktop.services.permissions import Actor, Permission, require
 from desktop.sync.outbox import log_event
 from desktop.sync.site import CONFIG_KEY, Enrolment, enrolment, set_value
 from desktop.sync.transport import RetryPolicy, Transport
+from desktop.sync.wire import warn_if_plain_http
 from township_wire.crypto import KeyPair, PublicKeys
 
 
@@ -41,6 +42,7 @@ def enrol(db: Database, actor: Actor, server_url: str, *, retry: RetryPolicy | N
     with db.read() as session:
         existing = enrolment(session)
     keys = existing.site_keys if existing else KeyPair.generate()
+    warn_if_plain_http(db, server_url)
     transport = Transport(server_url, branch.site_id, keys, retry=retry or RetryPolicy(attempts=3))
     try:
         request = {"site_id": branch.site_id, "name": branch.name, "county_code": branch.county_code,

@@ -16,7 +16,7 @@ def test_migrations_build_exactly_the_models_schema(head_db: HeadDatabase) -> No
     with head_db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
-        assert context.get_current_revision() == "0001"
+        assert context.get_current_revision() == "0002_request_nonce"
 
 
 def test_opening_again_keeps_the_key_and_a_newer_schema_is_refused(head_db: HeadDatabase) -> None:
