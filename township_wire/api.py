@@ -80,10 +80,12 @@ def new_nonce() -> str:
 
 
 def is_nonce(text: str) -> bool:
+    """True for a well-formed nonce (32 lowercase hex digits)."""
     return bool(_NONCE_PATTERN.fullmatch(text))
 
 
 def request_message(method: str, path_and_query: str, timestamp: str, body: bytes, *, nonce: str) -> bytes:
+    """The bytes a request signature covers: method, target, time, nonce and the body's sha256."""
     return "\n".join((method.upper(), path_and_query, timestamp, nonce,
                       hashlib.sha256(body).hexdigest())).encode("utf-8")
 

@@ -9,15 +9,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from head_support import Branch, SignedClient, events, new_branch, receipt_body
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from head_hospital.db import HeadDatabase
 from head_hospital.feed import publish_catalogue
 from head_hospital.ingest import PACKAGE_LOCKS, ingest
-from head_hospital.models import Record, Site, Upload
+from head_hospital.models import Record, RequestNonce, Site, Upload, as_utc, utc_now
 from head_hospital.sites import approve, revoke
 from township_wire import api
-from township_wire.crypto import KeyPair, PublicKeys
+from township_wire.crypto import KeyPair, PublicKeys, seal
 from township_wire.envelope import EnvelopeKind, open_envelope
 
 V1 = api.API_PREFIX
@@ -96,6 +96,27 @@ def test_a_signature_covers_the_query(client: TestClient, head_db: HeadDatabase)
         "the signature covers the nonce"
 
 
+def test_a_nonce_is_taken_once_per_site_and_forgotten_after_its_window(client: TestClient,
+                                                                        head_db: HeadDatabase) -> None:
+    branch, other = new_branch(head_db), new_branch(head_db)
+    signed, nonce = SignedClient(client, branch), api.new_nonce()
+    assert signed.request("GET", f"{V1}/state", nonce=nonce).status_code == 200
+    again = signed.request("GET", f"{V1}/state", nonce=nonce)
+    assert (again.status_code, again.json()["code"]) == (401, "replayed") and "重放" in again.json()["message"]
+    assert SignedClient(client, other).request("GET", f"{V1}/state", nonce=nonce).status_code == 200, \
+        "another site's nonces are its own"
+    with head_db.read() as session:
+        kept = as_utc(session.get(RequestNonce, (branch.site_id, nonce)).expires_at) - utc_now()
+    assert api.MAX_CLOCK_SKEW < kept <= api.MAX_CLOCK_SKEW + timedelta(minutes=1, seconds=5)
+    with head_db.session() as session:  # the window of every nonce so far has passed
+        session.execute(update(RequestNonce).values(expires_at=utc_now() - timedelta(seconds=1)))
+    assert signed.get(f"{V1}/state").status_code == 200
+    with head_db.read() as session:
+        assert session.get(RequestNonce, (branch.site_id, nonce)) is None, "expired nonces are dropped"
+        assert len(session.scalars(select(RequestNonce.nonce)).all()) == 1
+    assert {row.event for row in events(head_db, "auth_")} == {"auth_replayed"}
+
+
 def test_upload_resumes_after_a_cut_and_commit_repeats_the_same_bytes(client: TestClient,
                                                                      head_db: HeadDatabase) -> None:
     branch = new_branch(head_db)
@@ -156,6 +177,22 @@ def test_commit_of_a_tampered_upload_is_refused_and_logged(client: TestClient, h
     answer = SignedClient(client, branch).upload(bytes(package), package_id)
     assert (answer.status_code, answer.json()["code"]) == (422, "rejected")
     assert events(head_db, "package_")
+    with head_db.read() as session:
+        assert session.scalars(select(Record.uuid)).all() == []
+
+
+@pytest.mark.parametrize("sealing", ["in_clear", "to_another_head_hospital"])
+def test_an_upload_not_sealed_to_this_head_hospital_is_refused(client: TestClient, head_db: HeadDatabase,
+                                                                sealing: str) -> None:
+    branch = new_branch(head_db)
+    package_id = "55555555-6666-4777-8888-999999999999"
+    package = branch.package(head_db, [branch.record("resident")], package_id=package_id)
+    signed = SignedClient(client, branch)
+    signed.travel_as(package, package if sealing == "in_clear" else seal(package, KeyPair.generate().public))
+    answer = signed.upload(package, package_id)
+    assert (answer.status_code, answer.json()["code"], answer.json()["reason"]) == (422, "rejected", "sealed")
+    assert ("不是本系统的加密数据包" if sealing == "in_clear" else "不是本总院") in answer.json()["message"]
+    assert events(head_db, "package_sealed")
     with head_db.read() as session:
         assert session.scalars(select(Record.uuid)).all() == []
 
