@@ -126,7 +126,7 @@ class Transport:
                 raise Cancelled()
             target = f"{API_PREFIX}{path}"
             all_headers = dict(headers or {})
-            nonce = new_nonce()
+            nonce = new_nonce() if signed else ""
             if signed:
                 stamp = self.clock().isoformat(timespec="seconds")
                 all_headers |= sign_request(self.keys, self.site_id, method, target, stamp, body, nonce=nonce)
