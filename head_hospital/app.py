@@ -1,14 +1,14 @@
 """The HTTP service, exactly as `township_wire.api` describes it.
 
 Every endpoint but `/v1/enrol` (and the status page) checks the request signature of an enrolled
-site before doing anything. Handlers read the raw body (the signature covers its sha256) and do
-their database work in the thread pool.
+site, its clock and its one-time nonce before doing anything (`head_hospital.replay`), and seals
+every answer to the site, echoing the nonce (`head_hospital.answers`). Handlers read the raw body
+(the signature covers its sha256) and do their database work in the thread pool.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,14 +16,17 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from head_hospital import feed, uploads
+from head_hospital.answers import SignedRequest, answer, answer_json
 from head_hospital.db import HeadDatabase
 from head_hospital.enrol_limits import EnrolGate, EnrolLimits
 from head_hospital.errors import Refused
 from head_hospital.ingest import Ingested
-from head_hospital.models import SITE_PENDING, SITE_REVOKED, Site, utc_now
+from head_hospital.models import SITE_PENDING, SITE_REVOKED, Site
+from head_hospital.replay import accept_request, require_nonce
 from head_hospital.sites import enrol, site_keys
 from head_hospital.status_page import render_status_page
 from township_wire import api
+from township_wire.answer import request_line
 from township_wire.crypto import SignatureInvalid
 from township_wire.errors import UserFacingError
 from township_wire.safe_json import JsonRefused, bounded_loads
@@ -31,54 +34,33 @@ from township_wire.safe_json import JsonRefused, bounded_loads
 JSON_BODY_LIMIT = 64 * 1024
 
 
-def _parse_time(text: str) -> datetime | None:
-    try:
-        if text.strip().isdigit():
-            return datetime.fromtimestamp(int(text), UTC)
-        moment = datetime.fromisoformat(text.strip())
-    except (ValueError, OverflowError, OSError):
-        return None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
 def _refuse_auth(db: HeadDatabase, site_id: str | None, code: str, status: int, message: str) -> Refused:
     return db.refusal(Refused(message, code=code, status=status), f"auth_{code}", site_id=(site_id or "")[:64] or None)
 
 
-def authenticate(db: HeadDatabase, *, method: str, target: str, headers: Mapping[str, str], body: bytes) -> str:
-    """The site id of a correctly signed request from an approved site; `Refused` (logged) otherwise."""
+def authenticate(db: HeadDatabase, *, method: str, target: str, headers: Mapping[str, str],
+                 body: bytes) -> SignedRequest:
+    """A correctly signed, fresh request from an approved site; `Refused` (logged) otherwise."""
     site_id = headers.get(api.HEADER_SITE) or ""
     with db.read() as session:
         site = session.get(Site, site_id) if site_id else None
     if site is None:
         raise _refuse_auth(db, site_id, api.CODE_NOT_ENROLLED, 401, f"站点 {site_id or '（未注明）'} 尚未在总院登记。")
-    timestamp = headers.get(api.HEADER_TIME) or ""
+    timestamp, nonce = headers.get(api.HEADER_TIME) or "", headers.get(api.HEADER_NONCE) or ""
+    keys = site_keys(site)
+    require_nonce(db, site_id=site_id, nonce=nonce)
     try:
-        api.verify_request(site_keys(site), method, target, timestamp, body, headers.get(api.HEADER_SIGNATURE) or "")
+        api.verify_request(keys, method, target, timestamp, body, headers.get(api.HEADER_SIGNATURE) or "",
+                           nonce=nonce)
     except SignatureInvalid as error:
         raise _refuse_auth(db, site_id, api.CODE_BAD_SIGNATURE, 401, "请求签名校验失败：不是由登记的站点密钥签发。") \
             from error
-    _check_clock(db, site_id, timestamp)
-    with db.session() as session:
-        session.get(Site, site_id).last_contact = utc_now()
+    accept_request(db, site_id=site_id, timestamp=timestamp, nonce=nonce)
     if site.status == SITE_PENDING:
         raise _refuse_auth(db, site_id, api.CODE_NOT_APPROVED, 403, "本站点已登记，尚待总院管理员核对指纹后批准。")
     if site.status == SITE_REVOKED:
         raise _refuse_auth(db, site_id, api.CODE_REVOKED, 403, "本站点的密钥已被总院吊销，请联系总院管理员。")
-    return site_id
-
-
-def _check_clock(db: HeadDatabase, site_id: str, timestamp: str) -> None:
-    moment = _parse_time(timestamp)
-    if moment is None:
-        raise _refuse_auth(db, site_id, api.CODE_BAD_SIGNATURE, 401, f"请求时间 {timestamp!r} 格式错误。")
-    skew = moment - datetime.now(UTC)
-    if abs(skew) > api.MAX_CLOCK_SKEW:
-        direction = "快" if skew.total_seconds() > 0 else "慢"
-        hours = abs(skew.total_seconds()) / 3600
-        raise _refuse_auth(db, site_id, api.CODE_BAD_SIGNATURE, 401,
-                           f"本机时钟比总院服务器{direction}了约 {hours:.0f} 小时，超出允许范围"
-                           f"（{api.MAX_CLOCK_SKEW.days} 天）。请校准电脑的日期和时间后重试。")
+    return SignedRequest(site_id=site_id, site_keys=keys, nonce=nonce, request=request_line(method, target), body=body)
 
 
 def _target(request: Request) -> str:
@@ -122,10 +104,6 @@ def _int_param(request: Request, name: str, default: int, *, low: int = 0, high:
     return min(value, high) if high is not None else value
 
 
-def _envelope(data: bytes, status: int = 200) -> Response:
-    return Response(content=data, status_code=status, media_type="application/json")
-
-
 def create_app(db: HeadDatabase, *, enrol_limits: EnrolLimits | None = None) -> FastAPI:
     """The FastAPI application serving `db` (enrolment limited by `enrol_limits`, the defaults unless given)."""
     app = FastAPI(title="县域医共体总院接收服务", docs_url=None, redoc_url=None, openapi_url=None)
@@ -145,11 +123,10 @@ def create_app(db: HeadDatabase, *, enrol_limits: EnrolLimits | None = None) -> 
     async def user_facing(request: Request, error: UserFacingError) -> JSONResponse:
         return JSONResponse({"code": api.CODE_REJECTED, "message": error.message}, status_code=422)
 
-    async def signed(request: Request, limit: int = JSON_BODY_LIMIT) -> tuple[str, bytes]:
+    async def signed(request: Request, limit: int = JSON_BODY_LIMIT) -> SignedRequest:
         body = await _read_body(request, limit)
-        site_id = await run_in_threadpool(authenticate, db, method=request.method, target=_target(request),
-                                          headers=request.headers, body=body)
-        return site_id, body
+        return await run_in_threadpool(authenticate, db, method=request.method, target=_target(request),
+                                       headers=request.headers, body=body)
 
     _add_site_routes(app, db, signed)
     _add_upload_routes(app, db, signed)
@@ -173,22 +150,25 @@ def _add_site_routes(app: FastAPI, db: HeadDatabase, signed) -> None:
 
     @app.get(f"{prefix}/state")
     async def state(request: Request) -> Response:
-        site_id, _ = await signed(request)
-        return _envelope(await run_in_threadpool(feed.state_envelope, db, site_id))
+        signed_request = await signed(request)
+        return answer(db, signed_request, await run_in_threadpool(feed.state_envelope, db, signed_request.site_id))
 
     @app.get(f"{prefix}/feed")
     async def feed_page(request: Request) -> Response:
-        site_id, _ = await signed(request)
+        signed_request = await signed(request)
         after = _int_param(request, "after", 0)
         limit = _int_param(request, "limit", feed.FEED_LIMIT, low=1, high=feed.FEED_MAX)
-        return _envelope(await run_in_threadpool(feed.feed_envelope, db, site_id, after=after, limit=limit))
+        page = await run_in_threadpool(feed.feed_envelope, db, signed_request.site_id, after=after, limit=limit)
+        return answer(db, signed_request, page)
 
     @app.get(f"{prefix}/own-records")
     async def own_records(request: Request) -> Response:
-        site_id, _ = await signed(request)
+        signed_request = await signed(request)
         after = request.query_params.get("after") or ""
         limit = _int_param(request, "limit", feed.RECORDS_LIMIT, low=1, high=feed.RECORDS_MAX)
-        return _envelope(await run_in_threadpool(feed.own_records_envelope, db, site_id, after=after, limit=limit))
+        page = await run_in_threadpool(feed.own_records_envelope, db, signed_request.site_id, after=after,
+                                       limit=limit)
+        return answer(db, signed_request, page)
 
 
 def _add_upload_routes(app: FastAPI, db: HeadDatabase, signed) -> None:
@@ -196,27 +176,29 @@ def _add_upload_routes(app: FastAPI, db: HeadDatabase, signed) -> None:
 
     @app.post(prefix)
     async def declare(request: Request) -> Response:
-        site_id, body = await signed(request)
-        declared = await run_in_threadpool(uploads.declare, db, site_id, _json_object(body))
+        signed_request = await signed(request)
+        declared = await run_in_threadpool(uploads.declare, db, signed_request.site_id,
+                                           _json_object(signed_request.body))
         if declared.receipt is not None:
-            return _envelope(declared.receipt, 200)
-        return JSONResponse({"offset": declared.offset}, status_code=201)
+            return answer(db, signed_request, declared.receipt, status=200)
+        return answer_json(db, signed_request, {"offset": declared.offset}, status=201)
 
     @app.get(prefix + "/{package_id}")
-    async def where(request: Request, package_id: str) -> JSONResponse:
-        site_id, _ = await signed(request)
-        return JSONResponse(await run_in_threadpool(uploads.offset, db, site_id, package_id))
+    async def where(request: Request, package_id: str) -> Response:
+        signed_request = await signed(request)
+        return answer_json(db, signed_request,
+                           await run_in_threadpool(uploads.offset, db, signed_request.site_id, package_id))
 
     @app.patch(prefix + "/{package_id}")
-    async def chunk(request: Request, package_id: str) -> JSONResponse:
-        site_id, body = await signed(request, uploads.MAX_CHUNK_BYTES)
-        at = await run_in_threadpool(uploads.append_chunk, db, site_id, package_id,
+    async def chunk(request: Request, package_id: str) -> Response:
+        signed_request = await signed(request, uploads.MAX_CHUNK_BYTES)
+        at = await run_in_threadpool(uploads.append_chunk, db, signed_request.site_id, package_id,
                                      at=request.headers.get(api.HEADER_OFFSET),
-                                     chunk_sha256=request.headers.get(api.HEADER_CHUNK_SHA), chunk=body)
-        return JSONResponse({"offset": at}, headers={api.HEADER_OFFSET: str(at)})
+                                     chunk_sha256=request.headers.get(api.HEADER_CHUNK_SHA), chunk=signed_request.body)
+        return answer_json(db, signed_request, {"offset": at}, headers={api.HEADER_OFFSET: str(at)})
 
     @app.post(prefix + "/{package_id}/commit")
     async def commit(request: Request, package_id: str) -> Response:
-        site_id, _ = await signed(request)
-        outcome = await run_in_threadpool(uploads.commit, db, site_id, package_id)
-        return _envelope(outcome.receipt if isinstance(outcome, Ingested) else outcome)
+        signed_request = await signed(request)
+        outcome = await run_in_threadpool(uploads.commit, db, signed_request.site_id, package_id)
+        return answer(db, signed_request, outcome.receipt if isinstance(outcome, Ingested) else outcome)

@@ -153,8 +153,11 @@ def stored_receipt(db: HeadDatabase, package_id: str, sha256: str, *, site_id: s
 
 
 def ingest(db: HeadDatabase, data: bytes, *, channel: str, sender_site: str | None = None,
-           package_id: str | None = None) -> Ingested:
-    """Verify and apply one package (or return the stored receipt of a replay)."""
+           package_id: str | None = None, received_size: int | None = None) -> Ingested:
+    """Verify and apply one package (or return the stored receipt of a replay).
+
+    `received_size` is how many bytes travelled (the sealed upload); the package's own size by default.
+    """
     package = verify(db, data, sender_site=sender_site, package_id=package_id)
     checkpoint = int(package.manifest["checkpoint"])
     known = stored_receipt(db, package.package_id, package.sha256, site_id=package.site_id)
@@ -162,7 +165,7 @@ def ingest(db: HeadDatabase, data: bytes, *, channel: str, sender_site: str | No
         return Ingested(package.package_id, package.site_id, known, replay=True, checkpoint=checkpoint)
     try:
         with PACKAGE_LOCKS.hold(package.package_id):
-            receipt = _apply(db, package, channel=channel, size=len(data))
+            receipt = _apply(db, package, channel=channel, size=received_size or len(data))
     except IntegrityError as error:
         refused = Refused("该数据包正在由另一请求处理，请稍后重试。", code=api.CODE_BUSY, status=409)
         raise db.refusal(refused, "busy", site_id=package.site_id, package_id=package.package_id) from error

@@ -216,3 +216,12 @@ class AuditAnchor(Base):
     received_at: Mapped[datetime] = mapped_column(Stamp)
 
     __table_args__ = (Index("ix_audit_anchor_site", "site_id", "package_seq"),)
+
+
+class RequestNonce(Base):
+    """The one-time value of a signed request, kept until the request's timestamp can no longer pass."""
+
+    __tablename__ = "request_nonce"
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(Stamp, index=True)

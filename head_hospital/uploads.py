@@ -1,8 +1,10 @@
 """Resumable uploads kept in the database: declare, query the offset, append checked chunks, commit.
 
-The package id is the idempotency key: declaring an applied package again answers with its
-stored receipt, and a declared upload survives a restart of the service, so a dropped
-connection costs at most the chunk in flight.
+What travels is the package sealed to this head hospital's key, exactly as a USB file; `size`
+and `sha256` describe those sealed bytes, `package_sha256` the signed package inside. The
+package id is the idempotency key: declaring an applied package again (same `package_sha256`)
+answers with its stored receipt, and a declared upload survives a restart of the service, so
+a dropped connection costs at most the chunk in flight. The commit unseals, then ingests.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from head_hospital.errors import Refused
 from head_hospital.ingest import Ingested, ingest, stored_receipt, valid_package_id
 from head_hospital.models import CHANNEL_NETWORK, Upload, UploadChunk, utc_now
 from head_hospital.models import Package as PackageRow
+from head_hospital.sealed import open_sealed_package
 from township_wire import api
 from township_wire.package import MAX_PACKAGE_BYTES
 
@@ -46,11 +49,20 @@ def _check_declaration(package_id: str, size: Any, sha256: Any) -> None:
         raise Refused("上传请求中的校验值（sha256）应为 64 位小写十六进制。", code=api.CODE_REJECTED)
 
 
+def _package_sha256(body: dict[str, Any]) -> str:
+    """The hash of the signed package inside the sealed upload: its identity for the stored receipt."""
+    value = body.get("package_sha256")
+    if not isinstance(value, str) or len(value) != 64 or not set(value) <= _SHA256_HEX:
+        raise Refused("上传请求中的数据包校验值（package_sha256）应为 64 位小写十六进制，请把分院软件升级到最新版本。",
+                      code=api.CODE_REJECTED)
+    return value
+
+
 def declare(db: HeadDatabase, site_id: str, body: dict[str, Any]) -> Declared:
     """Start (or resume) the upload of a package; an applied package returns its receipt."""
     package_id, size, sha256 = body.get("package_id"), body.get("size"), body.get("sha256")
     _check_declaration(package_id, size, sha256)
-    receipt = stored_receipt(db, package_id, sha256, site_id=site_id)
+    receipt = stored_receipt(db, package_id, _package_sha256(body), site_id=site_id)
     if receipt is not None:
         return Declared(offset=size, receipt=receipt)
     with db.session() as session:
@@ -154,7 +166,10 @@ def commit(db: HeadDatabase, site_id: str, package_id: str) -> Ingested | bytes:
         refused = Refused("拼接后的数据包与声明的大小或校验值不符，请重新上传。", code=api.CODE_HASH_MISMATCH)
         raise db.refusal(refused, "upload_hash_mismatch", site_id=site_id, package_id=package_id)
     try:
-        return ingest(db, data, channel=CHANNEL_NETWORK, sender_site=site_id, package_id=package_id)
+        package = open_sealed_package(db, data, source="网络上传的数据包", event="package_sealed", site_id=site_id,
+                                      package_id=package_id)
+        return ingest(db, package, channel=CHANNEL_NETWORK, sender_site=site_id, package_id=package_id,
+                      received_size=len(data))
     except Refused as error:
         if error.status == 422:
             discard(db, package_id)

@@ -15,9 +15,10 @@ from head_hospital.errors import Refused
 from head_hospital.feed import FEED_MAX, feed_envelope
 from head_hospital.ingest import Ingested, ingest
 from head_hospital.models import CHANNEL_USB, Site
+from head_hospital.sealed import open_sealed_package
 from head_hospital.sites import site_keys
 from township_wire import api
-from township_wire.crypto import SealBroken, seal, sealed_recipient
+from township_wire.crypto import seal
 from township_wire.envelope import canonical_bytes
 from township_wire.files import RETURN_SUFFIX, write_durably
 from township_wire.package import MAX_PACKAGE_BYTES
@@ -33,14 +34,7 @@ class UsbImport:
 
 def open_usb_file(db: HeadDatabase, sealed: bytes, *, source: str) -> bytes:
     """The package zip inside a sealed USB file; `Refused` (logged) if it is not for this head hospital."""
-    try:
-        recipient = sealed_recipient(sealed)
-        if recipient != db.keys.public.key_id:
-            raise SealBroken(f"该文件是发给另一总院（密钥 {recipient}）的，不是本总院。")
-        return db.keys.open_sealed(sealed)
-    except SealBroken as error:
-        refused = Refused(f"{source}：{error.message}", code=api.CODE_REJECTED, extra={"reason": "sealed"})
-        raise db.refusal(refused, "usb_unreadable") from error
+    return open_sealed_package(db, sealed, source=source, event="usb_unreadable")
 
 
 def return_file_bytes(db: HeadDatabase, ingested: Ingested) -> bytes:

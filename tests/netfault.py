@@ -11,6 +11,13 @@ Imported as `netfault`: pytest puts tests/ on the path through tests/conftest.py
         proxy.cut_after(100_000, "up")  # reset once 100,000 more bytes went up on a connection
         httpx.post(proxy.url + "/upload", content=package)
 
+To capture and replay traffic, as an eavesdropper on the wire would::
+
+    proxy.capture()                       # record every byte forwarded, per connection
+    requests = http_messages(proxy.captured("up")[0])
+    answer = proxy.send_raw(requests[0])  # the same bytes again, on a new connection
+    proxy.answer_next_with(old_answer)    # the next connection gets this instead of the target's answer
+
 It listens on 127.0.0.1 on a free port and forwards every connection to one target on loopback.
 Faults can be changed at any time from any thread; they act on the next chunk of every connection.
 The proxy runs an asyncio loop in a daemon thread and uses nothing outside the standard library.
@@ -92,6 +99,8 @@ class _Link:
     carried: dict[str, int] = field(default_factory=lambda: {"up": 0, "down": 0})
     cut_marks: dict[str, tuple[_Cut, int]] = field(default_factory=dict)
     dead: bool = False
+    recorded: dict[str, bytearray] | None = None  # what went each way, while capturing
+    canned: bytes | None = None  # handed to the client instead of the target's answer
 
     def reset(self) -> None:
         self.dead = True
@@ -130,6 +139,9 @@ class FaultProxy:
         self._cuts: dict[str, _Cut | None] = {direction: None for direction in DIRECTIONS}
         self._resets = 0
         self._blackhole = False
+        self._capturing = False
+        self._captures: list[dict[str, bytearray]] = []
+        self._canned: list[bytes] = []
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -219,6 +231,35 @@ class FaultProxy:
         """Close the listening socket so connections are refused; reopen on the same port when off."""
         self._call(self._close_listener() if on else self._listen())
 
+    # -- capture and replay -------------------------------------------------------------
+
+    def capture(self, on: bool = True) -> None:
+        """Record every byte forwarded on connections accepted from now on (both ways, per connection)."""
+        self._capturing = on
+
+    def captured(self, direction: Direction) -> list[bytes]:
+        """What each captured connection carried `direction`, one bytes per connection, in accept order."""
+        with self._lock:
+            return [bytes(streams[_checked(direction)]) for streams in self._captures]
+
+    def answer_next_with(self, response: bytes) -> None:
+        """The next connection's request goes to the target as usual, but when the target answers the client
+        gets `response` instead and the connection closes: an old answer replayed to a new request."""
+        with self._lock:
+            self._canned.append(response)
+
+    def send_raw(self, data: bytes, timeout: float = CALL_TIMEOUT) -> bytes:
+        """Send `data` (a captured request) on a new connection through the proxy; the one HTTP answer read back."""
+        with socket.create_connection(self.address, timeout=timeout) as sock:
+            sock.sendall(data)
+            received = b""
+            while not (answers := http_messages(received, complete_only=True)):
+                chunk = sock.recv(CHUNK)
+                if not chunk:
+                    break
+                received += chunk
+        return answers[0] if answers else received
+
     def clear(self) -> None:
         """Remove every fault (and listen again if refusing)."""
         self.delay(0)
@@ -280,6 +321,12 @@ class FaultProxy:
             _reset(writer)  # the target refused: the client sees its connection reset
             return
         link = _Link(client=writer, upstream=up_writer)
+        with self._lock:
+            if self._capturing:
+                link.recorded = {direction: bytearray() for direction in DIRECTIONS}
+                self._captures.append(link.recorded)
+            if self._canned:
+                link.canned = self._canned.pop(0)
         try:
             await asyncio.gather(self._pump(link, "up", reader, up_writer), self._pump(link, "down", up_reader, writer))
         finally:
@@ -306,6 +353,9 @@ class FaultProxy:
                         writer.write_eof()
                     return
                 await self._hold_while_blackholed()
+                if direction == "down" and link.canned is not None:
+                    await self._answer_canned(link, writer)
+                    return
                 if self._delay:
                     await asyncio.sleep(self._delay)
                 data, cut = self._apply_cut(link, direction, data)
@@ -315,6 +365,15 @@ class FaultProxy:
                     link.reset()
         except OSError:  # ConnectionResetError, BrokenPipeError and the like from either side
             link.reset()
+
+    async def _answer_canned(self, link: _Link, writer: asyncio.StreamWriter) -> None:
+        """The target began to answer: hand the client the canned answer instead, then close both sides."""
+        canned, link.canned = link.canned or b"", None
+        await self._send(link, "down", canned, writer)
+        await _flushed(writer)
+        link.dead = True
+        _reset(link.upstream)
+        writer.close()
 
     async def _hold_while_blackholed(self) -> None:
         while self._blackhole and not self._closing:
@@ -343,6 +402,8 @@ class FaultProxy:
             if link.dead:
                 return
             link.carried[direction] += len(piece)
+            if link.recorded is not None:
+                link.recorded[direction] += piece
             if direction == "up":  # counted first: whoever has read the bytes sees them counted
                 self.bytes_up += len(piece)
             else:
@@ -373,3 +434,30 @@ async def _flushed(writer: asyncio.StreamWriter) -> None:
     deadline = time.monotonic() + FLUSH_GUARD
     while writer.transport.get_write_buffer_size() and time.monotonic() < deadline:
         await asyncio.sleep(0.002)
+
+
+def http_messages(data: bytes, *, complete_only: bool = False) -> list[bytes]:
+    """Split a captured stream into its HTTP/1.1 messages (each head and Content-Length body).
+
+    A trailing partial message is returned as it is, unless `complete_only`. Chunked bodies are
+    not read (the services here always send a length).
+    """
+    messages: list[bytes] = []
+    at = 0
+    while at < len(data):
+        head_end = data.find(b"\r\n\r\n", at)
+        if head_end < 0:
+            break
+        length = 0
+        for line in data[at:head_end].split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value.strip())
+        end = head_end + 4 + length
+        if end > len(data):
+            break
+        messages.append(data[at:end])
+        at = end
+    if at < len(data) and not complete_only:
+        messages.append(data[at:])
+    return messages

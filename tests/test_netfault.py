@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from netfault import FaultProxy
+from netfault import FaultProxy, http_messages
 
 KB64 = 64 * 1024
 GUARD = 10.0  # only guards against a hang; nothing here is a speed check
@@ -321,3 +321,45 @@ def test_forwards_to_ipv6_loopback() -> None:
     for _ in serving(server):
         with FaultProxy(server.server_address[1], "::1") as proxy:
             assert echo_round(proxy, b"over ::1") == b"over ::1"
+
+
+def test_capture_records_each_connection_both_ways_and_splits_into_messages(web: ByteServer,
+                                                                            web_proxy: FaultProxy) -> None:
+    with httpx.Client(base_url=web_proxy.url, timeout=GUARD) as client:
+        client.get("/bytes/10")  # before capturing: not recorded
+    web_proxy.capture()
+    with httpx.Client(base_url=web_proxy.url, timeout=GUARD) as client:
+        client.get("/bytes/300")
+        client.post("/upload", content=b"y" * 700)
+
+    [up], [down] = web_proxy.captured("up"), web_proxy.captured("down")
+    requests, answers = http_messages(up), http_messages(down)
+    assert [request.split(b" ", 2)[:2] for request in requests] == [[b"GET", b"/bytes/300"], [b"POST", b"/upload"]]
+    assert requests[1].endswith(b"y" * 700)
+    assert answers[0].endswith(b"x" * 300) and answers[1].endswith(b"\r\n\r\n700")
+    assert http_messages(down[:-1], complete_only=True) == answers[:1]
+
+
+def test_a_captured_request_sent_raw_reaches_the_target_again(web: ByteServer, web_proxy: FaultProxy) -> None:
+    web_proxy.capture()
+    with httpx.Client(base_url=web_proxy.url, timeout=GUARD) as client:
+        client.post("/upload", content=b"z" * 1234)
+    [request] = http_messages(web_proxy.captured("up")[0])
+
+    answer = web_proxy.send_raw(request)
+
+    assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"1234") and web.hits == 2
+
+
+def test_answer_next_with_hands_the_next_connection_an_old_answer(web: ByteServer, web_proxy: FaultProxy) -> None:
+    web_proxy.capture()
+    with httpx.Client(base_url=web_proxy.url, timeout=GUARD) as client:
+        client.get("/bytes/5")
+    old = http_messages(web_proxy.captured("down")[0])[0]
+    web_proxy.answer_next_with(old)
+    with httpx.Client(base_url=web_proxy.url, timeout=GUARD) as client:
+        replayed = client.get("/bytes/50")
+        honest = client.get("/bytes/60")
+
+    assert replayed.content == b"x" * 5, "the target answered 50 bytes; the client got the old answer"
+    assert honest.content == b"x" * 60 and web.hits == 3

@@ -1,4 +1,4 @@
-"""Signed JSON envelopes: receipts, feed pages and catalogues from the head hospital.
+"""Signed JSON envelopes: receipts, feed pages, catalogues and answers from the head hospital.
 
 An envelope is `{"kind", "key_id", "body", "sig"}` where `body` is the base64 of the raw
 JSON bytes and `sig` the Ed25519 signature over a per-kind context plus those raw bytes.
@@ -20,6 +20,7 @@ class EnvelopeKind(StrEnum):
     CATALOGUE = "catalogue"
     STATE = "state"
     RECORDS = "records"
+    ANSWER = "answer"
 
 
 _KIND_NAMES = {
@@ -28,6 +29,7 @@ _KIND_NAMES = {
     EnvelopeKind.CATALOGUE: "目录",
     EnvelopeKind.STATE: "总院状态",
     EnvelopeKind.RECORDS: "总院存档记录",
+    EnvelopeKind.ANSWER: "总院应答",
 }
 
 

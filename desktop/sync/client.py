@@ -53,6 +53,7 @@ from desktop.sync.transport import (
     ServerRefused,
     Transport,
 )
+from desktop.sync.wire import sealed_for_network, warn_if_plain_http
 from township_wire.api import (
     CHUNK_BYTES,
     CODE_HASH_MISMATCH,
@@ -125,14 +126,14 @@ def sync_now(db: Database, actor: Actor, *, server_url: str | None = None, retry
     """
     require(actor, Permission.SYNC)
     enrolment = _enrolment(db)
-    transport = Transport(server_url or enrolment.server_url, enrolment.site_id, enrolment.site_keys,
-                          retry=retry or RetryPolicy(), abort=abort)
+    transport = Transport.for_enrolment(enrolment, server_url=server_url, retry=retry, abort=abort)
     if clock is not None:
         transport.clock = clock
     progress = progress or (lambda fraction, message: None)
     outcome = SyncOutcome()
+    warning = warn_if_plain_http(db, transport.base_url)
     try:
-        progress(0.05, "正在连接总院……")
+        progress(0.05, f"{warning}正在连接总院……" if warning else "正在连接总院……")
         state = handshake(transport, enrolment)
         head_seq = int(state.get("last_seq", 0))
         if head_seq > _local_seq(db):
@@ -204,12 +205,16 @@ def _next_package(db: Database) -> BuiltPackage | None:
 
 
 def send_package(db: Database, transport: Transport, package: BuiltPackage) -> ReceiptOutcome | None:
-    """Upload (resuming where the server stands) and commit; None when the package was set aside."""
-    content = package.content
+    """Upload (resuming where the server stands) and commit; None when the package was set aside.
+
+    What travels is the package sealed to the head hospital's key, as on a USB stick.
+    """
+    content, package_sha256 = sealed_for_network(db, package, transport.head_keys)
     path = f"/uploads/{package.package_id}"
     try:
         started = transport.request("POST", "/uploads", ok=(200, 201), body=json.dumps(
-            {"package_id": package.package_id, "size": len(content), "sha256": sha256_hex(content)}).encode())
+            {"package_id": package.package_id, "size": len(content), "sha256": sha256_hex(content),
+             "package_sha256": package_sha256}).encode())
         if started.status_code == 200:
             return apply_receipt(db, started.content)
         _upload_from(transport, path, content, int(started.json().get("offset", 0)))

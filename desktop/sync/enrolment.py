@@ -25,6 +25,7 @@ from desktop.services.permissions import Actor, Permission, require
 from desktop.sync.outbox import log_event
 from desktop.sync.site import CONFIG_KEY, Enrolment, enrolment, get_value, set_value
 from desktop.sync.transport import RetryPolicy, ServerRefused, Transport
+from desktop.sync.wire import warn_if_plain_http
 from township_wire.crypto import KeyPair, PublicKeys
 from township_wire.rekey import FIELD as REKEY_FIELD
 from township_wire.rekey import sign_rekey
@@ -56,6 +57,7 @@ def enrol(db: Database, actor: Actor, server_url: str, *, retry: RetryPolicy | N
                "township_code": branch.township_code, "keys": keys.public.to_json()}
     if existing is not None:
         request[REKEY_FIELD] = sign_rekey(existing.site_keys, branch.site_id, keys.public)
+    warn_if_plain_http(db, server_url)
     transport = Transport(server_url, branch.site_id, keys, retry=retry or RetryPolicy(attempts=3))
     try:
         response = transport.request("POST", "/enrol", body=json.dumps(request, ensure_ascii=False).encode(),

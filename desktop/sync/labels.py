@@ -36,6 +36,7 @@ class LogEvent:
     AWAITING_APPROVAL = "awaiting_approval"
     RECOVER = "recover"
     CATALOGUE = "catalogue"
+    INSECURE = "insecure"
 
 
 LOG_EVENT_LABELS: dict[str, str] = {
@@ -48,6 +49,7 @@ LOG_EVENT_LABELS: dict[str, str] = {
     LogEvent.AWAITING_APPROVAL: "等待总院批准",
     LogEvent.RECOVER: "从总院恢复",
     LogEvent.CATALOGUE: "收到目录",
+    LogEvent.INSECURE: "连接未加密",
 }
 
 

@@ -1,5 +1,9 @@
 """HTTP to the head hospital: signed requests, retries with capped exponential backoff and
-full jitter, and the errors a clerk can read. Never retries 401, 403 or 422."""
+full jitter, and the errors a clerk can read. Never retries 401, 403 or 422.
+
+Each attempt of a signed request carries a fresh nonce; its 2xx answer must be sealed to this
+site, signed by the pinned head hospital and echo that nonce (`township_wire.answer`), or it is
+refused with `AnswerRefused` and never retried."""
 
 from __future__ import annotations
 
@@ -15,8 +19,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from desktop.errors import Cancelled, UserFacingError
-from township_wire.api import API_PREFIX, CODE_BUSY, sign_request
-from township_wire.crypto import KeyPair
+from desktop.sync.wire import clock_problem
+from township_wire.answer import open_answer, request_line
+from township_wire.api import API_PREFIX, CODE_BUSY, CODE_CLOCK_SKEW, new_nonce, sign_request
+from township_wire.crypto import KeyPair, PublicKeys
 
 log = logging.getLogger("township_desk.sync")
 
@@ -84,6 +90,7 @@ class Transport:
     base_url: str
     site_id: str
     keys: KeyPair
+    head_keys: PublicKeys | None = None  # pinned at enrolment; every signed answer is checked against it
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: float = 60.0
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -99,6 +106,13 @@ class Transport:
         self._client = httpx.Client(base_url=self.base_url.rstrip("/"),
                                     timeout=httpx.Timeout(self.timeout, connect=10.0), trust_env=False)
 
+    @classmethod
+    def for_enrolment(cls, enrolment: Any, *, server_url: str | None = None, retry: RetryPolicy | None = None,
+                      abort: threading.Event | None = None) -> Transport:
+        """A transport for an enrolled site (`desktop.sync.site.Enrolment`): its keys and its head hospital's."""
+        return cls(server_url or enrolment.server_url, enrolment.site_id, enrolment.site_keys,
+                   head_keys=enrolment.head_keys, retry=retry or RetryPolicy(), abort=abort)
+
     def close(self) -> None:
         self._client.close()
 
@@ -112,9 +126,10 @@ class Transport:
                 raise Cancelled()
             target = f"{API_PREFIX}{path}"
             all_headers = dict(headers or {})
+            nonce = new_nonce() if signed else ""
             if signed:
                 stamp = self.clock().isoformat(timespec="seconds")
-                all_headers |= sign_request(self.keys, self.site_id, method, target, stamp, body)
+                all_headers |= sign_request(self.keys, self.site_id, method, target, stamp, body, nonce=nonce)
             try:
                 response = self._send(method, target, body, all_headers)
             except httpx.HTTPError as error:
@@ -122,7 +137,7 @@ class Transport:
                 failure: Exception = Offline("无法连接总院（网络不通或总院服务未开），数据已保留在本机，稍后自动重试。")
             else:
                 if response.status_code in ok:
-                    return response
+                    return self._opened(response, method=method, target=target, nonce=nonce) if signed else response
                 failure = self._refusal(response)
                 if response.status_code in _NEVER_RETRY or (response.status_code == 409 and
                                                                failure.code != CODE_BUSY):
@@ -145,8 +160,15 @@ class Transport:
                     raise ServerRefused("总院的答复过大，已停止同步。", status=response.status_code, code="too_large")
             return Answer(response.status_code, bytes(content))
 
-    @staticmethod
-    def _refusal(response: Answer) -> ServerRefused:
+    def _opened(self, response: Answer, *, method: str, target: str, nonce: str) -> Answer:
+        """The payload of a signed answer to this very request; `AnswerRefused` otherwise."""
+        if self.head_keys is None:
+            raise ValueError("a signed request needs the head hospital's pinned keys (Transport.head_keys)")
+        payload = open_answer(response.content, nonce=nonce, request=request_line(method, target),
+                              status=response.status_code, site_keys=self.keys, head=self.head_keys)
+        return Answer(response.status_code, payload)
+
+    def _refusal(self, response: Answer) -> ServerRefused:
         try:
             body = response.json()
             code, message = body.get("code", ""), body.get("message", "")
@@ -156,4 +178,14 @@ class Transport:
             body = body["detail"]
             code, message = body.get("code", code), body.get("message", message)
         text = message or f"总院返回错误 {response.status_code}"
+        if code == CODE_CLOCK_SKEW:
+            text = self._clock_words(body) or text
         return ServerRefused(text, status=response.status_code, code=code, body=body)
+
+    def _clock_words(self, body: dict[str, Any]) -> str | None:
+        """The clerk's words for a refused clock, from this PC's clock and the server's time in the refusal."""
+        try:
+            server = datetime.fromisoformat(str(body.get("server_time", "")).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return clock_problem(local=self.clock(), server=server)

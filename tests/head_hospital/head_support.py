@@ -18,7 +18,8 @@ from head_hospital.db import HeadDatabase
 from head_hospital.models import EventLog, Package, Record
 from head_hospital.sites import approve, enrol
 from township_wire import api
-from township_wire.crypto import KeyPair
+from township_wire.answer import open_answer, request_line
+from township_wire.crypto import KeyPair, PublicKeys, seal
 from township_wire.envelope import EnvelopeKind, open_envelope
 from township_wire.package import PackageHeader, SyncRecord, build_package
 
@@ -32,6 +33,7 @@ class Branch:
     name: str = "青山镇卫生院"
     seq: int = 0
     sent: list[str] = field(default_factory=list)
+    head: PublicKeys | None = None  # the head hospital's keys, pinned as enrolment would
 
     def record(self, record_type: str = "village", *, version: int = 1, record_id: str | None = None,
                owner: str | None = None, deleted: bool = False, **data: Any) -> SyncRecord:
@@ -76,6 +78,7 @@ def new_branch(db: HeadDatabase, site_id: str | None = None, *, approved: bool =
                "keys": branch.keys.public.to_json()})
     if approved:
         approve(db, branch.site_id, branch.keys.public.fingerprint)
+    branch.head = db.keys.public
     return branch
 
 
@@ -117,18 +120,31 @@ def rezip(data: bytes, *, rename: dict[str, str] | None = None, add: dict[str, b
 
 
 class SignedClient:
-    """Sends requests signed the way township_wire.api says, through any httpx-compatible client."""
+    """Sends requests signed the way township_wire.api says (a fresh nonce each), through any
+    httpx-compatible client, and opens the sealed answers: a 2xx response comes back holding the
+    answer's payload, after its seal, signature and nonce were checked. Uploads are sealed to the
+    head hospital's key as the branch app seals them."""
 
     def __init__(self, client: httpx.Client, branch: Branch, *, clock: datetime | None = None) -> None:
         self.client, self.branch, self.clock = client, branch, clock
+        self._sealed: dict[str, bytes] = {}
+        self.last_nonce = ""
 
     def request(self, method: str, path: str, *, body: bytes = b"", json_body: Any = None,
-                headers: dict[str, str] | None = None) -> httpx.Response:
+                headers: dict[str, str] | None = None, nonce: str | None = None) -> httpx.Response:
         if json_body is not None:
             body = json.dumps(json_body).encode("utf-8")
         timestamp = (self.clock or datetime.now(UTC)).isoformat(timespec="seconds")
-        signed = api.sign_request(self.branch.keys, self.branch.site_id, method, path, timestamp, body)
-        return self.client.request(method, path, content=body, headers={**signed, **(headers or {})})
+        signed = api.sign_request(self.branch.keys, self.branch.site_id, method, path, timestamp, body, nonce=nonce)
+        own_nonce = self.last_nonce = signed[api.HEADER_NONCE]
+        response = self.client.request(method, path, content=body, headers={**signed, **(headers or {})})
+        if not 200 <= response.status_code < 300:
+            return response
+        assert self.branch.head is not None, "the branch needs the head hospital's keys to open answers"
+        payload = open_answer(response.content, nonce=own_nonce, request=request_line(method, path),
+                              status=response.status_code, site_keys=self.branch.keys, head=self.branch.head)
+        return httpx.Response(response.status_code, content=payload, headers={"content-type": "application/json"},
+                              request=response.request)
 
     def get(self, path: str) -> httpx.Response:
         return self.request("GET", path)
@@ -136,20 +152,44 @@ class SignedClient:
     def post(self, path: str, json_body: Any = None) -> httpx.Response:
         return self.request("POST", path, json_body=json_body)
 
-    def upload(self, package: bytes, package_id: str, *, chunk: int = api.CHUNK_BYTES,
-               stop_after: int | None = None, commit: bool = True) -> httpx.Response:
-        """Declare, send chunks from the server's offset (stopping after `stop_after` chunks), commit."""
+    def sealed(self, package: bytes) -> bytes:
+        """`package` sealed to the head hospital, once: a resumed upload sends the same bytes."""
         import hashlib
 
-        declared = self.post(f"{api.API_PREFIX}/uploads", {"package_id": package_id, "size": len(package),
-                                                           "sha256": hashlib.sha256(package).hexdigest()})
+        key = hashlib.sha256(package).hexdigest()
+        if key not in self._sealed:
+            assert self.branch.head is not None, "the branch needs the head hospital's keys to seal"
+            self._sealed[key] = seal(package, self.branch.head)
+        return self._sealed[key]
+
+    def travel_as(self, package: bytes, travelling: bytes) -> None:
+        """Upload `travelling` in place of `package` sealed to the head hospital (to show it refused)."""
+        import hashlib
+
+        self._sealed[hashlib.sha256(package).hexdigest()] = travelling
+
+    def declaration(self, package: bytes, package_id: str) -> dict[str, Any]:
+        """The body that declares the sealed upload of `package`."""
+        import hashlib
+
+        sealed = self.sealed(package)
+        return {"package_id": package_id, "size": len(sealed), "sha256": hashlib.sha256(sealed).hexdigest(),
+                "package_sha256": hashlib.sha256(package).hexdigest()}
+
+    def upload(self, package: bytes, package_id: str, *, chunk: int = api.CHUNK_BYTES,
+               stop_after: int | None = None, commit: bool = True) -> httpx.Response:
+        """Declare, send sealed chunks from the server's offset (stopping after `stop_after` chunks), commit."""
+        import hashlib
+
+        sealed = self.sealed(package)
+        declared = self.post(f"{api.API_PREFIX}/uploads", self.declaration(package, package_id))
         if declared.status_code != 201:
             return declared
         offset, sent = declared.json()["offset"], 0
-        while offset < len(package):
+        while offset < len(sealed):
             if stop_after is not None and sent >= stop_after:
                 return declared
-            part = package[offset:offset + chunk]
+            part = sealed[offset:offset + chunk]
             answer = self.request("PATCH", f"{api.API_PREFIX}/uploads/{package_id}", body=part,
                                   headers={api.HEADER_OFFSET: str(offset),
                                            api.HEADER_CHUNK_SHA: hashlib.sha256(part).hexdigest()})

@@ -9,15 +9,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from head_support import Branch, SignedClient, events, new_branch, receipt_body
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from head_hospital.db import HeadDatabase
 from head_hospital.feed import publish_catalogue
 from head_hospital.ingest import PACKAGE_LOCKS, ingest
-from head_hospital.models import Record, Site, Upload
+from head_hospital.models import Record, RequestNonce, Site, Upload, as_utc, utc_now
 from head_hospital.sites import approve, revoke
 from township_wire import api
-from township_wire.crypto import KeyPair, PublicKeys
+from township_wire.crypto import KeyPair, PublicKeys, seal
 from township_wire.envelope import EnvelopeKind, open_envelope
 
 V1 = api.API_PREFIX
@@ -33,6 +33,7 @@ def _enrol(client: TestClient, branch: Branch) -> dict:
 def test_enrolment_waits_for_approval_by_fingerprint(client: TestClient, head_db: HeadDatabase) -> None:
     branch = Branch(site_id="513422021", keys=KeyPair.generate())
     answer = _enrol(client, branch)
+    branch.head = PublicKeys.from_json(answer["head_keys"])
     assert answer["status"] == "pending" and answer["fingerprint"] == branch.keys.public.fingerprint
     assert PublicKeys.from_json(answer["head_keys"]) == head_db.keys.public
     assert answer["head_name"] == "白水县人民医院"
@@ -70,14 +71,18 @@ def test_signed_requests_are_checked(client: TestClient, head_db: HeadDatabase) 
     unsigned = client.get(f"{V1}/feed?after=0")
     assert unsigned.status_code == 401
     late = SignedClient(client, branch, clock=datetime.now(UTC) - timedelta(days=4)).get(f"{V1}/state")
-    assert (late.status_code, late.json()["code"]) == (401, "bad_signature") and "时钟" in late.json()["message"]
+    assert (late.status_code, late.json()["code"]) == (401, "clock_skew") and "慢了约 4 天" in late.json()["message"]
     day_off = SignedClient(client, branch, clock=datetime.now(UTC) + timedelta(days=1)).get(f"{V1}/state")
-    assert day_off.status_code == 200, "a clock a day off still syncs"
+    assert (day_off.status_code, day_off.json()["code"]) == (401, "clock_skew"), "the window is minutes, not days"
+    assert "快了约 24 小时" in day_off.json()["message"] and "5 分钟" in day_off.json()["message"]
+    assert day_off.json()["server_time"].endswith("Z")
+    minutes_off = SignedClient(client, branch, clock=datetime.now(UTC) + timedelta(minutes=3)).get(f"{V1}/state")
+    assert minutes_off.status_code == 200, "a clock a few minutes off still syncs"
     revoke(head_db, branch.site_id)
     revoked = SignedClient(client, branch).get(f"{V1}/state")
     assert (revoked.status_code, revoked.json()["code"]) == (403, "revoked")
     logged = {row.event for row in events(head_db, "auth_")}
-    assert logged == {"auth_not_enrolled", "auth_bad_signature", "auth_revoked"}
+    assert logged == {"auth_not_enrolled", "auth_bad_signature", "auth_clock_skew", "auth_revoked"}
 
 
 def test_a_signature_covers_the_query(client: TestClient, head_db: HeadDatabase) -> None:
@@ -86,6 +91,30 @@ def test_a_signature_covers_the_query(client: TestClient, head_db: HeadDatabase)
     headers = api.sign_request(branch.keys, branch.site_id, "GET", f"{V1}/feed?after=0", timestamp, b"")
     assert client.get(f"{V1}/feed?after=0", headers=headers).status_code == 200
     assert client.get(f"{V1}/feed?after=5", headers=headers).json()["code"] == "bad_signature"
+    other_nonce = {**headers, api.HEADER_NONCE: api.new_nonce()}
+    assert client.get(f"{V1}/feed?after=0", headers=other_nonce).json()["code"] == "bad_signature", \
+        "the signature covers the nonce"
+
+
+def test_a_nonce_is_taken_once_per_site_and_forgotten_after_its_window(client: TestClient,
+                                                                        head_db: HeadDatabase) -> None:
+    branch, other = new_branch(head_db), new_branch(head_db)
+    signed, nonce = SignedClient(client, branch), api.new_nonce()
+    assert signed.request("GET", f"{V1}/state", nonce=nonce).status_code == 200
+    again = signed.request("GET", f"{V1}/state", nonce=nonce)
+    assert (again.status_code, again.json()["code"]) == (401, "replayed") and "重放" in again.json()["message"]
+    assert SignedClient(client, other).request("GET", f"{V1}/state", nonce=nonce).status_code == 200, \
+        "another site's nonces are its own"
+    with head_db.read() as session:
+        kept = as_utc(session.get(RequestNonce, (branch.site_id, nonce)).expires_at) - utc_now()
+    assert api.MAX_CLOCK_SKEW < kept <= api.MAX_CLOCK_SKEW + timedelta(minutes=1, seconds=5)
+    with head_db.session() as session:  # the window of every nonce so far has passed
+        session.execute(update(RequestNonce).values(expires_at=utc_now() - timedelta(seconds=1)))
+    assert signed.get(f"{V1}/state").status_code == 200
+    with head_db.read() as session:
+        assert session.get(RequestNonce, (branch.site_id, nonce)) is None, "expired nonces are dropped"
+        assert len(session.scalars(select(RequestNonce.nonce)).all()) == 1
+    assert {row.event for row in events(head_db, "auth_")} == {"auth_replayed"}
 
 
 def test_upload_resumes_after_a_cut_and_commit_repeats_the_same_bytes(client: TestClient,
@@ -98,17 +127,17 @@ def test_upload_resumes_after_a_cut_and_commit_repeats_the_same_bytes(client: Te
     package = branch.package(head_db, records, package_id=package_id)
     signed = SignedClient(client, branch)
     assert signed.upload(package, package_id, chunk=32 * 1024, stop_after=2).status_code == 201
+    sealed = signed.sealed(package)
     where = signed.get(f"{V1}/uploads/{package_id}").json()
-    assert where == {"offset": 64 * 1024, "size": len(package)}
+    assert where == {"offset": 64 * 1024, "size": len(sealed)}
     assert signed.upload(package, package_id, chunk=32 * 1024, stop_after=0).json() == {"offset": 64 * 1024}
     receipt = signed.upload(package, package_id, chunk=32 * 1024)
     assert receipt.status_code == 200, receipt.text
     assert receipt_body(head_db, receipt.content)["totals"]["applied"] == 3000
     again = signed.post(f"{V1}/uploads/{package_id}/commit")
-    declared = signed.post(f"{V1}/uploads", {"package_id": package_id, "size": len(package),
-                                             "sha256": hashlib.sha256(package).hexdigest()})
+    declared = signed.post(f"{V1}/uploads", signed.declaration(package, package_id))
     assert again.content == receipt.content and (declared.status_code, declared.content) == (200, receipt.content)
-    assert signed.get(f"{V1}/uploads/{package_id}").json() == {"offset": len(package), "size": len(package)}
+    assert signed.get(f"{V1}/uploads/{package_id}").json() == {"offset": len(sealed), "size": len(sealed)}
     with head_db.read() as session:
         assert session.scalar(select(Upload).where(Upload.package_id == package_id)) is None
         assert len(session.scalars(select(Record.uuid)).all()) == 3000
@@ -122,8 +151,8 @@ def test_upload_checks_offsets_chunk_hashes_sizes_and_ids(client: TestClient, he
     sha = hashlib.sha256(package).hexdigest()
     huge = signed.post(f"{V1}/uploads", {"package_id": package_id, "size": 300 * 1024 * 1024, "sha256": sha})
     assert (huge.status_code, huge.json()["code"]) == (413, "too_large")
-    assert signed.post(f"{V1}/uploads", {"package_id": package_id, "size": len(package), "sha256": sha}).json() == {
-        "offset": 0}
+    assert signed.post(f"{V1}/uploads", {"package_id": package_id, "size": len(package), "sha256": sha,
+                                         "package_sha256": sha}).json() == {"offset": 0}
     path = f"{V1}/uploads/{package_id}"
     wrong_offset = signed.request("PATCH", path, body=package[:10], headers={
         api.HEADER_OFFSET: "10", api.HEADER_CHUNK_SHA: hashlib.sha256(package[:10]).hexdigest()})
@@ -148,6 +177,22 @@ def test_commit_of_a_tampered_upload_is_refused_and_logged(client: TestClient, h
     answer = SignedClient(client, branch).upload(bytes(package), package_id)
     assert (answer.status_code, answer.json()["code"]) == (422, "rejected")
     assert events(head_db, "package_")
+    with head_db.read() as session:
+        assert session.scalars(select(Record.uuid)).all() == []
+
+
+@pytest.mark.parametrize("sealing", ["in_clear", "to_another_head_hospital"])
+def test_an_upload_not_sealed_to_this_head_hospital_is_refused(client: TestClient, head_db: HeadDatabase,
+                                                                sealing: str) -> None:
+    branch = new_branch(head_db)
+    package_id = "55555555-6666-4777-8888-999999999999"
+    package = branch.package(head_db, [branch.record("resident")], package_id=package_id)
+    signed = SignedClient(client, branch)
+    signed.travel_as(package, package if sealing == "in_clear" else seal(package, KeyPair.generate().public))
+    answer = signed.upload(package, package_id)
+    assert (answer.status_code, answer.json()["code"], answer.json()["reason"]) == (422, "rejected", "sealed")
+    assert ("不是本系统的加密数据包" if sealing == "in_clear" else "不是本总院") in answer.json()["message"]
+    assert events(head_db, "package_sealed")
     with head_db.read() as session:
         assert session.scalars(select(Record.uuid)).all() == []
 

@@ -23,7 +23,8 @@ def test_upload_survives_a_killed_server_and_resumes(tmp_path: Path, db_url: str
             enrolled = http.post(f"{api.API_PREFIX}/enrol", json={
                 "site_id": branch.site_id, "name": branch.name, "county_code": "513422", "township_code": "021",
                 "keys": branch.keys.public.to_json()}).json()
-            assert PublicKeys.from_json(enrolled["head_keys"]) == head_keys(server.db_url)
+            branch.head = PublicKeys.from_json(enrolled["head_keys"])
+            assert branch.head == head_keys(server.db_url)
             assert enrolled["head_name"] == "县人民医院"
             approve_site(server.db_url, branch.site_id)
             assert site_list(server.db_url)[0]["status"] == "approved"
@@ -37,7 +38,7 @@ def test_upload_survives_a_killed_server_and_resumes(tmp_path: Path, db_url: str
             server.kill()
             server.start()
             where = signed.get(f"{api.API_PREFIX}/uploads/{package_id}").json()
-            assert where == {"offset": 3 * 16 * 1024, "size": len(package)}
+            assert where == {"offset": 3 * 16 * 1024, "size": len(signed.sealed(package))}
             answer = signed.upload(package, package_id, chunk=16 * 1024)
             assert answer.status_code == 200, answer.text
             body = open_envelope(EnvelopeKind.RECEIPT, answer.content, head_keys(server.db_url))
@@ -53,15 +54,16 @@ def test_concurrent_commits_of_one_package_apply_it_once(tmp_path: Path, db_url:
     try:
         branch = Branch(site_id="513422022", keys=KeyPair.generate())
         with httpx.Client(base_url=server.url, timeout=60) as http:
-            http.post(f"{api.API_PREFIX}/enrol", json={"site_id": branch.site_id, "name": "石桥镇卫生院",
-                                                       "keys": branch.keys.public.to_json()})
+            enrolled = http.post(f"{api.API_PREFIX}/enrol", json={"site_id": branch.site_id, "name": "石桥镇卫生院",
+                                                                  "keys": branch.keys.public.to_json()}).json()
+            branch.head = PublicKeys.from_json(enrolled["head_keys"])
             approve_site(server.db_url, branch.site_id)
             package_id = "9a9b9c9d-0000-4000-8000-000000000002"
             db = open_database(server.db_url)
             package = branch.package(db, [branch.record("village") for _ in range(5000)], package_id=package_id)
             db.dispose()
             signed = SignedClient(http, branch)
-            assert signed.upload(package, package_id, commit=False).json() == {"offset": len(package)}
+            assert signed.upload(package, package_id, commit=False).json() == {"offset": len(signed.sealed(package))}
             with ThreadPoolExecutor(max_workers=3) as pool:
                 answers = list(pool.map(lambda _: signed.post(f"{api.API_PREFIX}/uploads/{package_id}/commit"),
                                         range(3)))

@@ -31,7 +31,7 @@ from desktop.sync.enrolment import enrol
 from desktop.sync.outbox import PackageState
 from desktop.sync.site import require_enrolment
 from desktop.sync.status import local_counts, sync_status
-from desktop.sync.transport import Offline, RetryPolicy, Transport
+from desktop.sync.transport import Offline, RetryPolicy, ServerRefused, Transport
 from township_wire.api import CHUNK_BYTES
 
 FAST = RetryPolicy(attempts=2, base=0.01, cap=0.05)
@@ -59,7 +59,7 @@ def _enrol(app, admin, server) -> str:
 def _head_counts(app, url: str | None = None) -> dict:
     with app.db.read() as session:
         enrolment = require_enrolment(session)
-    transport = Transport(url or enrolment.server_url, enrolment.site_id, enrolment.site_keys, retry=FAST)
+    transport = Transport.for_enrolment(enrolment, server_url=url, retry=FAST)
     try:
         return handshake(transport, enrolment)["counts"]
     finally:
@@ -117,9 +117,15 @@ def test_a_response_lost_after_commit_is_answered_by_the_stored_receipt(demo_app
     _assert_in_step(demo_app, site_id, server)
 
 
-def test_a_clock_a_day_off_still_syncs(demo_app, admin, server) -> None:
+def test_a_clock_a_day_off_is_refused_in_clear_words_and_minutes_off_still_syncs(demo_app, admin, server) -> None:
     site_id = _enrol(demo_app, admin, server)
-    sync_now(demo_app.db, admin, retry=FAST, clock=lambda: datetime.now(UTC) + timedelta(days=1))
+    with pytest.raises(ServerRefused) as refused:
+        sync_now(demo_app.db, admin, retry=FAST, clock=lambda: datetime.now(UTC) + timedelta(days=1))
+    assert refused.value.code == "clock_skew"
+    assert "本机时钟比总院服务器快了约 24 小时" in refused.value.message and "5 分钟" in refused.value.message
+    assert "校准本机的日期、时间和时区" in refused.value.message and "数据都已保留在本机" in refused.value.message
+    assert sync_status(demo_app.db).last_attempt["message"] == refused.value.message
+    sync_now(demo_app.db, admin, retry=FAST, clock=lambda: datetime.now(UTC) - timedelta(minutes=3))
     _assert_in_step(demo_app, site_id, server)
 
 
@@ -136,12 +142,13 @@ def test_a_replayed_old_package_changes_nothing(demo_app, admin, server) -> None
     # Offering the first, long-acknowledged package again: the stored receipt, nothing applied.
     with demo_app.db.read() as session:
         enrolment = require_enrolment(session)
-    transport = Transport(server.url, enrolment.site_id, enrolment.site_keys, retry=FAST)
+    transport = Transport.for_enrolment(enrolment, server_url=server.url, retry=FAST)
     try:
         import json
 
         replay = transport.request("POST", "/uploads", ok=(200, 201), body=json.dumps(
-            {"package_id": first.package_id, "size": first.size, "sha256": first.sha256}).encode())
+            {"package_id": first.package_id, "size": first.size, "sha256": first.sha256,
+             "package_sha256": first.sha256}).encode())
     finally:
         transport.close()
     assert replay.status_code == 200

@@ -45,7 +45,7 @@ def _enrolled(app, admin, server) -> str:
 def _head_counts(app) -> dict:
     with app.db.read() as session:
         enrolment = require_enrolment(session)
-    transport = Transport(enrolment.server_url, enrolment.site_id, enrolment.site_keys, retry=FAST)
+    transport = Transport.for_enrolment(enrolment, retry=FAST)
     try:
         return handshake(transport, enrolment)["counts"]
     finally:

@@ -219,7 +219,11 @@ def test_not_enrolled_page_explains_and_offers_enrolment_to_the_admin_only(qtbot
     assert not page.sync_button.isEnabled() and not page.export_button.isEnabled()
     page.enrol_form.submit()  # no address yet: the field says so
     assert "请填写总院接收服务的地址" in page.enrol_form.errors.message("server_url")
+    page.enrol_form.address.setText("http://127.0.0.1:8400")
+    assert not page.enrol_form.insecure.isVisible(), "this computer: no warning"
     page.enrol_form.address.setText("http://10.0.0.5:8400")
+    assert page.enrol_form.insecure.isVisible()
+    assert "与总院的连接未加密（http），数据包已加密封装，但建议使用 https" in page.enrol_form.insecure.text()
     page.enrol_form.errors.clear()
     QApplication.processEvents()
     path = screenshot(window, "sync-not-enrolled")
@@ -257,6 +261,7 @@ def test_enrolled_page_shows_counts_rejected_records_history_and_log(qtbot, them
     page = _open_sync_page(qtbot, window)
     assert page.views.currentIndex() == 1
     assert page.head_name.text() == head.name and page.server_url.text() == "http://127.0.0.1:9"
+    assert not page.insecure.isVisible(), "loopback stays quiet"
     assert page.fingerprint.text() == sync_status(demo_app.db).fingerprint
     metrics = QFontMetrics(page.fingerprint.font())  # monospaced, large: read out over the phone
     assert len({metrics.horizontalAdvance(ch) for ch in "0123456789ABCDEF-"}) == 1
@@ -302,6 +307,20 @@ def visible_text(page: SyncPage) -> str:
         texts += [str(model.data(model.index(row, column)) or "") for row in range(model.rowCount())
                   for column in range(model.columnCount())]
     return "\n".join(texts)
+
+
+def test_plain_http_to_another_computer_is_warned_on_the_page(qtbot, themed, demo_app, tasks, errors) -> None:
+    enrol_offline(demo_app.db, HeadKeys.generate(), server_url="http://10.0.0.5:8400")
+    window = _window(qtbot, make_context(demo_app, tasks, "admin"), timing=SyncTiming(first_ms=3_600_000))
+    page = _open_sync_page(qtbot, window)
+    assert page.insecure.isVisible()
+    assert page.insecure.text().startswith("⚠ 与总院的连接未加密（http），数据包已加密封装，但建议使用 https")
+    form = page.reenrol_form
+    assert form.address.text() == "http://10.0.0.5:8400" and not form.insecure.isVisible(), "said once, above"
+    form.address.setText("http://10.0.0.6:8400")
+    assert form.insecure.isVisible(), "a new plain-http address is warned under the field"
+    form.address.setText("https://10.0.0.6:8400")
+    assert not form.insecure.isVisible() and not errors
 
 
 def test_the_page_is_worked_by_keyboard(qtbot, themed, demo_app, tasks, errors) -> None:

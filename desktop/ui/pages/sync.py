@@ -43,8 +43,10 @@ from desktop.ui.pages.sync_parts import (
     EnrolForm,
     SyncPageData,
     fingerprint_label,
+    insecure_label,
     load_page_data,
     selectable,
+    show_insecure,
 )
 from desktop.ui.sync_controller import SyncController, SyncRun, is_offline, sync_controller
 from desktop.ui.sync_status_bar import connection_state, when_text
@@ -149,6 +151,8 @@ class SyncPage(Page):
         self.notice.setStyleSheet(f"background: #fdf3d9; border: 1px solid #e8c66a; padding: 6px; color: {ACCENT};")
         selectable(self.notice).hide()
         layout.addWidget(self.notice)
+        self.insecure = insecure_label()
+        layout.addWidget(self.insecure)
         layout.addWidget(self._head_box())
         self.result_label = selectable(QLabel())
         self.result_label.setWordWrap(True)
@@ -277,6 +281,7 @@ class SyncPage(Page):
             return
         self.head_name.setText(status.head_name or "（未知）")
         self.server_url.setText(status.server_url)
+        show_insecure(self.insecure, status.server_url)
         self.site_id.setText(status.site_id)
         self.fingerprint.setText(status.fingerprint)
         state = connection_state(status, busy=self.controller.busy, last_run=self.controller.last_run)
@@ -286,8 +291,10 @@ class SyncPage(Page):
         attempt = status.last_attempt
         self.last_attempt.setText(f"{when_text(attempt.get('at'), today)}　{attempt.get('message', '')}"
                                   if attempt else "尚未连接过总院")
-        if self.reenrol_form is not None and not self.reenrol_form.address.text():
-            self.reenrol_form.address.setText(status.server_url)
+        if self.reenrol_form is not None:
+            self.reenrol_form.quiet_for = status.server_url
+            if not self.reenrol_form.address.text():
+                self.reenrol_form.address.setText(status.server_url)
 
     def _update_actions(self) -> None:
         enrolled = self.data is not None and self.data.status.enrolled

@@ -11,6 +11,7 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from desktop.errors import UserFacingError
+from desktop.sync.addresses import plain_http_warning
 from desktop.sync.labels import LogEvent, channel_label, log_event_label, package_state_label
 from desktop.ui.forms import FieldErrors
 from desktop.ui.tables import Column
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 FINGERPRINT_POINT_SIZE = 15
 SERVER_FIELD = "server_url"
 SERVER_PLACEHOLDER = "http://总院服务器地址:端口，例如 http://10.0.0.5:8400"
+INSECURE_STYLE = "background: #fdf3d9; border: 1px solid #e8c66a; padding: 4px; color: #7a4f00;"
 
 @dataclass(frozen=True)
 class PackageRow:
@@ -131,6 +133,23 @@ def selectable(label: QLabel) -> QLabel:
     return label
 
 
+def insecure_label() -> QLabel:
+    """The plain-http warning, hidden until an address calls for it (`show_insecure`)."""
+    label = QLabel()
+    label.setObjectName("insecureWarning")
+    label.setWordWrap(True)
+    label.setStyleSheet(INSECURE_STYLE)
+    label.hide()
+    return selectable(label)
+
+
+def show_insecure(label: QLabel, url: str) -> None:
+    """Show the warning when `url` is plain http to another computer; hide it otherwise."""
+    warning = plain_http_warning(url)
+    label.setText(f"⚠ {warning}" if warning else "")
+    label.setVisible(warning is not None)
+
+
 class EnrolForm(QWidget):
     """总院地址 and a 登记 button; errors appear under the field. Emits `submitted(address)`."""
 
@@ -161,6 +180,14 @@ class EnrolForm(QWidget):
             buddy.setBuddy(self.address)
         layout.addLayout(form)
         layout.addWidget(self.errors.general)
+        self.quiet_for = ""  # the address already warned about elsewhere on the page
+        self.insecure = insecure_label()
+        layout.addWidget(self.insecure)
+        self.address.textChanged.connect(self._address_changed)
+
+    def _address_changed(self, text: str) -> None:
+        """Warn under the field as soon as the address is plain http to another computer."""
+        show_insecure(self.insecure, "" if text.strip() == self.quiet_for else text)
 
     def submit(self) -> None:
         """Check the address is there, then ask the page to enrol with it."""
