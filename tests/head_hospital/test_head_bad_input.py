@@ -21,7 +21,7 @@ from head_hospital.errors import Refused
 from head_hospital.ingest import SEQ_WINDOW, ingest
 from head_hospital.models import Record, Site
 from township_wire import api
-from township_wire.crypto import KeyPair, seal
+from township_wire.crypto import KeyPair, PublicKeys, seal
 from township_wire.envelope import canonical_bytes
 from township_wire.package import MAX_PACKAGE_RECORDS, MAX_UNPACKED_BYTES, RECORDS, SyncRecord
 
@@ -157,7 +157,8 @@ def test_a_seq_jump_over_the_network_is_refused_and_the_next_real_package_lands(
     try:
         branch = Branch(site_id="513422043", keys=KeyPair.generate())
         with httpx.Client(base_url=server.url, timeout=60) as http:
-            http.post(f"{V1}/enrol", json=_enrol_body(branch.site_id, keys=branch.keys))
+            enrolled = http.post(f"{V1}/enrol", json=_enrol_body(branch.site_id, keys=branch.keys)).json()
+            branch.head = PublicKeys.from_json(enrolled["head_keys"])
             approve_site(server.db_url, branch.site_id)
             db = open_database(server.db_url)
             forged_id, real_id = "9a9b9c9d-0000-4000-8000-000000000030", "9a9b9c9d-0000-4000-8000-000000000031"
