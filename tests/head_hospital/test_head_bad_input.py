@@ -46,6 +46,13 @@ def test_deeply_nested_json_is_400_on_every_json_endpoint(sqlite_db: HeadDatabas
         assert "嵌套层数超过上限" in answer.json()["message"]
 
 
+def test_a_huge_enrolment_is_refused_unread(sqlite_db: HeadDatabase) -> None:
+    huge = b'{"site_id": "513422046", "name": "' + "卫".encode() * 30_000 + b'"}'
+    with TestClient(create_app(sqlite_db)) as client:
+        answer = client.post(f"{V1}/enrol", content=huge)
+    assert (answer.status_code, answer.json()["code"]) == (413, "too_large") and "请求内容过大" in answer.json()["message"]
+
+
 def test_a_nested_enrolment_to_the_running_service_is_400_and_it_keeps_serving(tmp_path: Path) -> None:
     server = start_server(tmp_path)
     try:
