@@ -18,6 +18,7 @@ from head_hospital.models import Catalogue, FeedEntry, Record, Site, iso, utc_no
 from township_wire.envelope import EnvelopeKind, seal_envelope
 from township_wire.errors import UserFacingError
 from township_wire.package import count_and_digest
+from township_wire.safe_json import JsonRefused, bounded_loads
 
 FEED_LIMIT, FEED_MAX = 100, 1000
 RECORDS_LIMIT, RECORDS_MAX = 500, 5000
@@ -85,9 +86,9 @@ def own_records_envelope(db: HeadDatabase, site_id: str, *, after: str, limit: i
 def read_catalogue_file(name: str, text: str) -> tuple[str, list[Any]]:
     """Title and items from a catalogue file: {"title", "items": [...]} or a bare list of items."""
     try:
-        content = json.loads(text)
-    except ValueError as error:
-        raise UserFacingError(f"目录文件不是有效的 JSON：{error}") from error
+        content = bounded_loads(text)
+    except JsonRefused as error:
+        raise UserFacingError(f"目录文件格式错误：{error}") from error
     if isinstance(content, list):
         return name, content
     if not isinstance(content, dict) or not isinstance(content.get("items"), list):

@@ -6,7 +6,6 @@ per site and period the report from the highest package seq wins.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from numbers import Real
@@ -17,6 +16,8 @@ from sqlalchemy import Connection, insert, select, update
 from head_hospital.models import EventLog, Report, utc_now
 from township_wire.envelope import canonical_bytes
 from township_wire.package import Package
+from township_wire.safe_json import JsonRefused, bounded_loads
+from township_wire.text import field_text_problem
 
 PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])")  # always fullmatch
 
@@ -35,9 +36,9 @@ def check_period(period: str) -> str:
 def parse_report(period: str, raw: bytes, site_id: str) -> list[dict[str, Any]]:
     """The figures of one report member, checked; `BadReport` names the problem."""
     try:
-        body = json.loads(raw)
-    except ValueError as error:
-        raise BadReport(f"统计报表 {period}.json 不是有效的 JSON") from error
+        body = bounded_loads(raw)
+    except JsonRefused as error:
+        raise BadReport(f"统计报表 {period}.json 不是有效的 JSON（{error}）") from error
     if not isinstance(body, dict) or body.get("period") != period:
         raise BadReport(f"统计报表 {period}.json 中的统计期与文件名不符")
     if body.get("site_id", site_id) != site_id:
@@ -55,6 +56,10 @@ def _figure(item: Any, period: str, number: int) -> dict[str, Any]:
     if not all(isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
                for value in numbers):
         raise BadReport(f"统计报表 {period}.json 指标 {item['code']} 的分子或分母不是非负数")
+    for field in ("code", "name"):
+        problem = field_text_problem(f"统计报表 {period}.json 第 {number} 项指标的{field}", item.get(field))
+        if problem:
+            raise BadReport(problem)
     return {"code": item["code"], "name": str(item.get("name") or item["code"]),
             "numerator": numbers[0], "denominator": numbers[1]}
 

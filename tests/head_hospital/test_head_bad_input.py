@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import secrets
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,7 @@ from head_hospital.app import create_app
 from head_hospital.db import HeadDatabase, open_database
 from head_hospital.errors import Refused
 from head_hospital.ingest import SEQ_WINDOW, ingest
-from head_hospital.models import Record, Site
+from head_hospital.models import Record, Report, Site
 from township_wire import api
 from township_wire.crypto import KeyPair, PublicKeys, seal
 from township_wire.envelope import canonical_bytes
@@ -42,6 +44,13 @@ def test_deeply_nested_json_is_400_on_every_json_endpoint(sqlite_db: HeadDatabas
     for answer in (enrolment, declared):
         assert (answer.status_code, answer.json()["code"]) == (400, "rejected")
         assert "嵌套层数超过上限" in answer.json()["message"]
+
+
+def test_a_huge_enrolment_is_refused_unread(sqlite_db: HeadDatabase) -> None:
+    huge = b'{"site_id": "513422046", "name": "' + "卫".encode() * 30_000 + b'"}'
+    with TestClient(create_app(sqlite_db)) as client:
+        answer = client.post(f"{V1}/enrol", content=huge)
+    assert (answer.status_code, answer.json()["code"]) == (413, "too_large") and "请求内容过大" in answer.json()["message"]
 
 
 def test_a_nested_enrolment_to_the_running_service_is_400_and_it_keeps_serving(tmp_path: Path) -> None:
@@ -214,3 +223,15 @@ def test_real_traffic_still_passes(sqlite_db: HeadDatabase) -> None:
         answer = SignedClient(client, branch).upload(package, package_id)
     assert answer.status_code == 200 and receipt_body(sqlite_db, answer.content)["totals"]["applied"] == 1
     assert hashlib.sha256(package).hexdigest() == receipt_body(sqlite_db, answer.content)["package_sha256"]
+
+
+def test_reports_with_nested_json_or_hidden_characters_are_logged_not_stored(sqlite_db: HeadDatabase) -> None:
+    branch = new_branch(sqlite_db)
+    reversed_name = json.dumps({"period": "2026-10", "site_id": branch.site_id, "figures": [
+        {"code": "htn_standard", "name": "高血压\u202e率", "numerator": 1, "denominator": 2}]}).encode()
+    nested = "".join(f'{{"{secrets.token_hex(3)}":' for _ in range(5_000)).encode()  # not a zip bomb, just deep
+    reports = {"2026-09.json": nested, "2026-10.json": reversed_name}
+    ingest(sqlite_db, branch.package(sqlite_db, [branch.record("village")], reports=reports), channel="usb")
+    assert count_rows(sqlite_db, Report) == 0 and count_rows(sqlite_db, Record) == 1
+    messages = sorted(row.message for row in events(sqlite_db, "report_invalid"))
+    assert "嵌套层数" in messages[0] and "U+202E" in messages[1]
