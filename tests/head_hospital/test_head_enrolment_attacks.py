@@ -65,7 +65,7 @@ def test_a_rotation_signed_with_the_earlier_key_waits_for_approval(sqlite_db: He
         assert answer.json()["fingerprint"] == rotated.public.fingerprint
         old = SignedClient(client, branch).get(f"{V1}/state")
         assert (old.status_code, old.json()["code"]) == (401, "bad_signature"), "the earlier key is no longer taken"
-        new = SignedClient(client, Branch(site_id=branch.site_id, keys=rotated))
+        new = SignedClient(client, Branch(site_id=branch.site_id, keys=rotated, head=branch.head))
         assert new.get(f"{V1}/state").json()["code"] == "not_approved"
         approve(sqlite_db, branch.site_id, rotated.public.fingerprint)
         assert new.get(f"{V1}/state").status_code == 200
