@@ -68,7 +68,7 @@ class RetryPolicy:
             self.sleep(delay)
 
 
-_NEVER_RETRY = frozenset({400, 401, 403, 404, 413, 422})
+_NEVER_RETRY = frozenset({400, 401, 403, 404, 413, 422, 429})  # 429: enrolment limited; retrying counts against it
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024  # a receipt for a full package is a few MB
 
 
