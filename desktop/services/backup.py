@@ -5,10 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.app import open_app
-from desktop.backups import backup_problem, create_backup, restore_backup
+from desktop.at_rest import read_wrapped_audit_key
+from desktop.backups import backup_problem, create_backup, local_key, restore_backup
 from desktop.db import Database, check_openable
-from desktop.errors import DatabaseCorrupt, DatabaseProblem, UserFacingError
+from desktop.dbfile import last_audit_seq
+from desktop.errors import DatabaseCorrupt, UserFacingError
 from desktop.paths import DataPaths
+from desktop.recovery_key import database_key_from, unwrap_audit_key
+from desktop.site_secrets import SiteSecrets, SecretsUnreadable, load_secrets, new_key, save_secrets
+from desktop.sqlite_driver import is_plain
 from desktop.services import audit
 from desktop.services.audit import Action
 from desktop.services.audit_labels import register_entity_label
@@ -29,8 +34,8 @@ def _current_is_usable(paths: DataPaths) -> bool:
     if not paths.database.exists():
         return False
     try:
-        check_openable(paths.database)
-    except DatabaseProblem:
+        check_openable(paths.database, key=local_key(paths))
+    except UserFacingError:  # damaged, too new, or no key file that opens it
         return False
     return True
 
@@ -49,26 +54,67 @@ def _authorise_restore(paths: DataPaths, username: str | None, password: str | N
     return actor.username
 
 
+def _backup_key(paths: DataPaths, backup_file: Path, recovery_key: str | None) -> bytes | None:
+    """The key the backup should open with: the recovery key's, else this PC's."""
+    if is_plain(backup_file):
+        return None
+    if recovery_key is not None:
+        return database_key_from(recovery_key)
+    try:
+        return load_secrets(paths.secrets).database_key
+    except SecretsUnreadable as error:
+        raise UserFacingError("本机没有可用的数据库密钥。在另一台电脑上恢复时，请加上 --recovery-key 恢复密钥。",
+                              details=error.message) from error
+
+
+def _secrets_from_recovery_key(paths: DataPaths, backup_file: Path, recovery_key: str,
+                               backup_key: bytes | None) -> SiteSecrets:
+    """This PC's new secrets: the recovery key's database key and the audit key sealed in the backup."""
+    wrapped = read_wrapped_audit_key(backup_file, backup_key)
+    audit = unwrap_audit_key(recovery_key, wrapped) if wrapped else None
+    if audit is None:
+        try:
+            local = load_secrets(paths.secrets)
+            audit = (local.audit_key, local.audit_keyed_from)
+        except SecretsUnreadable:
+            audit = (new_key(), last_audit_seq(backup_file, key=backup_key) + 1)
+    return SiteSecrets(database_key=database_key_from(recovery_key), audit_key=audit[0], audit_keyed_from=audit[1])
+
+
 def restore_from(
-    paths: DataPaths, backup_file: Path, *, username: str | None = None, password: str | None = None
+    paths: DataPaths, backup_file: Path, *, username: str | None = None, password: str | None = None,
+    recovery_key: str | None = None,
 ) -> tuple[Path | None, str]:
     """Restore a verified backup; returns (where the old file went, who restored).
 
-    When the current database is damaged (or unreadable by this version) no sign-in is
-    possible, so the restore is allowed and audited as done by the system; the old file
-    is always kept aside, never deleted.
+    With `recovery_key` (another PC, or a lost key file) the backup is opened with the key derived
+    from it, and this PC's key file is written afterwards, with the audit key recovered from the
+    backup; a wrong key changes nothing. When the current database is damaged (or unreadable by
+    this version or this PC's key) no sign-in is possible, so the restore is allowed and audited as
+    done by the system; the old file is always kept aside (with its key file), never deleted.
     """
-    problem = backup_problem(backup_file)
+    backup_key = _backup_key(paths, backup_file, recovery_key)
+    problem = backup_problem(backup_file, key=backup_key)
+    if problem and recovery_key is not None and backup_file.is_file() and not is_plain(backup_file) \
+            and "密钥" in problem:
+        raise UserFacingError("恢复密钥与该备份不符：这份备份不是用该恢复密钥加密的。请核对恢复密钥或换一份备份。未作任何改动。")
     if problem:
         raise DatabaseCorrupt(f"无法从该备份恢复：{problem}")
     restored_by = _authorise_restore(paths, username, password) if _current_is_usable(paths) else "system"
-    aside = restore_backup(paths, backup_file)
+    if recovery_key is None:
+        database_key = load_secrets(paths.secrets).database_key if paths.secrets.exists() else None
+        aside = restore_backup(paths, backup_file, key=backup_key, database_key=database_key)
+    else:
+        secrets = _secrets_from_recovery_key(paths, backup_file, recovery_key, backup_key)
+        aside = restore_backup(paths, backup_file, key=backup_key, database_key=secrets.database_key)
+        save_secrets(paths.secrets, secrets)
     app = open_app(paths.root)
     try:
         with app.db.write() as session:
             reason = "" if restored_by != "system" else "（原数据库损坏或无法读取）"
+            how = "（用恢复密钥）" if recovery_key is not None else ""
             audit.record(session, restored_by, Action.RESTORE, entity_type="database",
-                         summary=f"从 {backup_file.name} 恢复{reason}，原文件另存为 {aside.name if aside else '无'}")
+                         summary=f"从 {backup_file.name} 恢复{how}{reason}，原文件另存为 {aside.name if aside else '无'}")
     finally:
         app.close()
     return aside, restored_by
