@@ -13,10 +13,9 @@ import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-
-from desktop.clock import now
 from typing import Literal
 
+from desktop.clock import now
 from desktop.dbfile import backup_to, check_openable, run_check, stored_revision
 from desktop.errors import DatabaseCorrupt, UserFacingError
 from desktop.paths import DataPaths

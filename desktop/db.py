@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
+from desktop import sqlite_driver
 from desktop.dbfile import (  # noqa: F401 - re-exported: the file-level half of the database
     BUSY_TIMEOUT_MS,
     SCHEMA_HEAD,
@@ -34,7 +35,6 @@ from desktop.dbfile import (  # noqa: F401 - re-exported: the file-level half of
     script_directory,
     stored_revision,
 )
-from desktop import sqlite_driver
 from desktop.errors import DiskFull
 from desktop.site_secrets import SiteSecrets
 

@@ -22,9 +22,9 @@ def database_key(database: Path) -> bytes | None:
     return load_secrets(keys).database_key if keys.exists() else None
 
 
-def open_database(database: Path, **options: object) -> Connection:
-    """A driver connection to a data directory's database, keyed from the key file beside it."""
-    return connect(database, key=database_key(database), **options)  # type: ignore[arg-type]
+def open_database(database: Path, *, isolation_level: None = None, timeout: float = 5.0) -> Connection:
+    """A driver connection (autocommit) to a data directory's database, keyed from the key file beside it."""
+    return connect(database, key=database_key(database), timeout=timeout)
 
 
 def copy_database(source: Path, target: Path) -> Path:

@@ -12,13 +12,13 @@ from desktop.dbfile import last_audit_seq
 from desktop.errors import DatabaseCorrupt, UserFacingError
 from desktop.paths import DataPaths
 from desktop.recovery_key import database_key_from, unwrap_audit_key
-from desktop.site_secrets import SiteSecrets, SecretsUnreadable, load_secrets, new_key, save_secrets
-from desktop.sqlite_driver import is_plain
 from desktop.services import audit
 from desktop.services.audit import Action
 from desktop.services.audit_labels import register_entity_label
 from desktop.services.auth import sign_in
 from desktop.services.permissions import Actor, Permission, require
+from desktop.site_secrets import SecretsUnreadable, SiteSecrets, load_secrets, new_key, save_secrets
+from desktop.sqlite_driver import is_plain
 
 register_entity_label("database", "数据库")
 

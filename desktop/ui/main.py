@@ -19,8 +19,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
 from desktop import APP_NAME, APP_TITLE
-from desktop.branch_info import BranchInfo
 from desktop.at_rest import finish_rotation
+from desktop.branch_info import BranchInfo
 from desktop.dbfile import SCHEMA_HEAD, check_openable, read_branch
 from desktop.errors import DatabaseProblem
 from desktop.logs import configure_logging

@@ -4,7 +4,6 @@ PC's key does not open it, or explain and quit), and the recovery key not yet sh
 from __future__ import annotations
 
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QGuiApplication
@@ -114,7 +113,7 @@ def _offer_recovery_key(paths: DataPaths, problem: KeyRejected, parent: QWidget 
 class RecoveryKeyDialog(QDialog):
     """The recovery key shown once (after an upgrade encrypted the database, or an interrupted rotation)."""
 
-    def __init__(self, recovery_key: str, parent: QWidget | None = None) -> None:
+    def __init__(self, recovery_key: str, branch_name: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("请保管恢复密钥")
         layout = QVBoxLayout(self)
@@ -124,9 +123,15 @@ class RecoveryKeyDialog(QDialog):
         self.key.setReadOnly(True)
         copy = QPushButton("复制恢复密钥")
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.key.text()))
+        self.print_button = QPushButton("打印…")
+        self.print_button.clicked.connect(lambda: print_recovery_key(self, recovery_key, branch_name))
+        self.key.setCursorPosition(0)
+        self.key.setMinimumWidth(self.key.fontMetrics().horizontalAdvance(recovery_key) + 24)
+        layout.addWidget(self.key)
         row = QHBoxLayout()
-        row.addWidget(self.key, 1)
         row.addWidget(copy)
+        row.addWidget(self.print_button)
+        row.addStretch(1)
         layout.addLayout(row)
         self.written_down = QCheckBox("我已抄写（或打印）并妥善保管恢复密钥")
         layout.addWidget(self.written_down)
@@ -139,11 +144,23 @@ class RecoveryKeyDialog(QDialog):
         layout.addWidget(self.buttons)
 
 
+def print_recovery_key(parent: QWidget | None, recovery_key: str, branch_name: str) -> None:
+    """The recovery key on paper through the app's print preview (nothing is written to disk)."""
+    from desktop.clock import now
+    from desktop.printing.pdf import render_pdf
+    from desktop.printing.recovery_key_sheet import TITLE, recovery_key_sheet
+    from desktop.ui.print_preview import PrintPreviewDialog
+
+    sheet = recovery_key_sheet(recovery_key, branch_name=branch_name, printed_on=now().date())
+    PrintPreviewDialog(render_pdf([sheet], TITLE), TITLE, parent).exec()
+
+
 def show_pending_recovery_key(app: App, tasks: TaskManager, parent: QWidget) -> RecoveryKeyDialog | None:
     """Show the recovery key not yet shown (without blocking); forget it once the admin confirms."""
     if app.pending_recovery_key is None:
         return None
-    dialog = RecoveryKeyDialog(app.pending_recovery_key, parent)
+    branch = app.branch
+    dialog = RecoveryKeyDialog(app.pending_recovery_key, branch.name if branch else "", parent)
     dialog.accepted.connect(lambda: tasks.run_db(app.recovery_key_shown, parent=parent))
     dialog.open()
     return dialog

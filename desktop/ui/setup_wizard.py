@@ -33,6 +33,7 @@ from desktop.rules.codes import county_code_problem, normalise_code, township_co
 from desktop.services.branch import BranchInfo, BranchSetup, VillageInput, setup_branch, validate_village
 from desktop.ui.errors import show_error
 from desktop.ui.forms import FieldErrors
+from desktop.ui.recovery import print_recovery_key
 from desktop.ui.sign_in import POLICY_HINT
 from desktop.ui.tasks import TaskManager
 
@@ -200,17 +201,23 @@ class RecoveryKeyPage(QWizardPage):
         self.key = QLineEdit()
         self.key.setReadOnly(True)
         font = QFont(self.key.font())
-        font.setPointSize(font.pointSize() + 4)
+        font.setPointSize(font.pointSize() + 2)
         font.setStyleHint(QFont.StyleHint.Monospace)
         self.key.setFont(font)
         copy = QPushButton("复制恢复密钥")
         copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.key.text()))
+        self.print_button = QPushButton("打印…")
+        self.print_button.clicked.connect(self.print_key)
+        layout.addWidget(self.key)
         row = QHBoxLayout()
-        row.addWidget(self.key, 1)
         row.addWidget(copy)
+        row.addWidget(self.print_button)
+        row.addStretch(1)
         layout.addLayout(row)
-        layout.addWidget(QLabel("请把这 8 组数字抄写在纸上（或复制后打印），交院长或管理员锁柜保管。"
-                                "恢复命令：township-desk restore 备份文件 --recovery-key 恢复密钥"))
+        hint = QLabel("请把这 8 组数字抄写在纸上（或打印），交院长或管理员锁柜保管。"
+                      "恢复命令：township-desk restore 备份文件 --recovery-key 恢复密钥")
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
         self.written_down = QCheckBox("我已抄写（或打印）并妥善保管恢复密钥")
         self.written_down.toggled.connect(self.completeChanged)
         layout.addWidget(self.written_down)
@@ -219,6 +226,11 @@ class RecoveryKeyPage(QWizardPage):
     def initializePage(self) -> None:  # noqa: N802 - Qt override
         wizard: SetupWizard = self.wizard()  # type: ignore[assignment]
         self.key.setText(wizard.db.secrets.pending_recovery_key or "")
+        self.key.setCursorPosition(0)
+
+    def print_key(self) -> None:
+        wizard: SetupWizard = self.wizard()  # type: ignore[assignment]
+        print_recovery_key(self, self.key.text(), wizard.branch.name if wizard.branch else "")
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt override
         return self.written_down.isChecked()

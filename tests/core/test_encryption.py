@@ -395,3 +395,16 @@ def test_plain_copy_and_encrypt_into_round_trip_through_the_sqlite3_shell(demo_a
             assert session.get(Village, 1).name == "改名村"
     finally:
         app.close()
+
+
+def test_the_printed_recovery_key_sheet_shows_every_group() -> None:
+    from datetime import date
+
+    from desktop.printing.pdf import render_pdf
+    from desktop.printing.recovery_key_sheet import TITLE, recovery_key_sheet
+
+    key = new_recovery_key()
+    sheet = recovery_key_sheet(key, branch_name="青山镇卫生院", printed_on=date(2026, 12, 3))
+    text = " ".join(sheet.texts())
+    assert all(group in text for group in key.split("-")) and "青山镇卫生院" in text
+    assert render_pdf([sheet], TITLE).startswith(b"%PDF")
