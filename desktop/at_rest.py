@@ -158,7 +158,12 @@ def store_wrapped_audit_key(path: Path, secrets: SiteSecrets) -> None:
     if stored is not None and unwrap_audit_key(recovery, stored) == (secrets.audit_key, secrets.audit_keyed_from):
         return
     value = wrap_audit_key(recovery, audit_key=secrets.audit_key, keyed_from=secrets.audit_keyed_from)
-    with closing(open_sqlite(path, key=secrets.database_key)) as connection:
+    write_wrapped_audit_key(path, secrets.database_key, value)
+
+
+def write_wrapped_audit_key(path: Path, key: bytes | None, value: str) -> None:
+    """Store the sealed audit key's setting text in a database."""
+    with closing(open_sqlite(path, key=key)) as connection:
         connection.execute(
             "INSERT INTO setting (key, value, updated_at) VALUES (?, ?, CURRENT_TIMESTAMP) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",

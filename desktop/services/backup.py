@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.app import open_app
-from desktop.at_rest import read_wrapped_audit_key
+from desktop.at_rest import read_wrapped_audit_key, write_wrapped_audit_key
 from desktop.backups import backup_problem, create_backup, local_key, restore_backup
 from desktop.db import Database, check_openable
 from desktop.dbfile import last_audit_seq
@@ -67,6 +67,11 @@ def _backup_key(paths: DataPaths, backup_file: Path, recovery_key: str | None) -
                               details=error.message) from error
 
 
+def _sealed_audit_key(paths: DataPaths, key: bytes | None) -> str | None:
+    """This PC's audit key as sealed under the recovery key in the current database (a sound one)."""
+    return read_wrapped_audit_key(paths.database, key) if paths.database.exists() else None
+
+
 def _secrets_from_recovery_key(paths: DataPaths, backup_file: Path, recovery_key: str,
                                backup_key: bytes | None) -> SiteSecrets:
     """This PC's new secrets: the recovery key's database key and the audit key sealed in the backup."""
@@ -103,7 +108,10 @@ def restore_from(
     restored_by = _authorise_restore(paths, username, password) if _current_is_usable(paths) else "system"
     if recovery_key is None:
         database_key = load_secrets(paths.secrets).database_key if paths.secrets.exists() else None
+        sealed = _sealed_audit_key(paths, database_key) if restored_by != "system" else None
         aside = restore_backup(paths, backup_file, key=backup_key, database_key=database_key)
+        if sealed is not None and read_wrapped_audit_key(paths.database, database_key) != sealed:
+            write_wrapped_audit_key(paths.database, database_key, sealed)  # this PC's audit key goes on
     else:
         secrets = _secrets_from_recovery_key(paths, backup_file, recovery_key, backup_key)
         aside = restore_backup(paths, backup_file, key=backup_key, database_key=secrets.database_key)

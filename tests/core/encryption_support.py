@@ -16,6 +16,7 @@ from desktop.sqlite_driver import connect, export
 
 def plain_copy(db_path: Path, key: bytes | None, out_path: Path) -> Path:
     """A plain SQLite copy of an encrypted database (every table, index, trigger and user_version)."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.unlink(missing_ok=True)
     with closing(connect(db_path, key=key)) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

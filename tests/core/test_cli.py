@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from core_support import ADMIN_PASSWORD, DEMO_PASSWORD, actor_for, corrupt_middle, data_dir_with
-from data_templates import open_database
+from data_templates import database_key, open_database
 from sqlalchemy import select
 
 from desktop.app import open_app
@@ -195,7 +195,7 @@ def test_backup_then_restore_needs_an_admin_when_the_database_is_sound(
     out_file = tmp_path / "usb" / "copy.sqlite"
     code, out, _ = cli("--data-dir", demo_dir, "backup", "--out", out_file)
     assert code == 0 and str(out_file) in out
-    assert run_check(out_file, full=True) == []
+    assert run_check(out_file, key=database_key(demo_dir / DB_FILENAME), full=True) == []
     _add_village(demo_dir, "113")
     assert "113" in _village_codes(demo_dir)
 

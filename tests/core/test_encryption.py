@@ -408,3 +408,19 @@ def test_the_printed_recovery_key_sheet_shows_every_group() -> None:
     text = " ".join(sheet.texts())
     assert all(group in text for group in key.split("-")) and "青山镇卫生院" in text
     assert render_pdf([sheet], TITLE).startswith(b"%PDF")
+
+
+def test_a_plain_backup_of_an_older_version_is_encrypted_on_restore(cli, demo_dir: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    paths = DataPaths(demo_dir)
+    secrets = load_secrets(paths.secrets)
+    sealed = read_wrapped_audit_key(paths.database, secrets.database_key)
+    old_backup = plain_copy(paths.database, secrets.database_key, tmp_path / "usb" / "old-plain.sqlite")
+    with closing(sqlite3.connect(old_backup)) as connection, connection:
+        connection.execute("DELETE FROM setting WHERE key = 'recovery.audit_key'")  # as an older version wrote it
+    monkeypatch.setenv(PASSWORD_ENV, DEMO_PASSWORD)
+    code, out, err = cli("--data-dir", demo_dir, "restore", old_backup, "--user", "admin")
+    assert code == 0, err
+    assert not is_plain(paths.database)
+    assert load_secrets(paths.secrets) == secrets
+    assert read_wrapped_audit_key(paths.database, secrets.database_key) == sealed  # a later restore elsewhere works
