@@ -116,11 +116,11 @@ def encrypt_in_place(paths: DataPaths, previous: SiteSecrets | None) -> SiteSecr
     return secrets
 
 
-def reseal_file(file: Path, *, key: bytes | None, new_key_: bytes) -> None:
-    """Put one backup under `new_key_` (from plain or from `key`), verified, replacing it atomically."""
+def reseal_file(file: Path, *, key: bytes | None, to_key: bytes) -> None:
+    """Put one backup under `to_key` (from plain or from `key`), verified, replacing it atomically."""
     sealed = file.with_name(file.name + ".sealing")
     sealed.unlink(missing_ok=True)
-    backup_to(file, sealed, key=key, destination_key=new_key_)
+    backup_to(file, sealed, key=key, destination_key=to_key)
     sealed.replace(file)
 
 
@@ -132,9 +132,9 @@ def seal_backups(paths: DataPaths, key: bytes | None, *, old_key: bytes | None =
     for backup in list_backups(paths):
         make_private(backup.path)
         if is_plain(backup.path):
-            reseal_file(backup.path, key=None, new_key_=key)
+            reseal_file(backup.path, key=None, to_key=key)
         elif old_key is not None and opens_with(backup.path, old_key):
-            reseal_file(backup.path, key=old_key, new_key_=key)
+            reseal_file(backup.path, key=old_key, to_key=key)
         elif old_key is not None and not opens_with(backup.path, key):
             left.append(backup.path)
     return left
