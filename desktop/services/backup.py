@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from desktop.app import open_app
-from desktop.at_rest import read_wrapped_audit_key, write_wrapped_audit_key
+from desktop.at_rest import opens_with, read_wrapped_audit_key, write_wrapped_audit_key
 from desktop.backups import backup_problem, create_backup, local_key, restore_backup
 from desktop.db import Database, check_openable
 from desktop.dbfile import last_audit_seq
@@ -72,6 +72,17 @@ def _sealed_audit_key(paths: DataPaths, key: bytes | None) -> str | None:
     return read_wrapped_audit_key(paths.database, key) if paths.database.exists() else None
 
 
+def _restore_under_this_pcs_key(paths: DataPaths, backup_file: Path, backup_key: bytes | None, *,
+                                sound: bool) -> Path | None:
+    """Copy the backup in under this PC's key; the audit key sealed in the current database goes on."""
+    database_key = load_secrets(paths.secrets).database_key if paths.secrets.exists() else None
+    sealed = _sealed_audit_key(paths, database_key) if sound else None
+    aside = restore_backup(paths, backup_file, key=backup_key, database_key=database_key)
+    if sealed is not None and read_wrapped_audit_key(paths.database, database_key) != sealed:
+        write_wrapped_audit_key(paths.database, database_key, sealed)
+    return aside
+
+
 def _secrets_from_recovery_key(paths: DataPaths, backup_file: Path, recovery_key: str,
                                backup_key: bytes | None) -> SiteSecrets:
     """This PC's new secrets: the recovery key's database key and the audit key sealed in the backup."""
@@ -99,19 +110,15 @@ def restore_from(
     done by the system; the old file is always kept aside (with its key file), never deleted.
     """
     backup_key = _backup_key(paths, backup_file, recovery_key)
+    if recovery_key is not None and backup_file.is_file() and not opens_with(backup_file, backup_key):
+        raise UserFacingError("恢复密钥与该备份不符：这份备份不是用该恢复密钥加密的（或已损坏）。"
+                              "请核对恢复密钥或换一份备份。未作任何改动。")
     problem = backup_problem(backup_file, key=backup_key)
-    if problem and recovery_key is not None and backup_file.is_file() and not is_plain(backup_file) \
-            and "密钥" in problem:
-        raise UserFacingError("恢复密钥与该备份不符：这份备份不是用该恢复密钥加密的。请核对恢复密钥或换一份备份。未作任何改动。")
     if problem:
         raise DatabaseCorrupt(f"无法从该备份恢复：{problem}")
     restored_by = _authorise_restore(paths, username, password) if _current_is_usable(paths) else "system"
     if recovery_key is None:
-        database_key = load_secrets(paths.secrets).database_key if paths.secrets.exists() else None
-        sealed = _sealed_audit_key(paths, database_key) if restored_by != "system" else None
-        aside = restore_backup(paths, backup_file, key=backup_key, database_key=database_key)
-        if sealed is not None and read_wrapped_audit_key(paths.database, database_key) != sealed:
-            write_wrapped_audit_key(paths.database, database_key, sealed)  # this PC's audit key goes on
+        aside = _restore_under_this_pcs_key(paths, backup_file, backup_key, sound=restored_by != "system")
     else:
         secrets = _secrets_from_recovery_key(paths, backup_file, recovery_key, backup_key)
         aside = restore_backup(paths, backup_file, key=backup_key, database_key=secrets.database_key)
