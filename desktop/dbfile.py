@@ -15,7 +15,7 @@ from desktop.branch_info import BranchInfo
 from desktop.errors import DatabaseCorrupt, DatabaseTooNew, DiskFull
 from desktop.sqlite_driver import Connection, DatabaseError, OperationalError, connect, export, make_private
 
-BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT_MS = 30_000  # a writer waits out a long write (a 10,000-record package, an import) on a busy PC
 
 # The newest schema this code knows. A test keeps it equal to the Alembic head.
 SCHEMA_HEAD = "0005"

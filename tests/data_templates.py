@@ -16,14 +16,17 @@ from desktop.site_secrets import load_secrets
 from desktop.sqlite_driver import Connection, connect
 
 
-def database_key(database: Path) -> bytes | None:
-    """The key of a data directory's database, read from the key file beside it."""
-    keys = database.parent / SECRETS_FILENAME
+def database_key(database: Path | str) -> bytes | None:
+    """The key of a data directory's database, read from the key file beside it (None: a plain file)."""
+    keys = Path(database).parent / SECRETS_FILENAME
     return load_secrets(keys).database_key if keys.exists() else None
 
 
-def open_database(database: Path, *, isolation_level: None = None, timeout: float = 5.0) -> Connection:
-    """A driver connection (autocommit) to a data directory's database, keyed from the key file beside it."""
+def open_database(database: Path | str, *, isolation_level: None = None, timeout: float = 5.0) -> Connection:
+    """A driver connection (autocommit) to a data directory's database, keyed from the key file beside it.
+
+    A file with no key file beside it (the head hospital's database) opens plain.
+    """
     return connect(database, key=database_key(database), timeout=timeout)
 
 
