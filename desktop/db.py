@@ -63,7 +63,7 @@ def make_engine(path: Path, *, key: bytes | None) -> Engine:
         return sqlite_driver.connect(path, key=key, check_same_thread=False)
 
     engine = create_engine(f"sqlite:///{path}", creator=creator, module=sqlite_driver.driver,
-                           poolclass=QueuePool, pool_size=4, max_overflow=4, future=True)
+                           poolclass=QueuePool, pool_size=4, max_overflow=4, pool_use_lifo=True, future=True)
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
     return engine

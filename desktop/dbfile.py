@@ -15,6 +15,7 @@ from desktop.branch_info import BranchInfo
 from desktop.errors import DatabaseCorrupt, DatabaseTooNew, DiskFull
 from desktop.sqlite_driver import Connection, DatabaseError, OperationalError, connect, export, make_private
 
+CACHE_KIB = 32_768  # decrypted pages kept per connection: a page read again is not decrypted again
 BUSY_TIMEOUT_MS = 30_000  # a writer waits out a long write (a 10,000-record package, an import) on a busy PC
 
 # The newest schema this code knows. A test keeps it equal to the Alembic head.
@@ -29,6 +30,7 @@ def apply_pragmas(connection: Connection) -> None:
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     cursor.close()
 
 
