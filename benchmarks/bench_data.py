@@ -3,13 +3,16 @@
 A cache folder is keyed by the resident count and a digest of the migrations, built in a
 private folder and renamed into place, so two benchmarks building at once never share a
 half-built database. Benchmarks work on private copies; the cache is never written.
+Caches are encrypted (SQLCipher, the key file inside the folder); a folder name ends in
+`-sqlcipher` so a plain cache left by an older version is never opened (that would encrypt it).
+`plain_app` opens a plain copy of a data directory, as databases were before encryption,
+so a benchmark can print what encryption costs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import shutil
-import sqlite3
 import tempfile
 import time
 from contextlib import closing
@@ -27,7 +30,7 @@ def demo_branch(count: int) -> Path:
     from desktop.demo import build_demo
 
     parent = Path(tempfile.gettempdir()) / "township-desk-bench"
-    root = parent / f"followups-{count}-{schema_key()}"
+    root = parent / f"followups-{count}-{schema_key()}-sqlcipher"
     if (root / "complete").exists():
         return root
     parent.mkdir(parents=True, exist_ok=True)
@@ -49,10 +52,30 @@ def demo_branch(count: int) -> Path:
 
 
 def private_copy(source: Path, target: Path) -> Path:
-    """A copy of the cached data directory's database to work on."""
-    from desktop.paths import DB_FILENAME
+    """A copy of the cached data directory's database (and its key file) to work on."""
+    from desktop.paths import DB_FILENAME, SECRETS_FILENAME
+    from desktop.site_secrets import load_secrets
+    from desktop.sqlite_driver import connect
 
     target.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(source / DB_FILENAME)) as src, closing(sqlite3.connect(target / DB_FILENAME)) as dst:
+    shutil.copy2(source / SECRETS_FILENAME, target / SECRETS_FILENAME)
+    key = load_secrets(source / SECRETS_FILENAME).database_key
+    with closing(connect(source / DB_FILENAME, key=key)) as src, closing(connect(target / DB_FILENAME, key=key)) as dst:
         src.backup(dst)
     return target
+
+
+def plain_app(source: Path, target: Path):  # -> App
+    """An app over a plain (unencrypted) copy of `source`'s database, opened as before encryption."""
+    from desktop.app import App
+    from desktop.db import Database
+    from desktop.paths import DB_FILENAME, SECRETS_FILENAME, DataPaths
+    from desktop.site_secrets import SiteSecrets, load_secrets
+    from desktop.sqlite_driver import connect, export
+
+    target.mkdir(parents=True, exist_ok=True)
+    secrets = load_secrets(source / SECRETS_FILENAME)
+    with closing(connect(source / DB_FILENAME, key=secrets.database_key)) as src:
+        export(src, destination=target / DB_FILENAME, key=None)
+    plain = SiteSecrets(database_key=None, audit_key=secrets.audit_key, audit_keyed_from=secrets.audit_keyed_from)
+    return App(paths=DataPaths(target), db=Database(target / DB_FILENAME, plain))

@@ -24,7 +24,7 @@ def demo_directory() -> Path:
     from desktop.app import open_app
     from desktop.demo import build_demo
 
-    folder = Path(tempfile.gettempdir()) / f"township-desk-bench-export-{RESIDENTS}"
+    folder = Path(tempfile.gettempdir()) / f"township-desk-bench-export-{RESIDENTS}-sqlcipher"  # never an older plain one
     if not (folder / "ready").exists():
         shutil.rmtree(folder, ignore_errors=True)
         app = open_app(folder)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -25,11 +24,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from desktop import sqlite_driver
 from desktop.app import open_app
+from desktop.backups import local_key
 from desktop.dbfile import open_sqlite
 from desktop.demo import build_demo
 from desktop.models import Account
-from desktop.paths import DB_FILENAME
+from desktop.paths import DB_FILENAME, DataPaths
 from desktop.services.auth import actor_of
 from desktop.services.permissions import Actor
 from desktop.services.resident_query import search
@@ -66,7 +67,7 @@ def data_dir(count: int) -> Path:
     """The cached demo data directory for `count` residents (and this schema), built on first use."""
     migrations = Path(__file__).resolve().parents[1] / "desktop" / "migrations" / "versions"
     schema = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(migrations.glob("*.py")))).hexdigest()[:10]
-    root = Path(tempfile.gettempdir()) / "township-desk-bench" / f"residents-{count}-{schema}"
+    root = Path(tempfile.gettempdir()) / "township-desk-bench" / f"residents-{count}-{schema}-sqlcipher"
     marker = root / "complete"
     if not marker.exists():
         print(f"building a demo branch with {count} residents in {root} (once) ...", flush=True)
@@ -88,8 +89,8 @@ def actor_named(app, username: str) -> Actor:
 
 def sample_queries(path: Path, actor: Actor, rng: random.Random) -> list[tuple[str, str]]:
     """(kind, text) pairs drawn from residents the actor may see."""
-    connection = open_sqlite(path)
-    connection.row_factory = sqlite3.Row
+    connection = open_sqlite(path, key=local_key(DataPaths(path.parent)))
+    connection.row_factory = sqlite_driver.driver.Row
     where = f"WHERE village_id IN ({','.join(map(str, sorted(actor.village_ids)))})" if actor.is_village_bound else ""
     rows = connection.execute(f"SELECT * FROM resident {where} ORDER BY id").fetchall()
     connection.close()
@@ -118,7 +119,7 @@ def raw_lookup(connection, actor: Actor, kind: str, text: str) -> list:
 
 def cold_lookup(path: Path, actor: Actor, kind: str, text: str) -> None:
     """The raw lookup on a connection opened for it, as the app opens one per operation."""
-    connection = open_sqlite(path)
+    connection = open_sqlite(path, key=local_key(DataPaths(path.parent)))
     try:
         raw_lookup(connection, actor, kind, text)
     finally:
@@ -144,7 +145,7 @@ def run_actor(app, path: Path, username: str) -> bool:
     app_ms: dict[str, list[float]] = {kind: [] for kind in KINDS}
     cold_ms: dict[str, list[float]] = {kind: [] for kind in KINDS}
     warm_ms: dict[str, list[float]] = {kind: [] for kind in KINDS}
-    warm = open_sqlite(path)
+    warm = open_sqlite(path, key=local_key(DataPaths(path.parent)))
     for kind, text in queries:
         app_ms[kind].append(timed(lambda q=text: search(app.db, actor, q, limit=LIMIT)))
         cold_ms[kind].append(timed(lambda k=kind, q=text: cold_lookup(path, actor, k, q)))

@@ -10,12 +10,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.at_rest import acknowledge_recovery_key, prepare_secrets, seal_backups, store_wrapped_audit_key
 from desktop.backups import create_backup
 from desktop.branch_info import BranchInfo
 from desktop.db import SCHEMA_HEAD, Database, check_openable, read_branch, upgrade_to_head
-from desktop.dbfile import last_audit_seq
 from desktop.paths import DataPaths
-from desktop.site_secrets import SiteSecrets, load_secrets, new_key, save_secrets
+from desktop.site_secrets import SiteSecrets
 
 log = logging.getLogger("township_desk")
 
@@ -30,27 +30,32 @@ class App:
     @property
     def branch(self) -> BranchInfo | None:
         """The branch of this data directory, or None before setup (read from the file, below the services)."""
-        return read_branch(self.paths.database)
+        return read_branch(self.paths.database, key=self.db.secrets.database_key)
 
     def is_set_up(self) -> bool:
         return self.branch is not None
+
+    @property
+    def pending_recovery_key(self) -> str | None:
+        """The recovery key while it has not yet been shown to the admin (setup, upgrade, rotation)."""
+        return self.db.secrets.pending_recovery_key
+
+    def recovery_key_shown(self) -> None:
+        """The admin has the recovery key now: it is no longer kept on this PC."""
+        if self.db.secrets.pending_recovery_key is not None:
+            self.db.replace_secrets(acknowledge_recovery_key(self.paths, self.db.secrets))
 
     def close(self) -> None:
         self.db.dispose()
 
 
 def site_secrets(paths: DataPaths) -> SiteSecrets:
-    """The data directory's secrets, created with the directory.
+    """The data directory's secrets, created with the directory (see desktop/at_rest.py).
 
-    A database written before secrets existed gets an audit key that chains the entries after
-    its last one; the entries before stay verifiable with the plain hash they were written with.
+    A database written before secrets existed is encrypted in place, and gets an audit key that
+    chains the entries after its last one; the entries before stay verifiable with the plain hash.
     """
-    if paths.secrets.exists():
-        return load_secrets(paths.secrets)
-    keyed_from = last_audit_seq(paths.database) + 1 if paths.database.exists() else 1
-    created = SiteSecrets(database_key=None, audit_key=new_key(), audit_keyed_from=keyed_from)
-    save_secrets(paths.secrets, created)
-    return created
+    return prepare_secrets(paths)
 
 
 def open_app(data_dir: Path) -> App:
@@ -61,11 +66,15 @@ def open_app(data_dir: Path) -> App:
     """
     paths = DataPaths(data_dir)
     paths.ensure()
-    revision = check_openable(paths.database) if paths.database.exists() else None
+    secrets = site_secrets(paths)
+    key = secrets.database_key
+    revision = check_openable(paths.database, key=key) if paths.database.exists() else None
     if revision is not None and revision != SCHEMA_HEAD:
-        backup = create_backup(paths, reason="before-upgrade")
+        backup = create_backup(paths, reason="before-upgrade", key=key)
         log.info("backed up %s before upgrading from %s: %s", paths.database, revision, backup)
-    db = Database(paths.database, site_secrets(paths))
+    db = Database(paths.database, secrets)
     if revision != SCHEMA_HEAD:
         upgrade_to_head(db)
+    store_wrapped_audit_key(paths.database, secrets)
+    seal_backups(paths, key)
     return App(paths=paths, db=db)

@@ -57,7 +57,7 @@ class DataPaths:
 
     def ensure(self) -> None:
         for folder in (self.root, self.backups, self.logs):
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def resources_dir() -> Path:

@@ -27,12 +27,15 @@ class SiteSecrets:
 
     `database_key` is SQLCipher's raw key (None for a plain file still to be encrypted);
     `audit_key` keys the audit chain's HMAC; entries before `audit_keyed_from` were chained
-    with plain SHA-256 by an older version and stay verifiable as such.
+    with plain SHA-256 by an older version and stay verifiable as such. `pending_recovery_key` is
+    the recovery key until it has been shown to the admin (setup, upgrade, an interrupted rotation),
+    kept only here, never in the database or a backup.
     """
 
     database_key: bytes | None
     audit_key: bytes
     audit_keyed_from: int = 1
+    pending_recovery_key: str | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -40,6 +43,7 @@ class SiteSecrets:
             "database_key": self.database_key.hex() if self.database_key else None,
             "audit_key": self.audit_key.hex(),
             "audit_keyed_from": self.audit_keyed_from,
+            "pending_recovery_key": self.pending_recovery_key,
         }
 
     @classmethod
@@ -49,6 +53,7 @@ class SiteSecrets:
             database_key=bytes.fromhex(str(database_key)) if database_key else None,
             audit_key=bytes.fromhex(str(value["audit_key"])),
             audit_keyed_from=int(value.get("audit_keyed_from", 1)),  # type: ignore[arg-type]
+            pending_recovery_key=str(value["pending_recovery_key"]) if value.get("pending_recovery_key") else None,
         )
 
 

@@ -1,21 +1,43 @@
-"""Data directories for tests: databases built once per session, copied (SQLite backup API) per test."""
+"""Data directories for tests: databases built once per session, copied (backup API, same key) per test.
+
+A database is encrypted under its data directory's key file, so a copy takes the key file along.
+"""
 
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
 
 from desktop.app import App, open_app
 from desktop.paths import AUDIT_ANCHOR_FILENAME, DB_FILENAME, SECRETS_FILENAME
+from desktop.site_secrets import load_secrets
+from desktop.sqlite_driver import Connection, connect
+
+
+def database_key(database: Path | str) -> bytes | None:
+    """The key of a data directory's database, read from the key file beside it (None: a plain file)."""
+    keys = Path(database).parent / SECRETS_FILENAME
+    return load_secrets(keys).database_key if keys.exists() else None
+
+
+def open_database(database: Path | str, *, isolation_level: None = None, timeout: float = 5.0) -> Connection:
+    """A driver connection (autocommit) to a data directory's database, keyed from the key file beside it.
+
+    A file with no key file beside it (the head hospital's database) opens plain.
+    """
+    return connect(database, key=database_key(database), timeout=timeout)
 
 
 def copy_database(source: Path, target: Path) -> Path:
-    """Copy a closed database with the SQLite backup API."""
+    """Copy a closed database (and its key file) with the backup API."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+    keys = source.parent / SECRETS_FILENAME
+    if keys.exists():
+        shutil.copy2(keys, target.parent / SECRETS_FILENAME)
+    key = database_key(source)
+    with closing(connect(source, key=key)) as src, closing(connect(target, key=key)) as dst:
         src.backup(dst)
     return target
 
@@ -34,6 +56,7 @@ def build_template(root: Path, build: Callable[[App], object]) -> Path:
     app = open_app(root)
     try:
         build(app)
+        app.recovery_key_shown()  # as the wizard or `init` would have
     finally:
         app.close()
     return root / DB_FILENAME

@@ -24,10 +24,31 @@ def open_data(args: argparse.Namespace):  # -> App, imported lazily to keep `--h
     """Open the data directory named by `--data-dir` (or the default), with logging configured."""
     from desktop.app import open_app
     from desktop.logs import configure_logging
+    from desktop.sqlite_driver import is_plain
 
     data_dir = resolve_data_dir(args.data_dir)
     configure_logging(DataPaths(data_dir), verbose=args.verbose)
-    return open_app(data_dir)
+    was_plain = is_plain(DataPaths(data_dir).database)
+    app = open_app(data_dir)
+    if was_plain and app.pending_recovery_key:
+        say("数据库已加密（加密前已做校验备份，备份也已加密）。")
+        show_recovery_key(app, keep=True)
+    return app
+
+
+def show_recovery_key(app, *, keep: bool = False) -> None:  # app: App
+    """Print a recovery key not yet shown, with the sentence to write it down; forget it unless `keep`.
+
+    After an upgrade the key is kept until an admin has seen it in the window too: whoever ran
+    the upgrading command may not be the admin.
+    """
+    from desktop.recovery_key import write_down_text
+
+    if app.pending_recovery_key is None:
+        return
+    say(write_down_text(app.pending_recovery_key))
+    if not keep:
+        app.recovery_key_shown()
 
 
 def authenticate(app, username: str | None):  # -> Actor

@@ -9,7 +9,16 @@ import sys
 from pathlib import Path
 
 from desktop.cli.registry import command
-from desktop.cli.session import EXIT_FAILED, EXIT_OK, PASSWORD_ENV, authenticate, open_data, say, suggest_restore
+from desktop.cli.session import (
+    EXIT_FAILED,
+    EXIT_OK,
+    PASSWORD_ENV,
+    authenticate,
+    open_data,
+    say,
+    show_recovery_key,
+    suggest_restore,
+)
 from desktop.errors import UserFacingError, ValidationError
 from desktop.paths import DataPaths, resolve_data_dir
 
@@ -54,6 +63,8 @@ def _add_restore(commands) -> None:
     restore = commands.add_parser("restore", help="从备份恢复（先校验备份，原数据库另存）")
     restore.add_argument("file", help="备份文件")
     restore.add_argument("--user", help="系统管理员用户名（当前数据库完好时必需）")
+    restore.add_argument("--recovery-key", metavar="KEY",
+                         help="恢复密钥（在另一台电脑上恢复，或本机密钥文件丢失时）：8 组 6 位数字")
 
 
 def _add_audit(commands) -> None:
@@ -114,6 +125,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     branch = setup_branch(app.db, setup)
     say(f"已设置分院：{branch.name}（{branch.record_prefix}），数据目录 {app.paths.root}")
     say(f"管理员 {args.admin} 首次登录时须修改初始密码。")
+    show_recovery_key(app)
     return EXIT_OK
 
 
@@ -132,20 +144,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if result.residents_added:
         say(f"新增演示居民 {result.residents_added} 人")
     say(result.sign_in_text())
+    show_recovery_key(app)
     return EXIT_OK
 
 
 @command("check", add_parser=_add_check, rank=SYSTEM_RANK + 3)
 def cmd_check(args: argparse.Namespace) -> int:
     """A full integrity check of the database."""
+    from desktop.backups import local_key
     from desktop.db import check_openable, run_check
 
     paths = DataPaths(resolve_data_dir(args.data_dir))
     if not paths.database.exists():
         say(f"数据目录中没有数据库：{paths.database}")
         return EXIT_FAILED
-    revision = check_openable(paths.database)
-    problems = run_check(paths.database, full=True)
+    key = local_key(paths)
+    revision = check_openable(paths.database, key=key)
+    problems = run_check(paths.database, key=key, full=True)
     if problems:
         say("数据库完整性检查未通过：")
         for problem in problems[:20]:
@@ -179,7 +194,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     paths = DataPaths(resolve_data_dir(args.data_dir))
     aside, restored_by = restore_from(paths, Path(args.file).resolve(), username=args.user,
-                                      password=os.environ.get(PASSWORD_ENV))
+                                      password=os.environ.get(PASSWORD_ENV), recovery_key=args.recovery_key)
     if aside is not None:
         say(f"原数据库已另存为：{aside}")
     say(f"已从备份恢复：{args.file}（操作人 {restored_by}）")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import sqlite3
 import threading
 from contextlib import closing
 from dataclasses import asdict, dataclass
@@ -26,6 +25,7 @@ from typing import Any
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
+from desktop import sqlite_driver
 from desktop.clock import now
 from desktop.dbfile import open_sqlite
 from desktop.models import AuditEntry, Branch
@@ -187,7 +187,7 @@ def _anchor_before_commit(session: Session) -> None:
         return
     try:
         pending.anchor = _next_anchor(session, pending)
-    except (OSError, sqlite3.Error) as error:
+    except (OSError, sqlite_driver.Error) as error:
         log.warning("audit anchor not prepared: %s", error)
 
 
@@ -224,9 +224,9 @@ def latest_anchor(session: Session, *, site: str, keyed_from: int) -> Anchor | N
                   at=now().isoformat(timespec="seconds"))
 
 
-def _newest_entry(path: Path) -> AuditEntry | None:
-    with closing(open_sqlite(path, readonly=True)) as connection:
-        connection.row_factory = sqlite3.Row
+def _newest_entry(path: Path, key: bytes | None) -> AuditEntry | None:
+    with closing(open_sqlite(path, key=key, readonly=True)) as connection:
+        connection.row_factory = sqlite_driver.Row
         row = connection.execute("SELECT * FROM audit_entry ORDER BY seq DESC LIMIT 1").fetchone()
     if row is None:
         return None
@@ -239,8 +239,8 @@ def _newest_entry(path: Path) -> AuditEntry | None:
 def backup_anchor(path: Path, secrets: SiteSecrets) -> Anchor | None:
     """A backup's newest entry as an anchor, when it is keyed and its hash holds under this site's key."""
     try:
-        entry = _newest_entry(path)
-    except (sqlite3.Error, OSError, ValueError, TypeError):
+        entry = _newest_entry(path, secrets.database_key)
+    except (sqlite_driver.Error, OSError, ValueError, TypeError):
         return None
     if entry is None or entry.seq < secrets.audit_keyed_from or not hash_matches(entry, secrets):
         return None

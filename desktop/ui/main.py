@@ -1,9 +1,10 @@
 """Starting the window: application, theme, database, first-run setup, sign-in, main window.
 
-The sign-in window is shown as soon as the file has been checked with plain sqlite3; the
+The sign-in window is shown as soon as the file has been checked with the keyed driver; the
 ORM is imported and the database opened on the database thread while the person types.
-A first run or a schema upgrade takes the slower path: the backup, the migration and the demo
-build run on the database thread too, behind a progress window, before sign-in.
+A first run, a schema upgrade or a plain file to encrypt takes the slower path: the backup, the
+encryption, the migration and the demo build run on the database thread too, behind a progress
+window, before sign-in. A recovery key not yet shown is shown once to the first admin who signs in.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
 from desktop import APP_NAME, APP_TITLE
+from desktop.at_rest import finish_rotation
 from desktop.branch_info import BranchInfo
 from desktop.dbfile import SCHEMA_HEAD, check_openable, read_branch
 from desktop.errors import DatabaseProblem
 from desktop.logs import configure_logging
 from desktop.paths import DataPaths
+from desktop.site_secrets import SecretsUnreadable, load_secrets
+from desktop.sqlite_driver import KeyRejected, is_plain
 from desktop.ui.errors import install_excepthook
 from desktop.ui.tasks import TaskManager
 from desktop.ui.theme import apply_theme, configure_high_dpi, install_chinese_translations
@@ -55,7 +59,14 @@ def probe(paths: DataPaths) -> tuple[str | None, BranchInfo | None]:
     """(schema revision, branch) of the data directory's file; raises if it cannot be used."""
     if not paths.database.exists():
         return None, None
-    return check_openable(paths.database), read_branch(paths.database)
+    if is_plain(paths.database):
+        return check_openable(paths.database, key=None), read_branch(paths.database, key=None)
+    try:
+        finish_rotation(paths)
+        key = load_secrets(paths.secrets).database_key
+    except SecretsUnreadable as error:
+        raise KeyRejected(error.message, details=error.details) from error
+    return check_openable(paths.database, key=key), read_branch(paths.database, key=key)
 
 
 def probe_or_recover(paths: DataPaths) -> tuple[str | None, BranchInfo | None] | None:
@@ -137,6 +148,7 @@ class Shell:
 
     def _enter(self, branch: BranchInfo, result: SignIn) -> bool:
         from desktop.backups import daily_backup
+        from desktop.services.permissions import Role
         from desktop.ui.context import ChangeBus, UiContext
         from desktop.ui.main_window import MainWindow, show_sized_to_screen
         from desktop.ui.sign_in import ChangePasswordDialog
@@ -149,7 +161,12 @@ class Shell:
         self.window = MainWindow(ctx)
         self.window.signed_out.connect(lambda: self._after_sign_out(branch))
         show_sized_to_screen(self.window)
-        self.tasks.run_db(lambda: daily_backup(self.paths), parent=self.window)
+        key = self.app.db.secrets.database_key
+        self.tasks.run_db(lambda: daily_backup(self.paths, key=key), parent=self.window)
+        if self.app.pending_recovery_key and result.actor.role == Role.ADMIN:
+            from desktop.ui.recovery import show_pending_recovery_key
+
+            show_pending_recovery_key(self.app, self.tasks, self.window)
         return True
 
     def _after_sign_out(self, branch: BranchInfo) -> None:
@@ -179,7 +196,7 @@ def first_run(shell: Shell, *, demo_if_empty: bool) -> tuple[BranchInfo, str] | 
         return tasks.run_db_and_wait(lambda: app.branch, label=None), result.sign_in_text()
     from desktop.ui.setup_wizard import SetupWizard
 
-    wizard = SetupWizard(app.db, tasks)
+    wizard = SetupWizard(app.db, tasks, recovery_key_shown=app.recovery_key_shown)
     if wizard.exec() != QDialog.DialogCode.Accepted:
         return None
     branch = tasks.run_db_and_wait(lambda: app.branch, label=None)
@@ -199,7 +216,7 @@ def run_gui(*, data_dir: Path, demo_if_empty: bool = False, verbose: bool = Fals
     shell = Shell(paths, tasks)
     try:
         hint = ""
-        if branch is None or revision != SCHEMA_HEAD:
+        if branch is None or revision != SCHEMA_HEAD or is_plain(paths.database):
             started = first_run(shell, demo_if_empty=demo_if_empty)
             if started is None:
                 return 0

@@ -6,8 +6,10 @@ from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
 
+from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -31,6 +33,7 @@ from desktop.rules.codes import county_code_problem, normalise_code, township_co
 from desktop.services.branch import BranchInfo, BranchSetup, VillageInput, setup_branch, validate_village
 from desktop.ui.errors import show_error
 from desktop.ui.forms import FieldErrors
+from desktop.ui.recovery import print_recovery_key
 from desktop.ui.sign_in import POLICY_HINT
 from desktop.ui.tasks import TaskManager
 
@@ -181,15 +184,68 @@ class AdminPage(QWizardPage):
         wizard: SetupWizard = self.wizard()  # type: ignore[assignment]
         return wizard.finish_setup()
 
+    def nextId(self) -> int:  # noqa: N802 - Qt override
+        wizard: SetupWizard = self.wizard()  # type: ignore[assignment]
+        return SetupWizard.RECOVERY_KEY if wizard.db.secrets.pending_recovery_key else -1
+
+
+class RecoveryKeyPage(QWizardPage):
+    """The recovery key, shown once: copy or write it down, and say so before finishing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("恢复密钥（请抄写或打印并妥善保管）")
+        self.setSubTitle("数据库和备份已加密。本机密钥文件丢失、重装系统或换电脑时，只有用恢复密钥才能打开备份。"
+                         "恢复密钥只显示这一次，不要存放在本电脑上。")
+        layout = QVBoxLayout(self)
+        self.key = QLineEdit()
+        self.key.setReadOnly(True)
+        font = QFont(self.key.font())
+        font.setPointSize(font.pointSize() + 2)
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        self.key.setFont(font)
+        copy = QPushButton("复制恢复密钥")
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.key.text()))
+        self.print_button = QPushButton("打印…")
+        self.print_button.clicked.connect(self.print_key)
+        layout.addWidget(self.key)
+        row = QHBoxLayout()
+        row.addWidget(copy)
+        row.addWidget(self.print_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        hint = QLabel("请把这 8 组数字抄写在纸上（或打印），交院长或管理员锁柜保管。"
+                      "恢复命令：township-desk restore 备份文件 --recovery-key 恢复密钥")
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        self.written_down = QCheckBox("我已抄写（或打印）并妥善保管恢复密钥")
+        self.written_down.toggled.connect(self.completeChanged)
+        layout.addWidget(self.written_down)
+        layout.addStretch(1)
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt override
+        wizard: SetupWizard = self.wizard()  # type: ignore[assignment]
+        self.key.setText(wizard.db.secrets.pending_recovery_key or "")
+        self.key.setCursorPosition(0)
+
+    def print_key(self) -> None:
+        wizard: SetupWizard = self.wizard()  # type: ignore[assignment]
+        print_recovery_key(self, self.key.text(), wizard.branch.name if wizard.branch else "")
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt override
+        return self.written_down.isChecked()
+
 
 class SetupWizard(QWizard):
     """Creates the branch. `branch` (and for a demo `demo`) are set once it succeeded."""
 
-    CHOICE, BRANCH, VILLAGES, ADMIN = range(4)
+    CHOICE, BRANCH, VILLAGES, ADMIN, RECOVERY_KEY = range(5)
 
-    def __init__(self, db: Database, tasks: TaskManager, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database, tasks: TaskManager, parent: QWidget | None = None,
+                 recovery_key_shown: Callable[[], None] | None = None) -> None:
         super().__init__(parent)
         self.db, self.tasks = db, tasks
+        self.recovery_key_shown = recovery_key_shown
         self.branch: BranchInfo | None = None
         self.demo: DemoResult | None = None
         self.setWindowTitle(f"{APP_TITLE} — 初始设置")
@@ -197,9 +253,13 @@ class SetupWizard(QWizard):
         self.setMinimumSize(640, 460)
         self.choice, self.branch_page = ChoicePage(), BranchPage()
         self.villages_page, self.admin_page = VillagesPage(), AdminPage()
-        for page_id, page in enumerate((self.choice, self.branch_page, self.villages_page, self.admin_page)):
+        self.recovery_page = RecoveryKeyPage()
+        self.admin_page.setCommitPage(True)  # the branch exists once this page is left: no way back
+        pages = (self.choice, self.branch_page, self.villages_page, self.admin_page, self.recovery_page)
+        for page_id, page in enumerate(pages):
             self.setPage(page_id, page)
         for button, text in ((QWizard.WizardButton.NextButton, "下一步 >"), (QWizard.WizardButton.BackButton, "< 上一步"),
+                             (QWizard.WizardButton.CommitButton, "下一步 >"),
                              (QWizard.WizardButton.FinishButton, "完成"), (QWizard.WizardButton.CancelButton, "取消")):
             self.setButtonText(button, text)
 
@@ -242,6 +302,8 @@ class SetupWizard(QWizard):
             except UserFacingError as error:
                 show_error(self, error)
                 return
+        if self.currentId() == self.RECOVERY_KEY and self.recovery_key_shown is not None:
+            self.tasks.run_db_and_wait(self.recovery_key_shown, label=None, parent=self)
         super().accept()
 
     def _wait(self, work: Callable[[], T]) -> T:

@@ -1,8 +1,8 @@
 """Editing a closed data directory's database the way an intruder with the folder would: the sqlite3 shell.
 
-Every test that tampers with the file goes through `edit_with_sqlite3_shell`, so how the file is
-opened (a plain file today; decrypted to a plain copy and encrypted back once the database is
-encrypted) is decided here and nowhere else.
+Every test that tampers with the file goes through `edit_with_sqlite3_shell`: the encrypted
+database goes out to a plain copy under the key (as an intruder who read the key file would),
+the shell edits the copy, and the copy goes back under the same key.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from data_templates import database_key
+from encryption_support import encrypt_into, plain_copy
 
 from desktop.paths import DataPaths
 from desktop.services.audit_chain import canonical_json
@@ -28,9 +30,15 @@ DROP_TRIGGERS = "DROP TRIGGER audit_entry_no_update;\nDROP TRIGGER audit_entry_n
 def edit_with_sqlite3_shell(paths: DataPaths, sql: str, *, json_output: bool = False) -> str:
     """Run `sql` on the data directory's database in the real sqlite3 shell; its output (JSON rows if asked)."""
     assert SQLITE3 is not None
-    command = [SQLITE3, "-bail", *(["-json"] if json_output else []), str(paths.database)]
-    result = subprocess.run(command, input=sql, capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode == 0, result.stderr
+    key = database_key(paths.database)
+    plain = plain_copy(paths.database, key, paths.root / "intruder-plain.sqlite")
+    try:
+        command = [SQLITE3, "-bail", *(["-json"] if json_output else []), str(plain)]
+        result = subprocess.run(command, input=sql, capture_output=True, text=True, timeout=60, check=False)
+        assert result.returncode == 0, result.stderr
+        encrypt_into(plain, key, paths.database)
+    finally:
+        plain.unlink(missing_ok=True)
     return result.stdout
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -16,9 +15,11 @@ from pathlib import Path
 
 import pytest
 from core_support import DEMO_PASSWORD, actor_for, person
+from data_templates import open_database
 from sqlalchemy import select
 
 import desktop
+from desktop import sqlite_driver
 from desktop.app import App
 from desktop.errors import PermissionDenied, UserFacingError
 from desktop.models import AuditEntry, Resident
@@ -40,9 +41,9 @@ from desktop.services.households import start_household
 from desktop.services.resident_query import get_resident
 from desktop.services.residents import create_resident
 from desktop.services.settings import set_idle_lock_minutes
-from township_wire.types import type_label
 from desktop.transfer.indicators_export import IndicatorsExport
 from desktop.transfer.resident_export import ResidentExport
+from township_wire.types import type_label
 
 PACKAGE_ROOT = Path(desktop.__file__).resolve().parent
 
@@ -72,29 +73,29 @@ def chained(demo_app: App) -> App:
 
 
 @contextmanager
-def _tamper(app: App) -> Iterator[sqlite3.Connection]:
+def _tamper(app: App) -> Iterator[sqlite_driver.Connection]:
     """A raw connection to the file with the append-only triggers dropped."""
-    with closing(sqlite3.connect(app.db.path, isolation_level=None)) as connection:
+    with closing(open_database(app.db.path, isolation_level=None)) as connection:
         connection.execute("DROP TRIGGER audit_entry_no_update")
         connection.execute("DROP TRIGGER audit_entry_no_delete")
         yield connection
 
 
-def _row(connection: sqlite3.Connection, seq: int) -> dict[str, object]:
-    connection.row_factory = sqlite3.Row
+def _row(connection: sqlite_driver.Connection, seq: int) -> dict[str, object]:
+    connection.row_factory = sqlite_driver.driver.Row
     row = connection.execute("SELECT * FROM audit_entry WHERE seq = ?", (seq,)).fetchone()
     connection.row_factory = None
     return dict(row)
 
 
-def _insert(connection: sqlite3.Connection, row: dict[str, object]) -> None:
+def _insert(connection: sqlite_driver.Connection, row: dict[str, object]) -> None:
     names = ", ".join(row)
     marks = ", ".join("?" * len(row))
     connection.execute(f"INSERT INTO audit_entry ({names}) VALUES ({marks})", tuple(row.values()))
 
 
 def _forged(
-    connection: sqlite3.Connection, seq: int, *, prev_hash: str, well_made: bool, key: bytes | None = None
+    connection: sqlite_driver.Connection, seq: int, *, prev_hash: str, well_made: bool, key: bytes | None = None
 ) -> dict[str, object]:
     """A made-up entry; a well-made one carries the hash the algorithm would give it (even with the key)."""
     row = _row(connection, 1) | {"seq": seq, "summary": "伪造：删除了某居民档案", "actor": "admin",
@@ -120,10 +121,10 @@ def test_an_untouched_chain_verifies(chained: App) -> None:
 
 
 def test_the_triggers_refuse_update_and_delete(chained: App) -> None:
-    with closing(sqlite3.connect(chained.db.path, isolation_level=None)) as connection:
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with closing(open_database(chained.db.path, isolation_level=None)) as connection:
+        with pytest.raises(sqlite_driver.DatabaseError, match="append-only"):
             connection.execute("UPDATE audit_entry SET summary = 'x' WHERE seq = 3")
-        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        with pytest.raises(sqlite_driver.DatabaseError, match="append-only"):
             connection.execute("DELETE FROM audit_entry WHERE seq = 3")
     assert verify_chain(chained.db).intact
     assert len(_entries(chained)) == 8
@@ -166,7 +167,7 @@ def test_a_deleted_and_renumbered_middle_entry_is_found(chained: App) -> None:
     assert verify_chain(chained.db).first_bad_seq == 4
 
 
-def _renumber_from(connection: sqlite3.Connection, seq: int) -> None:
+def _renumber_from(connection: sqlite_driver.Connection, seq: int) -> None:
     connection.execute("UPDATE audit_entry SET seq = -(seq + 1) WHERE seq >= ?", (seq,))
     connection.execute("UPDATE audit_entry SET seq = -seq WHERE seq < 0")
 
@@ -319,7 +320,7 @@ def test_an_unknown_action_reads_as_other_actions(demo_app: App) -> None:
     with demo_app.db.write() as session:
         entry = audit.record(session, "admin", Action.VIEW, entity_type="nothing_known")
         entry_seq = entry.seq
-    with closing(sqlite3.connect(demo_app.db.path, isolation_level=None)) as connection:
+    with closing(open_database(demo_app.db.path, isolation_level=None)) as connection:
         connection.execute("DROP TRIGGER audit_entry_no_update")
         connection.execute("UPDATE audit_entry SET action = 'teleport' WHERE seq = ?", (entry_seq,))
     (row,) = [r for r in audit.list_entries(demo_app.db, actor_for(demo_app.db, "admin")) if r.seq == entry_seq]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -41,8 +42,9 @@ def _fake_backup(app: App, at: datetime, reason: str) -> Path:
 def test_create_backup_is_a_verified_copy_listed_newest_first(demo_app: App) -> None:
     first = create_backup(demo_app.paths, reason="daily")
     second = create_backup(demo_app.paths, reason="manual")
-    assert first != second and run_check(second, full=True) == []
-    assert stored_revision(second) == SCHEMA_HEAD
+    key = demo_app.db.secrets.database_key
+    assert first != second and run_check(second, key=key, full=True) == []
+    assert stored_revision(second, key=key) == SCHEMA_HEAD
     listed = list_backups(demo_app.paths)
     assert {b.path for b in listed} == {first, second}
     assert {b.reason for b in listed} == {"daily", "manual"} and all(b.size > 0 for b in listed)
@@ -54,16 +56,18 @@ def test_create_backup_is_a_verified_copy_listed_newest_first(demo_app: App) -> 
 def test_a_backup_holds_what_was_committed(demo_app: App, tmp_path: Path) -> None:
     add_village(demo_app.db, actor_for(demo_app.db, "admin"), VillageInput("113", "新村"))
     copy = create_backup(demo_app.paths, out=tmp_path / "copy.sqlite")
-    restored = open_app(_dir_with(copy, tmp_path / "other"))
+    restored = open_app(_dir_with(copy, tmp_path / "other", keys=demo_app.paths.secrets))
     try:
         assert _villages(restored) == 14
     finally:
         restored.close()
 
 
-def _dir_with(backup: Path, root: Path) -> Path:
+def _dir_with(backup: Path, root: Path, *, keys: Path) -> Path:
+    """A data directory holding the backup, with the key file of the directory it was made in."""
     root.mkdir(parents=True)
     (root / "township-desk.sqlite").write_bytes(backup.read_bytes())
+    shutil.copy2(keys, root / "township-desk.keys")
     return root
 
 
@@ -80,14 +84,15 @@ def test_only_automatic_backups_are_pruned(demo_app: App) -> None:
 
 
 def test_backup_problem_explains_what_is_wrong(demo_app: App, tmp_path: Path) -> None:
-    assert backup_problem(tmp_path / "missing.sqlite").startswith("找不到备份文件")
+    key = demo_app.db.secrets.database_key
+    assert backup_problem(tmp_path / "missing.sqlite", key=key).startswith("找不到备份文件")
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"not a database" * 500)
-    assert backup_problem(junk).startswith("备份文件已损坏")
+    assert backup_problem(junk, key=key).startswith("备份文件已损坏")
     good = create_backup(demo_app.paths)
-    assert backup_problem(good) is None
+    assert backup_problem(good, key=key) is None
     corrupt_middle(good)
-    assert backup_problem(good) is not None
+    assert backup_problem(good, key=key) is not None
     assert newest_good_backup(demo_app.paths) is None
 
 

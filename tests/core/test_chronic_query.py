@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import replace
 from datetime import date
 
 import pytest
 from core_support import actor_for, person
+from data_templates import open_database
 
 from desktop.app import App
 from desktop.errors import PermissionDenied, ValidationError
@@ -63,7 +63,7 @@ def test_village_doctor_of_another_village_is_refused(registry_app: App) -> None
 
 
 def _stored(app: App) -> list[tuple]:
-    connection = sqlite3.connect(app.paths.database)
+    connection = open_database(app.paths.database)
     try:
         return connection.execute("SELECT sbp, referral_reason, referral_to, adverse_reaction_note, emergency_reasons "
                                   "FROM followup_visit").fetchall()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from contextlib import closing
@@ -12,13 +11,14 @@ from pathlib import Path
 
 import pytest
 from core_support import ADMIN_PASSWORD, DEMO_PASSWORD, actor_for, corrupt_middle, data_dir_with
+from data_templates import database_key, open_database
 from sqlalchemy import select
 
-from desktop.dbfile import SCHEMA_HEAD
 from desktop.app import open_app
 from desktop.backups import list_backups
 from desktop.cli import PASSWORD_ENV, main
 from desktop.db import run_check
+from desktop.dbfile import SCHEMA_HEAD
 from desktop.models import AuditEntry
 from desktop.paths import DB_FILENAME, DataPaths
 from desktop.services.audit import Action, verify_chain
@@ -163,7 +163,7 @@ def test_check_fails_on_broken_foreign_keys_and_suggests_a_backup(
     cli, demo_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert _backup(cli, demo_dir, monkeypatch)[0] == 0
-    with closing(sqlite3.connect(demo_dir / DB_FILENAME, isolation_level=None)) as connection:
+    with closing(open_database(demo_dir / DB_FILENAME, isolation_level=None)) as connection:
         connection.execute("PRAGMA foreign_keys = OFF")
         connection.execute("UPDATE staff SET clinic_id = 9999 WHERE clinic_id IS NOT NULL")
     code, out, err = cli("--data-dir", demo_dir, "check")  # quick_check passes; integrity_check does not
@@ -205,7 +205,7 @@ def test_backup_then_restore_needs_an_admin_when_the_database_is_sound(
     out_file = tmp_path / "usb" / "copy.sqlite"
     code, out, _ = _backup(cli, demo_dir, monkeypatch, "--out", out_file)
     assert code == 0 and str(out_file) in out
-    assert run_check(out_file, full=True) == []
+    assert run_check(out_file, key=database_key(demo_dir / DB_FILENAME), full=True) == []
     _add_village(demo_dir, "113")
     assert "113" in _village_codes(demo_dir)
 
@@ -300,7 +300,7 @@ def test_audit_verify_finds_tampering(cli, demo_dir: Path) -> None:
     code, out, _ = cli("--data-dir", demo_dir, "audit", "verify")
     assert code == 0 and "审计日志完整：共 2 条" in out
 
-    with closing(sqlite3.connect(demo_dir / DB_FILENAME, isolation_level=None)) as connection:
+    with closing(open_database(demo_dir / DB_FILENAME, isolation_level=None)) as connection:
         connection.execute("DROP TRIGGER audit_entry_no_update")
         connection.execute("UPDATE audit_entry SET summary = '什么也没发生' WHERE seq = 2")
 

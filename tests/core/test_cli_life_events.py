@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from pathlib import Path
 
 import pytest
+from data_templates import open_database
 from test_cli_residents import cli, demo_dir  # noqa: F401 - fixtures
 
 from desktop.paths import DB_FILENAME
@@ -18,7 +18,7 @@ def _db_path(data_dir: Path) -> Path:
 
 def _managed(data_dir: Path) -> tuple[str, str]:
     """(record number, disease) of an active demo resident under hypertension management."""
-    with sqlite3.connect(_db_path(data_dir)) as connection:
+    with open_database(_db_path(data_dir)) as connection:
         return connection.execute(
             "SELECT r.record_no, e.disease FROM resident r JOIN chronic_enrolment e ON e.resident_id = r.id "
             "WHERE r.status = 'active' AND e.ended_on IS NULL AND e.disease = 'hypertension' "
@@ -27,7 +27,7 @@ def _managed(data_dir: Path) -> tuple[str, str]:
 
 
 def _state(data_dir: Path, record_no: str) -> tuple:
-    with sqlite3.connect(_db_path(data_dir)) as connection:
+    with open_database(_db_path(data_dir)) as connection:
         return connection.execute(
             "SELECT r.status, r.status_date, e.ended_on, e.end_reason FROM resident r "
             "JOIN chronic_enrolment e ON e.resident_id = r.id WHERE r.record_no = ?", (record_no,)).fetchone()
@@ -57,7 +57,7 @@ def test_status_needs_a_date_a_known_record_and_the_residents_village(cli, demo_
     code, _, err = cli("--data-dir", demo_dir, "residents", "status", "99999999999999999", "--moved-out",
                        "--date", "2025-01-01", "--user", "luru1")
     assert code == 1 and "没有档案编号为 99999999999999999 的居民" in err
-    with sqlite3.connect(_db_path(demo_dir)) as connection:
+    with open_database(_db_path(demo_dir)) as connection:
         outside = connection.execute(
             "SELECT r.record_no FROM resident r JOIN village v ON v.id = r.village_id "
             "WHERE v.code NOT IN ('001', '101') AND r.status = 'active' LIMIT 1").fetchone()[0]
@@ -75,7 +75,7 @@ def test_moves_lists_pending_for_the_branch_and_outcomes_for_the_requester(cli, 
     code, out, err = cli("--data-dir", demo_dir, "residents", "moves", "--user", "luru1")
     assert code == 0, err
     assert len([line for line in out.splitlines() if line.startswith("待审批  ")]) == 1
-    with sqlite3.connect(_db_path(demo_dir)) as connection:
+    with open_database(_db_path(demo_dir)) as connection:
         (requester,) = connection.execute(
             "SELECT requested_by FROM resident_transfer WHERE status = 'refused'").fetchone()
     code, out, err = cli("--data-dir", demo_dir, "residents", "moves", "--user", requester)

@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pytest
 from core_support import corrupt_middle
+from data_templates import open_database
 from sqlalchemy import event, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from desktop.dbfile import SCHEMA_HEAD
+from desktop import sqlite_driver
 from desktop.app import App
 from desktop.db import (
     BUSY_TIMEOUT_MS,
@@ -24,6 +26,7 @@ from desktop.db import (
 )
 from desktop.errors import DatabaseProblem, DiskFull
 from desktop.models import Setting, VillageClinic
+from desktop.recovery_key import WRAPPED_AUDIT_KEY_SETTING
 from desktop.site_secrets import SiteSecrets, new_key
 
 HOUSE_PRAGMAS = {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1}
@@ -42,7 +45,8 @@ def _assert_house_pragmas(values: dict[str, object]) -> None:
 
 def _settings(db: Database) -> dict[str, str]:
     with db.read() as session:
-        return {row.key: row.value for row in session.scalars(select(Setting))}
+        scratch = select(Setting).where(Setting.key != WRAPPED_AUDIT_KEY_SETTING)  # the sealed audit key is always there
+        return {row.key: row.value for row in session.scalars(scratch)}
 
 
 def test_read_session_has_house_pragmas(empty_app: App) -> None:
@@ -91,7 +95,8 @@ def test_write_session_rolls_back_fully_on_an_exception(empty_app: App) -> None:
         session.get(Setting, "kept").value = "changed"
         session.add(Setting(key="new", value="2"))
         session.flush()  # both changes reach the database inside the transaction ...
-        assert session.scalar(select(func.count()).select_from(Setting)) == 2
+        assert session.scalar(select(func.count()).select_from(Setting)
+                              .where(Setting.key != WRAPPED_AUDIT_KEY_SETTING)) == 2
         raise RuntimeError("boom")
 
     assert _settings(empty_app.db) == {"kept": "1"}  # ... and none survives
@@ -100,10 +105,11 @@ def test_write_session_rolls_back_fully_on_an_exception(empty_app: App) -> None:
 def test_write_session_holds_the_write_lock_from_the_start(empty_app: App) -> None:
     with empty_app.db.write() as session:
         session.execute(text("SELECT 1"))
-        with closing(sqlite3.connect(empty_app.db.path, timeout=0, isolation_level=None)) as other:
-            with pytest.raises(sqlite3.OperationalError, match="locked"):
+        with closing(open_database(empty_app.db.path, timeout=0)) as other:
+            with pytest.raises(sqlite_driver.OperationalError, match="locked"):
                 other.execute("BEGIN IMMEDIATE")
-            assert other.execute("SELECT count(*) FROM setting").fetchone() == (0,)  # readers still read
+            assert other.execute("SELECT count(*) FROM setting WHERE key = ?",
+                                 (WRAPPED_AUDIT_KEY_SETTING,)).fetchone() == (1,)  # readers still read
 
 
 def test_read_session_does_not_block_writers(empty_app: App) -> None:
@@ -180,48 +186,50 @@ def _many_pages(path: Path) -> Path:
 
 def test_run_check_is_empty_for_a_sound_file(tmp_path: Path, empty_app: App) -> None:
     sound = _many_pages(tmp_path / "sound.sqlite")
-    assert run_check(sound) == []
-    assert run_check(sound, full=True) == []
-    assert run_check(empty_app.db.path, full=True) == []
+    assert run_check(sound, key=None) == []
+    assert run_check(sound, key=None, full=True) == []
+    assert run_check(empty_app.db.path, key=empty_app.db.secrets.database_key, full=True) == []
 
 
 def test_run_check_reports_problems_of_a_corrupted_file(tmp_path: Path) -> None:
     damaged = _many_pages(tmp_path / "damaged.sqlite")
     corrupt_middle(damaged)
-    assert run_check(damaged)
-    assert run_check(damaged, full=True)
+    assert run_check(damaged, key=None)
+    assert run_check(damaged, key=None, full=True)
 
 
 def test_full_check_also_reports_broken_foreign_keys(demo_app: App) -> None:
-    with closing(sqlite3.connect(demo_app.db.path, isolation_level=None)) as connection:
+    with closing(open_database(demo_app.db.path)) as connection:
         connection.execute("PRAGMA foreign_keys = OFF")
         connection.execute("UPDATE village_clinic SET village_id = 9999 WHERE id = 1")
-    assert run_check(demo_app.db.path) == []  # quick_check does not look at foreign keys
-    problems = run_check(demo_app.db.path, full=True)
+    key = demo_app.db.secrets.database_key
+    assert run_check(demo_app.db.path, key=key) == []  # quick_check does not look at foreign keys
+    problems = run_check(demo_app.db.path, key=key, full=True)
     assert len(problems) == 1 and problems[0].startswith("外键错误") and "village_clinic" in problems[0]
 
 
 def test_run_check_reports_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"this is not a database at all " * 300)
-    problems = run_check(junk)
+    problems = run_check(junk, key=None)
     assert problems and "not a database" in problems[0]
 
 
 def test_stored_revision(tmp_path: Path, empty_app: App) -> None:
     plain = tmp_path / "plain.sqlite"
-    with closing(open_sqlite(plain)) as connection:
+    with closing(open_sqlite(plain, key=None)) as connection:
         connection.execute("CREATE TABLE t (x)")
-    assert stored_revision(plain) is None
-    assert stored_revision(empty_app.db.path) == SCHEMA_HEAD
+    assert stored_revision(plain, key=None) is None
+    assert stored_revision(empty_app.db.path, key=empty_app.db.secrets.database_key) == SCHEMA_HEAD
 
 
 def test_backup_to_makes_a_verified_self_contained_copy(tmp_path: Path, empty_app: App) -> None:
     with empty_app.db.write() as session:
         session.add(Setting(key="k", value="v"))
-    copy = backup_to(empty_app.db.path, tmp_path / "out" / "copy.sqlite")
+    key = empty_app.db.secrets.database_key
+    copy = backup_to(empty_app.db.path, tmp_path / "out" / "copy.sqlite", key=key)
     assert not (tmp_path / "out" / "copy.sqlite.part").exists()
-    with closing(sqlite3.connect(copy)) as connection:
+    with closing(sqlite_driver.connect(copy, key=key)) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
-        assert connection.execute("SELECT key, value FROM setting").fetchall() == [("k", "v")]
-    assert run_check(copy, full=True) == []
+        assert connection.execute("SELECT key, value FROM setting WHERE key = 'k'").fetchall() == [("k", "v")]
+    assert run_check(copy, key=key, full=True) == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter, defaultdict
 from contextlib import closing
 from dataclasses import fields
@@ -10,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from data_templates import opened_copy
+from data_templates import open_database, opened_copy
 from sqlalchemy import select
 
 from desktop.app import App, open_app
@@ -302,7 +301,7 @@ def _contents(path: Path) -> list[list[tuple]]:
         "SELECT resident_id, check_date, results, examination, evaluation_abnormal, guidance FROM health_check "
         "ORDER BY id",
     )
-    with closing(sqlite3.connect(path)) as connection:
+    with closing(open_database(path)) as connection:
         return [connection.execute(sql).fetchall() for sql in queries]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 from contextlib import closing
 from dataclasses import fields
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from core_support import DEMO_COUNTY
+from data_templates import open_database
 
 from desktop.app import open_app
 from desktop.cli import main
@@ -23,7 +23,7 @@ from desktop.rules.resident_checks import ResidentInput, check_resident
 
 
 def _rows(path: Path, sql: str) -> list[tuple]:
-    with closing(sqlite3.connect(path)) as connection:
+    with closing(open_database(path)) as connection:
         return connection.execute(sql).fetchall()
 
 

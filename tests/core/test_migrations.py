@@ -43,7 +43,7 @@ def test_every_released_schema_has_a_fixture_database() -> None:
 def test_upgrading_an_empty_database_matches_the_models(tmp_path: Path) -> None:
     app = open_app(tmp_path)
     try:
-        assert stored_revision(app.db.path) == SCHEMA_HEAD
+        assert stored_revision(app.db.path, key=app.db.secrets.database_key) == SCHEMA_HEAD
         with app.db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
@@ -57,7 +57,7 @@ def test_upgrading_an_empty_database_matches_the_models(tmp_path: Path) -> None:
 def test_opening_an_up_to_date_database_again_changes_nothing(tmp_path: Path) -> None:
     open_app(tmp_path).close()
     open_app(tmp_path).close()
-    assert stored_revision(tmp_path / DB_FILENAME) == SCHEMA_HEAD
+    assert stored_revision(tmp_path / DB_FILENAME, key=open_app(tmp_path).db.secrets.database_key) == SCHEMA_HEAD
     assert list_backups(DataPaths(tmp_path)) == []
 
 
@@ -72,11 +72,11 @@ def test_fixture_database_opens_with_its_data_preserved(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     shutil.copy(FIXTURE_DB, data_dir / DB_FILENAME)
-    revision = stored_revision(data_dir / DB_FILENAME)
+    revision = stored_revision(data_dir / DB_FILENAME, key=None)
 
     app = open_app(data_dir)
     try:
-        assert stored_revision(app.db.path) == SCHEMA_HEAD
+        assert stored_revision(app.db.path, key=app.db.secrets.database_key) == SCHEMA_HEAD
         branch = app.branch
         assert branch is not None and branch.name == "青山镇卫生院" and branch.is_demo
         assert branch.record_prefix == "341522106"
@@ -87,12 +87,14 @@ def test_fixture_database_opens_with_its_data_preserved(tmp_path: Path) -> None:
         report = verify_chain(app.db)
         assert report.intact and report.checked >= 2
         assert sign_in(app.db, "admin", DEMO_PASSWORD).actor.username == "admin"
-        backups = list_backups(app.paths)
+        backups = list_backups(app.paths)  # the plain file was encrypted in place after a verified backup
+        key = app.db.secrets.database_key
         if revision != SCHEMA_HEAD:
-            assert [b.reason for b in backups] == ["before-upgrade"]
-            assert stored_revision(backups[0].path) == revision
+            assert [b.reason for b in backups] == ["before-upgrade", "before-encryption"]
+            assert stored_revision(backups[0].path, key=key) == revision
         else:
-            assert backups == []
+            assert [b.reason for b in backups] == ["before-encryption"]
+        assert stored_revision(backups[-1].path, key=key) == revision  # the plain backup, itself encrypted
     finally:
         app.close()
 
@@ -116,7 +118,7 @@ def test_a_database_from_a_newer_version_is_refused_untouched(tmp_path: Path) ->
     assert "更新版本" in raised.value.message
     assert "ffff9999" in raised.value.details
     assert _sha256(database) == before
-    assert stored_revision(database) == "ffff9999"
+    assert stored_revision(database, key=None) == "ffff9999"
     assert list_backups(DataPaths(data_dir)) == []
 
 

@@ -7,7 +7,6 @@ is corrected to 150/92; a visit entered by mistake is voided and the day's visit
 from __future__ import annotations
 
 import json
-import sqlite3
 from contextlib import closing
 from dataclasses import replace
 from datetime import date
@@ -15,6 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 from core_support import actor_for, person
+from data_templates import open_database
 from sqlalchemy import select
 
 from desktop.app import App
@@ -35,8 +35,8 @@ from desktop.services.chronic import EnrolmentInput, end_enrolment, enrol
 from desktop.services.followups import record_visit
 from desktop.services.health_checks import HealthCheckInput, record_health_check
 from desktop.services.indicators import indicator_report
-from desktop.services.residents import create_resident
 from desktop.services.record_history import NOT_COMPARED
+from desktop.services.residents import create_resident
 from desktop.services.visit_corrections import (
     VISIT_FIELD_LABELS,
     correct_visit,
@@ -253,7 +253,7 @@ def test_the_changed_values_are_part_of_the_chain_and_other_entries_keep_no_deta
     opened = stored_visit(registry_app.db, doctor, visit_id)
     correct_visit(registry_app.db, doctor, visit_id, replace(opened.data, sbp=150), reason="血压录入错误",
                   expected_version=opened.version)
-    with closing(sqlite3.connect(registry_app.db.path, isolation_level=None)) as connection:
+    with closing(open_database(registry_app.db.path, isolation_level=None)) as connection:
         without = connection.execute("SELECT count(*) FROM audit_entry WHERE details IS NULL").fetchone()[0]
         with_details = connection.execute("SELECT seq, details FROM audit_entry WHERE details IS NOT NULL").fetchall()
         assert without > 0 and len(with_details) == 1  # SQL NULL, not JSON null, where nothing was changed

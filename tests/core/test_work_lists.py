@@ -6,13 +6,13 @@ Runs on a copy of the demo township; expected values come from plain SQL on the 
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 from datetime import date
 from pathlib import Path
 
 import pytest
 from core_support import DEMO_PASSWORD, actor_for, data_dir_with, libreoffice_sheets
+from data_templates import open_database
 from openpyxl import load_workbook
 from test_printing import page_texts, saved
 
@@ -32,7 +32,7 @@ MASKED = re.compile(r"^1\d\d\*{4}\d{4}$")
 
 
 def sql(app: App, query: str, *args: object) -> list[tuple]:
-    connection = sqlite3.connect(app.paths.database)
+    connection = open_database(app.paths.database)
     try:
         return connection.execute(query, args).fetchall()
     finally:

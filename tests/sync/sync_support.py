@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from data_templates import open_database
 
 from desktop.db import Database
 from desktop.services.branch import get_branch
@@ -55,5 +56,5 @@ def open_package(content: bytes, enrolment: Enrolment, head: HeadKeys) -> Packag
 
 
 def states(path: Path, table: str) -> dict[str, int]:
-    with closing(sqlite3.connect(path)) as connection:
+    with closing(open_database(path)) as connection:
         return dict(connection.execute(f"SELECT sync_state, count(*) FROM {table} GROUP BY sync_state").fetchall())

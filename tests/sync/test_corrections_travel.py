@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from core_support import actor_for
+from data_templates import open_database
 from server_support import approve_site, start_server
 from sqlalchemy import select
 
 from desktop.models import FollowupVisit
+from desktop.services.visit_corrections import correct_visit, stored_visit, void_visit
 from desktop.sync.client import sync_now
 from desktop.sync.enrolment import enrol
 from desktop.sync.transport import RetryPolicy
-from desktop.services.visit_corrections import correct_visit, stored_visit, void_visit
 
 FAST = RetryPolicy(attempts=2, base=0.01, cap=0.05)
 
@@ -32,7 +32,7 @@ def server(tmp_path: Path):
 def _held(server, uuid: str) -> tuple[int, bool, dict]:
     """The head hospital's stored version, tombstone and data of one record."""
     path = server.db_url.removeprefix("sqlite:///")
-    with closing(sqlite3.connect(path)) as connection:
+    with closing(open_database(path)) as connection:
         version, deleted, data = connection.execute(
             "SELECT version, deleted, data FROM record WHERE uuid = ?", (uuid,)).fetchone()
     return version, bool(deleted), json.loads(data)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from core_support import DEMO_PASSWORD, actor_for
+from data_templates import open_database
 from netfault import FaultProxy
 from server_support import approve_site, start_server
 from sqlalchemy import select
@@ -67,7 +67,7 @@ def _head_counts(app, url: str | None = None) -> dict:
 
 
 def _integrity(path: Path) -> str:
-    with closing(sqlite3.connect(path)) as connection:
+    with closing(open_database(path)) as connection:
         return connection.execute("PRAGMA integrity_check").fetchone()[0]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from data_templates import open_database
 
 from desktop.app import App
 from desktop.demo import DEMO_PASSWORD
@@ -48,9 +49,7 @@ def screenshot(widget, name: str) -> Path:
 
 def sql(app: App, query: str, *args: object) -> list[tuple]:
     """Read the data file directly, independently of the services under test."""
-    import sqlite3
-
-    connection = sqlite3.connect(app.paths.database)
+    connection = open_database(app.paths.database)
     try:
         return connection.execute(query, args).fetchall()
     finally:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from data_templates import open_database
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QPushButton
 
@@ -262,7 +262,7 @@ def test_audit_page_filters_and_verifies_the_chain(qtbot, make_ctx, app) -> None
     page.verify()
     qtbot.waitUntil(lambda: "完整" in page.chain_label.text(), timeout=WAIT_MS)
     assert page.chain_label.text().startswith(f"审计链完整，共 {max(seqs)} 条（与锚点文件第 {max(seqs)} 条")
-    with sqlite3.connect(app.paths.database) as raw:
+    with open_database(app.paths.database) as raw:
         raw.execute("DROP TRIGGER audit_entry_no_update")
         raw.execute("UPDATE audit_entry SET summary = '篡改' WHERE seq = 3")
     page.verify()

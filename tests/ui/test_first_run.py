@@ -3,23 +3,22 @@ progress window while the GUI thread keeps processing events, with the same resu
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 
+from data_templates import copy_database, open_database
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QProgressDialog
 
 import desktop.demo
-from data_templates import copy_database
 from desktop.paths import DB_FILENAME, DataPaths
 from desktop.ui.main import DEMO_LABEL, Shell, first_run
 from desktop.ui.tasks import TaskManager
 
 
 def table_counts(database: Path) -> dict[str, int]:
-    """Rows per table of a data file, read with plain sqlite3."""
-    connection = sqlite3.connect(database)
+    """Rows per table of a data file, read through the keyed driver."""
+    connection = open_database(database)
     try:
         tables = [name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         return {name: connection.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in tables}

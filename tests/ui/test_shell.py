@@ -82,7 +82,7 @@ def test_forced_password_change_marks_the_field(qtbot, themed, demo_app, tasks):
 
 def test_setup_wizard_creates_branch_and_marks_bad_code(qtbot, themed, tmp_path, tasks):
     app = open_app(tmp_path / "fresh")
-    wizard = SetupWizard(app.db, tasks)
+    wizard = SetupWizard(app.db, tasks, recovery_key_shown=app.recovery_key_shown)
     qtbot.addWidget(wizard)
     wizard.show()
     screenshot(wizard, "setup-wizard-choice")
@@ -116,9 +116,18 @@ def test_setup_wizard_creates_branch_and_marks_bad_code(qtbot, themed, tmp_path,
     admin.password.setText("Kestrel#2026")
     admin.confirm.setText("Kestrel#2026")
     screenshot(wizard, "setup-wizard-admin")
-    wizard.button(QWizard.WizardButton.FinishButton).click()
+    recovery = app.pending_recovery_key
+    wizard.next()
     assert wizard.branch is not None and wizard.branch.record_prefix == "341522106"
     assert app.is_set_up()
+    assert wizard.currentId() == SetupWizard.RECOVERY_KEY
+    assert wizard.recovery_page.key.text() == recovery
+    finish = wizard.button(QWizard.WizardButton.FinishButton)
+    assert not finish.isEnabled()  # not before the admin says the key is written down
+    wizard.recovery_page.written_down.setChecked(True)
+    screenshot(wizard, "setup-wizard-recovery-key")
+    finish.click()
+    assert app.pending_recovery_key is None  # shown once, then no longer kept on this PC
     app.close()
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import random
 import re
-import sqlite3
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from data_templates import open_database
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QApplication, QLabel
@@ -474,7 +474,7 @@ def test_records_arriving_by_sync_refresh_the_pages_that_show_records(qtbot, the
     residents = window.page("residents")
     settle(qtbot, window.ctx)
     first = residents.model.id_at(0)
-    with closing(sqlite3.connect(demo_app.paths.database)) as connection, connection:
+    with closing(open_database(demo_app.paths.database)) as connection, connection:
         connection.execute("UPDATE resident SET name = '从总院恢复' WHERE id = ?", (first,))
     window.ctx.bus.publish(Changes(sync=True))  # what the window publishes when a sync wrote records
     qtbot.waitUntil(lambda: residents.model.row_for(first).row.name == "从总院恢复")
