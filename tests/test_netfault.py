@@ -359,6 +359,7 @@ def test_answer_next_with_hands_the_next_connection_an_old_answer(web: ByteServe
     web_proxy.answer_next_with(old)
     with httpx.Client(base_url=web_proxy.url, timeout=GUARD) as client:
         replayed = client.get("/bytes/50")
+    with httpx.Client(base_url=web_proxy.url, timeout=GUARD) as client:  # the canned answer closed its connection
         honest = client.get("/bytes/60")
 
     assert replayed.content == b"x" * 5, "the target answered 50 bytes; the client got the old answer"

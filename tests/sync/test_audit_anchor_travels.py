@@ -49,6 +49,7 @@ def test_the_anchor_reaches_the_head_hospital_and_a_rewritten_tail_shows_there(d
     last = anchors[0]["seq"]
     assert last >= 2 and anchors[0]["keyed_from"] == 1 and anchors[0]["since_seq"] is None
 
+    demo_app.db.dispose()  # the file is replaced under the edit: no pooled connection may keep the old one
     edit_with_sqlite3_shell(demo_app.paths, DROP_TRIGGERS + f"DELETE FROM audit_entry WHERE seq >= {last - 1};")
     assert audit_rows(demo_app.paths)[-1]["seq"] == last - 2
     with demo_app.db.write() as session:  # the app writes on: new entries take the deleted numbers
