@@ -77,7 +77,7 @@ class LockScreen(QWidget):
         panel.setFixedWidth(PANEL_WIDTH)
         layout = QVBoxLayout(panel)
         layout.addWidget(_title("工作台已锁定"))
-        hint = QLabel(f"请 {actor.display_name}（{actor.username}）输入密码解锁。")
+        hint = QLabel(f"请 {actor.display_name} 输入密码解锁。")
         hint.setWordWrap(True)
         layout.addWidget(hint)
         form = QFormLayout()

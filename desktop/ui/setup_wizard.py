@@ -215,7 +215,7 @@ class RecoveryKeyPage(QWizardPage):
         row.addStretch(1)
         layout.addLayout(row)
         hint = QLabel("请把这 8 组数字抄写在纸上（或打印），交院长或管理员锁柜保管。"
-                      "恢复命令：township-desk restore 备份文件 --recovery-key 恢复密钥")
+                      "本机密钥文件丢失时，打开程序会提示选择备份并输入恢复密钥；换电脑时请系统管理员用恢复密钥恢复备份。")
         hint.setWordWrap(True)
         layout.addWidget(hint)
         self.written_down = QCheckBox("我已抄写（或打印）并妥善保管恢复密钥")
