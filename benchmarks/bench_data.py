@@ -52,13 +52,15 @@ def demo_branch(count: int) -> Path:
 
 
 def private_copy(source: Path, target: Path) -> Path:
-    """A copy of the cached data directory's database (and its key file) to work on."""
-    from desktop.paths import DB_FILENAME, SECRETS_FILENAME
+    """A copy of the cached data directory's database (with its key file and audit anchor) to work on."""
+    from desktop.paths import AUDIT_ANCHOR_FILENAME, DB_FILENAME, SECRETS_FILENAME
     from desktop.site_secrets import load_secrets
     from desktop.sqlite_driver import connect
 
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(source / SECRETS_FILENAME, target / SECRETS_FILENAME)
+    if (source / AUDIT_ANCHOR_FILENAME).exists():
+        shutil.copy2(source / AUDIT_ANCHOR_FILENAME, target / AUDIT_ANCHOR_FILENAME)
     key = load_secrets(source / SECRETS_FILENAME).database_key
     with closing(connect(source / DB_FILENAME, key=key)) as src, closing(connect(target / DB_FILENAME, key=key)) as dst:
         src.backup(dst)
@@ -69,11 +71,13 @@ def plain_app(source: Path, target: Path):  # -> App
     """An app over a plain (unencrypted) copy of `source`'s database, opened as before encryption."""
     from desktop.app import App
     from desktop.db import Database
-    from desktop.paths import DB_FILENAME, SECRETS_FILENAME, DataPaths
+    from desktop.paths import AUDIT_ANCHOR_FILENAME, DB_FILENAME, SECRETS_FILENAME, DataPaths
     from desktop.site_secrets import SiteSecrets, load_secrets
     from desktop.sqlite_driver import connect, export
 
     target.mkdir(parents=True, exist_ok=True)
+    if (source / AUDIT_ANCHOR_FILENAME).exists():
+        shutil.copy2(source / AUDIT_ANCHOR_FILENAME, target / AUDIT_ANCHOR_FILENAME)
     secrets = load_secrets(source / SECRETS_FILENAME)
     with closing(connect(source / DB_FILENAME, key=secrets.database_key)) as src:
         export(src, destination=target / DB_FILENAME, key=None)
