@@ -17,6 +17,8 @@ for folder in (TESTS / "core", TESTS / "head_hospital", TESTS):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
+from core_support import actor_for
+from server_support import start_server
 from sync_support import HeadKeys, enrol_offline
 
 
@@ -30,3 +32,17 @@ def enrolled_app(demo_app, head: HeadKeys) -> Iterator:
     """The demo branch enrolled with `head` (keys pinned as enrolment would)."""
     enrol_offline(demo_app.db, head, server_url="http://127.0.0.1:9")
     yield demo_app
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    """The head hospital's receiving service, running on loopback."""
+    running = start_server(tmp_path / "head")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def admin(demo_app):
+    """The demo branch's system administrator."""
+    return actor_for(demo_app.db, "admin")

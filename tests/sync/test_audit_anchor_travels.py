@@ -7,12 +7,10 @@ the branch's audit tail was deleted with the sqlite3 shell and the app wrote on 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
 from audit_tamper_support import DROP_TRIGGERS, audit_rows, edit_with_sqlite3_shell, needs_sqlite3_shell
 from core_support import actor_for
-from server_support import approve_site, run_cli, start_server
+from server_support import approve_site, run_cli
 from sqlalchemy import select
 
 from desktop.models import Resident
@@ -23,13 +21,6 @@ from desktop.sync.enrolment import enrol
 from desktop.sync.transport import RetryPolicy
 
 FAST = RetryPolicy(attempts=2, base=0.01, cap=0.05)
-
-
-@pytest.fixture
-def server(tmp_path: Path):
-    running = start_server(tmp_path / "head")
-    yield running
-    running.stop()
 
 
 def _sites_audit(server, site_id: str) -> tuple[int, str]:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 from contextlib import closing
 from dataclasses import replace
-from pathlib import Path
 
-import pytest
 from core_support import actor_for
 from data_templates import open_database
-from server_support import approve_site, start_server
+from server_support import approve_site
 from sqlalchemy import select
 
 from desktop.models import FollowupVisit
@@ -20,13 +18,6 @@ from desktop.sync.enrolment import enrol
 from desktop.sync.transport import RetryPolicy
 
 FAST = RetryPolicy(attempts=2, base=0.01, cap=0.05)
-
-
-@pytest.fixture
-def server(tmp_path: Path):
-    running = start_server(tmp_path / "head")
-    yield running
-    running.stop()
 
 
 def _held(server, uuid: str) -> tuple[int, bool, dict]:

@@ -3,12 +3,9 @@ a key rotation that survives a lost answer, a stolen site id, and records that f
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
-from core_support import actor_for
-from server_support import approve_site, run_cli, site_list, start_server
+from server_support import approve_site, run_cli, site_list
 
 from desktop.sync.client import sync_now
 from desktop.sync.enrolment import ROTATING_KEY, enrol
@@ -20,18 +17,6 @@ from township_wire.package import RECORD_ALLOWANCE_BYTES
 from township_wire.types import record_problem
 
 FAST = RetryPolicy(attempts=2, base=0.01, cap=0.05)
-
-
-@pytest.fixture
-def server(tmp_path: Path):
-    running = start_server(tmp_path / "head")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def admin(demo_app):
-    return actor_for(demo_app.db, "admin")
 
 
 def _site_keys(app) -> KeyPair:

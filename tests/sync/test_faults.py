@@ -18,10 +18,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from core_support import DEMO_PASSWORD, actor_for
+from core_support import DEMO_PASSWORD
 from data_templates import open_database
 from netfault import FaultProxy
-from server_support import approve_site, start_server
+from server_support import approve_site
 from sqlalchemy import select
 
 from desktop.errors import UserFacingError
@@ -36,18 +36,6 @@ from township_wire.api import CHUNK_BYTES
 
 FAST = RetryPolicy(attempts=2, base=0.01, cap=0.05)
 ONE_TRY = RetryPolicy(attempts=1)
-
-
-@pytest.fixture
-def server(tmp_path: Path):
-    running = start_server(tmp_path / "head")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def admin(demo_app):
-    return actor_for(demo_app.db, "admin")
 
 
 def _enrol(app, admin, server) -> str:

@@ -17,11 +17,11 @@ from sqlalchemy import Date, String, Text, select
 from desktop.errors import PermissionDenied
 from desktop.models import AuditEntry, SyncState
 from desktop.rules.population import ResidentStatus
-from desktop.services.permissions import Permission
 from desktop.services.branch import rename_village
 from desktop.services.check_corrections import correct_health_check, stored_check, void_health_check
 from desktop.services.chronic import end_enrolment
 from desktop.services.households import set_head
+from desktop.services.permissions import Permission
 from desktop.services.record_moves import approve_move
 from desktop.services.residents import set_status
 from desktop.services.visit_corrections import correct_visit, stored_visit, void_visit

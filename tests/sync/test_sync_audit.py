@@ -15,11 +15,10 @@ from desktop.models import AuditEntry, Resident, SyncState
 from desktop.models.resident import resident_search_keys
 from desktop.services.audit import Action, verify_chain
 from desktop.sync.apply import apply_records
-from desktop.sync.site import SYNC_ACTOR
 from desktop.sync.outbox import unsent_records
 from desktop.sync.records import binding, read_records
 from desktop.sync.recovery import recover_from_head
-from desktop.sync.site import require_enrolment
+from desktop.sync.site import SYNC_ACTOR, require_enrolment
 from desktop.sync.usb import export_package
 from township_wire.envelope import EnvelopeKind, seal_envelope
 from township_wire.types import type_label

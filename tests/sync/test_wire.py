@@ -12,12 +12,10 @@ import logging
 import sqlite3
 import threading
 from contextlib import closing
-from pathlib import Path
 
 import pytest
-from core_support import actor_for
 from netfault import FaultProxy, http_messages
-from server_support import approve_site, start_server
+from server_support import approve_site
 from sqlalchemy import select
 
 from desktop.errors import Cancelled
@@ -32,18 +30,6 @@ from desktop.sync.transport import RetryPolicy, Transport
 from township_wire.answer import AnswerRefused
 
 FAST = RetryPolicy(attempts=2, base=0.01, cap=0.05)
-
-
-@pytest.fixture
-def server(tmp_path: Path):
-    running = start_server(tmp_path / "head")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def admin(demo_app):
-    return actor_for(demo_app.db, "admin")
 
 
 def _enrol(app, admin, server) -> str:

@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from core_support import actor_for
-from server_support import approve_site, start_server
+from server_support import approve_site
 from sqlalchemy import select
 
 from desktop.models import Catalogue, Resident
@@ -22,18 +21,6 @@ from desktop.sync.status import local_counts, sync_log, sync_status
 from desktop.sync.transport import AwaitingApproval, RetryPolicy, ServerRefused, Transport
 
 FAST = RetryPolicy(attempts=2, base=0.01, cap=0.05)
-
-
-@pytest.fixture
-def server(tmp_path: Path):
-    running = start_server(tmp_path / "head")
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def admin(demo_app):
-    return actor_for(demo_app.db, "admin")
 
 
 def _enrolled(app, admin, server) -> str:
