@@ -15,7 +15,6 @@ from desktop.backups import create_backup
 from desktop.branch_info import BranchInfo
 from desktop.db import SCHEMA_HEAD, Database, check_openable, read_branch, upgrade_to_head
 from desktop.paths import DataPaths
-from desktop.site_secrets import SiteSecrets
 
 log = logging.getLogger("township_desk")
 
@@ -49,15 +48,6 @@ class App:
         self.db.dispose()
 
 
-def site_secrets(paths: DataPaths) -> SiteSecrets:
-    """The data directory's secrets, created with the directory (see desktop/at_rest.py).
-
-    A database written before secrets existed is encrypted in place, and gets an audit key that
-    chains the entries after its last one; the entries before stay verifiable with the plain hash.
-    """
-    return prepare_secrets(paths)
-
-
 def open_app(data_dir: Path) -> App:
     """Open (creating if new) the data directory's database, upgraded to this version's schema.
 
@@ -66,7 +56,7 @@ def open_app(data_dir: Path) -> App:
     """
     paths = DataPaths(data_dir)
     paths.ensure()
-    secrets = site_secrets(paths)
+    secrets = prepare_secrets(paths)  # created with the directory; a plain database is encrypted here
     key = secrets.database_key
     revision = check_openable(paths.database, key=key) if paths.database.exists() else None
     if revision is not None and revision != SCHEMA_HEAD:

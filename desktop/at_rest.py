@@ -74,9 +74,8 @@ def prepare_secrets(paths: DataPaths) -> SiteSecrets:
     if previous is not None and previous.database_key is not None:
         return previous
     if paths.database.exists() and paths.database.stat().st_size > 0:
-        raise KeyRejected(
-            "数据库文件无法打开：本机没有它的密钥文件（township-desk.keys），或文件已损坏。请用恢复密钥恢复"
-            "（township-desk restore 备份文件 --recovery-key 恢复密钥）。")
+        raise KeyRejected("数据库文件无法打开：本机没有它的密钥文件，或文件已损坏。请用恢复密钥从备份恢复。",
+                          details=f"{paths.secrets} 缺失；命令行：township-desk restore 备份文件 --recovery-key 恢复密钥")
     created = secrets_for_recovery_key(
         new_recovery_key(), audit_key=previous.audit_key if previous else new_key(),
         keyed_from=previous.audit_keyed_from if previous else 1)

@@ -113,7 +113,8 @@ def load_secrets(path: Path) -> SiteSecrets:
         payload = _unprotect(document["protection"], base64.b64decode(document["payload"]))
         return SiteSecrets.from_json(json.loads(payload))
     except FileNotFoundError as error:
-        raise SecretsUnreadable("找不到本机的数据库密钥文件。请用恢复密钥恢复（township-desk restore 备份文件 --recovery-key 恢复密钥）。") from error
+        raise SecretsUnreadable("找不到本机的数据库密钥文件。请用恢复密钥从备份恢复。",
+                                details=f"{path}；命令行：township-desk restore 备份文件 --recovery-key 恢复密钥") from error
     except SecretsUnreadable:
         raise
     except (OSError, ValueError, KeyError, TypeError) as error:

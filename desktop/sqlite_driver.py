@@ -80,9 +80,8 @@ def connect(path: Path | str, *, key: bytes | None, readonly: bool = False,
         connection.close()
         if key is not None and "not a database" in str(error) and not is_plain(Path(path)):
             raise KeyRejected(
-                "数据库文件无法用本机的密钥打开（密钥不符，或文件已损坏）。请用恢复密钥恢复"
-                "（township-desk restore 备份文件 --recovery-key 恢复密钥）。",
-                details=f"{path}: {error}",
+                "数据库文件无法用本机的密钥打开（密钥不符，或文件已损坏）。请用恢复密钥从备份恢复。",
+                details=f"{path}: {error}；命令行：township-desk restore 备份文件 --recovery-key 恢复密钥",
             ) from error
         raise
     return connection
