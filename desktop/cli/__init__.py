@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from desktop import APP_TITLE, __version__
 from desktop.cli.registry import COMMANDS, ordered
-from desktop.cli.session import EXIT_FAILED, PASSWORD_ENV, suggest_restore
+from desktop.cli.session import EXIT_FAILED, PASSWORD_ENV, close_opened, suggest_restore
 from desktop.errors import DatabaseCorrupt, UserFacingError, ValidationError
 
 __all__ = ["PASSWORD_ENV", "main"]
@@ -84,3 +84,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已取消。", file=sys.stderr)
         return 130
+    finally:
+        close_opened()

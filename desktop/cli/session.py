@@ -20,6 +20,15 @@ def say(text: str) -> None:
     print(text, flush=True)
 
 
+_opened: list = []  # the apps this command opened, closed by `close_opened` when it ends
+
+
+def close_opened() -> None:
+    """Close every app the command opened, so no pooled connection outlives it (and the file can move)."""
+    while _opened:
+        _opened.pop().close()
+
+
 def open_data(args: argparse.Namespace):  # -> App, imported lazily to keep `--help` quick
     """Open the data directory named by `--data-dir` (or the default), with logging configured."""
     from desktop.app import open_app
@@ -30,6 +39,7 @@ def open_data(args: argparse.Namespace):  # -> App, imported lazily to keep `--h
     configure_logging(DataPaths(data_dir), verbose=args.verbose)
     was_plain = is_plain(DataPaths(data_dir).database)
     app = open_app(data_dir)
+    _opened.append(app)
     if was_plain and app.pending_recovery_key:
         say("数据库已加密（加密前已做校验备份，备份也已加密）。")
         show_recovery_key(app, keep=True)
